@@ -1,0 +1,296 @@
+"""The CA rules: what Cloudflare accepts as a "bring your own CA" certificate bundle.
+
+Pure functions (no I/O, no Pulumi). The provider's ``check`` and the emulator's upload endpoint both call
+:func:`parse_ca_bundle`, so the two can never disagree about what is accepted.
+
+Certificates are compared by their DER content, never by PEM text: Cloudflare normalises the PEM it stores
+(line endings, trailing newlines, how a chain is joined), and comparing text gives perpetual diffs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.x509.oid import ObjectIdentifier, SignatureAlgorithmOID
+
+__all__ = [
+    "ALLOWED_SIGNATURE_ALGORITHMS",
+    "EXPIRY_WARNING_WINDOW",
+    "CABundle",
+    "CACertificate",
+    "CertificateError",
+    "parse_ca_bundle",
+    "same_certificates",
+]
+
+#: The eight signature algorithms Cloudflare accepts, by OID, with the name Cloudflare reports in ``signature``.
+#: Decided by the signature algorithm OID, not by the hash: RSASSA-PSS with SHA-256 is refused.
+ALLOWED_SIGNATURE_ALGORITHMS: Mapping[ObjectIdentifier, str] = {
+    SignatureAlgorithmOID.RSA_WITH_SHA1: "SHA1WithRSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA256: "SHA256WithRSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA384: "SHA384WithRSA",
+    SignatureAlgorithmOID.RSA_WITH_SHA512: "SHA512WithRSA",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA1: "ECDSAWithSHA1",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256: "ECDSAWithSHA256",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA384: "ECDSAWithSHA384",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512: "ECDSAWithSHA512",
+}
+
+#: A CA that expires within this window is accepted with a warning.
+EXPIRY_WARNING_WINDOW = timedelta(days=30)
+
+_OID_NAMES: Mapping[ObjectIdentifier, str] = {
+    value: name
+    for name, value in vars(SignatureAlgorithmOID).items()
+    if isinstance(value, ObjectIdentifier)
+}
+
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>.*?)-----END (?P=label)-----", re.DOTALL
+)
+
+_WRONG_BLOCK_ADVICE: Mapping[str, str] = {
+    "PRIVATE KEY": "a private key",
+    "RSA PRIVATE KEY": "an RSA private key",
+    "EC PRIVATE KEY": "an EC private key",
+    "ENCRYPTED PRIVATE KEY": "an encrypted private key",
+    "PUBLIC KEY": "a public key",
+    "RSA PUBLIC KEY": "an RSA public key",
+    "CERTIFICATE REQUEST": "a certificate signing request (CSR)",
+    "NEW CERTIFICATE REQUEST": "a certificate signing request (CSR)",
+    "X509 CRL": "a certificate revocation list",
+    "TRUSTED CERTIFICATE": "an OpenSSL 'TRUSTED CERTIFICATE' (with trust settings)",
+}
+
+
+class CertificateError(ValueError):
+    """A certificate bundle Cloudflare would refuse. The message says what was found and what to do."""
+
+
+@dataclass(frozen=True)
+class CACertificate:
+    """One parsed CA certificate, with the facts the resources export."""
+
+    der: bytes
+    subject: str
+    issuer: str
+    serial_number: str
+    not_before: datetime
+    not_after: datetime
+    signature_algorithm: str
+    fingerprint_sha256: str
+    subject_key_identifier: str
+
+    @property
+    def pem(self) -> str:
+        body = base64.b64encode(self.der).decode("ascii")
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
+@dataclass(frozen=True)
+class CABundle:
+    """A validated bundle: the CA first, then any further chain certificates."""
+
+    certificates: tuple[CACertificate, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ca(self) -> CACertificate:
+        return self.certificates[0]
+
+    @property
+    def pem(self) -> str:
+        """The canonical PEM text: each certificate re-encoded from DER, 64-column lines, one newline after each."""
+        return "".join(cert.pem for cert in self.certificates)
+
+    @property
+    def der_blocks(self) -> tuple[bytes, ...]:
+        return tuple(cert.der for cert in self.certificates)
+
+    @property
+    def content_fingerprint(self) -> str:
+        """SHA-256 over every certificate's DER, in order: equal exactly when the bundles are the same."""
+        digest = hashlib.sha256()
+        for der in self.der_blocks:
+            digest.update(hashlib.sha256(der).digest())
+        return digest.hexdigest()
+
+
+def _describe_block(index: int, total: int) -> str:
+    return "the PEM block" if total == 1 else f"PEM block {index} of {total}"
+
+
+def _split_pem_blocks(text: str) -> list[tuple[str, str]]:
+    return [(m.group("label"), m.group("body")) for m in _PEM_BLOCK.finditer(text)]
+
+
+def _decode_block(body: str, where: str) -> bytes:
+    compact = "".join(body.split())
+    if ":" in body:
+        raise CertificateError(
+            f"certificates: {where} has PEM headers (an encrypted or legacy block); "
+            "pass a plain '-----BEGIN CERTIFICATE-----' block."
+        )
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise CertificateError(
+            f"certificates: {where} is not valid base64; the PEM text is damaged "
+            "(copy it again from the CA's .pem/.crt file)."
+        ) from None
+
+
+def _signature_algorithm(cert: x509.Certificate, where: str) -> str:
+    oid = cert.signature_algorithm_oid
+    name = ALLOWED_SIGNATURE_ALGORITHMS.get(oid)
+    if name is None:
+        found = _OID_NAMES.get(oid, "an unknown algorithm")
+        allowed = ", ".join(ALLOWED_SIGNATURE_ALGORITHMS.values())
+        raise CertificateError(
+            f"certificates: {where} is signed with {found} (OID {oid.dotted_string}), which Cloudflare "
+            f"refuses. Allowed signature algorithms: {allowed} (PKCS#1 v1.5 RSA or ECDSA; RSASSA-PSS, "
+            "DSA, Ed25519, Ed448 and SHA-224 are refused even where the hash is allowed). Re-issue the CA "
+            "with an allowed algorithm, e.g. 'openssl req -x509 -sha256' with an RSA or EC key."
+        )
+    return name
+
+
+def _require_ca(cert: x509.Certificate, where: str) -> None:
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        raise CertificateError(
+            f"certificates: {where} has no BasicConstraints extension; Cloudflare requires CA:TRUE. "
+            "This looks like a leaf (client or server) certificate: upload the CA certificate that "
+            "issues your client certificates instead."
+        ) from None
+    if not constraints.ca:
+        raise CertificateError(
+            f"certificates: {where} has BasicConstraints CA:FALSE; Cloudflare requires CA:TRUE. "
+            "This is a leaf (client or server) certificate: upload the CA certificate that issues "
+            "your client certificates instead."
+        )
+
+
+def _subject_key_identifier(cert: x509.Certificate) -> str:
+    try:
+        digest = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        digest = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
+    return digest.hex().upper()
+
+
+def _parse_certificate(der: bytes, where: str, now: datetime) -> tuple[CACertificate, str | None]:
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise CertificateError(
+            f"certificates: {where} is labelled CERTIFICATE but is not a valid X.509 certificate "
+            "(its DER content could not be parsed); the PEM text is damaged or not a certificate."
+        ) from None
+    _require_ca(cert, where)
+    signature = _signature_algorithm(cert, where)
+    not_after = cert.not_valid_after_utc
+    if not_after <= now:
+        raise CertificateError(
+            f"certificates: {where} ({cert.subject.rfc4514_string()}) expired on "
+            f"{not_after.isoformat()}; Cloudflare refuses an expired CA. Issue a new CA certificate "
+            "(and new client certificates) and upload that."
+        )
+    warning = None
+    if not_after - now <= EXPIRY_WARNING_WINDOW:
+        days = (not_after - now).days
+        warning = (
+            f"{where} ({cert.subject.rfc4514_string()}) expires on {not_after.isoformat()}, "
+            f"in {days} day(s): plan its rotation now."
+        )
+    parsed = CACertificate(
+        der=der,
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        serial_number=str(cert.serial_number),
+        not_before=cert.not_valid_before_utc,
+        not_after=not_after,
+        signature_algorithm=signature,
+        fingerprint_sha256=hashlib.sha256(der).hexdigest(),
+        subject_key_identifier=_subject_key_identifier(cert),
+    )
+    return parsed, warning
+
+
+def parse_ca_bundle(text: str, *, now: datetime | None = None) -> CABundle:
+    """Parse and validate a PEM bundle of one or more CA certificates, as Cloudflare would.
+
+    Raises :class:`CertificateError` with a message that names what was found and what is needed.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise CertificateError(
+            "certificates: the value is empty; pass the PEM text of your CA certificate "
+            "('-----BEGIN CERTIFICATE-----' ...), e.g. open('ca.pem').read()."
+        )
+    moment = now if now is not None else datetime.now(UTC)
+    blocks = _split_pem_blocks(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not blocks:
+        raise CertificateError(
+            "certificates: no PEM block found (expected '-----BEGIN CERTIFICATE-----'). "
+            "If you have a DER (.der/.cer) file, convert it: 'openssl x509 -inform der -in ca.der -out ca.pem'."
+        )
+    total = len(blocks)
+    parsed: list[CACertificate] = []
+    warnings: list[str] = []
+    seen: set[bytes] = set()
+    for index, (label, body) in enumerate(blocks, start=1):
+        where = _describe_block(index, total)
+        if label != "CERTIFICATE":
+            kind = _WRONG_BLOCK_ADVICE.get(label, f"a '{label}' block")
+            advice = (
+                " A private key must never be passed as 'certificates' (use 'private_key' only if "
+                "Cloudflare needs it, and keep it secret)."
+                if "PRIVATE" in label
+                else ""
+            )
+            raise CertificateError(
+                f"certificates: {where} is {kind}, not a certificate. Pass the CA certificate itself "
+                f"('-----BEGIN CERTIFICATE-----').{advice}"
+            )
+        der = _decode_block(body, where)
+        if der in seen:
+            raise CertificateError(
+                f"certificates: {where} repeats an earlier certificate; list each certificate once."
+            )
+        seen.add(der)
+        cert, warning = _parse_certificate(der, where, moment)
+        parsed.append(cert)
+        if warning:
+            warnings.append(warning)
+    return CABundle(certificates=tuple(parsed), warnings=tuple(warnings))
+
+
+def der_blocks(text: str) -> tuple[bytes, ...] | None:
+    """The DER content of each CERTIFICATE block, or None if the text does not decode."""
+    blocks = _split_pem_blocks(text.replace("\r\n", "\n").replace("\r", "\n"))
+    try:
+        ders = tuple(
+            base64.b64decode("".join(body.split()), validate=True)
+            for label, body in blocks
+            if label == "CERTIFICATE"
+        )
+    except (binascii.Error, ValueError):
+        return None
+    return ders or None
+
+
+def same_certificates(a: str, b: str) -> bool:
+    """True when two PEM texts hold the same certificates in the same order, whatever their whitespace."""
+    left, right = der_blocks(a), der_blocks(b)
+    if left is None or right is None:
+        return a.strip() == b.strip()
+    return left == right

@@ -1,0 +1,93 @@
+"""Hostname rules for mTLS hostname associations and the enforcement rule (pure: no I/O, no Pulumi)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+__all__ = ["MAX_HOSTNAME_LENGTH", "HostnameError", "hostname_problems", "validate_hostnames"]
+
+MAX_HOSTNAME_LENGTH = 253
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class HostnameError(ValueError):
+    """A hostname list Cloudflare would refuse; the message names the hostname and the rule."""
+
+
+def _problem(raw: object) -> str | None:
+    if not isinstance(raw, str):
+        return f"{raw!r} is not a string; hostnames are DNS names such as 'api.example.com'"
+    name = raw
+    if not name:
+        return "an empty string is not a hostname"
+    if name != name.strip():
+        return f"{name!r} has surrounding whitespace; remove it"
+    if not name.isascii():
+        try:
+            puny = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            puny = "its punycode (xn--...) form"
+        return f"{name!r} is not ASCII; write internationalised names in punycode: {puny!r}"
+    if name != name.lower():
+        return f"{name!r} has upper-case letters; write it in lower case: {name.lower()!r}"
+    if "://" in name or "/" in name or ":" in name:
+        return f"{name!r} is a URL or has a port or path; give the bare hostname, e.g. 'api.example.com'"
+    if name.endswith("."):
+        return f"{name!r} ends with a dot; drop the trailing dot"
+    if len(name) > MAX_HOSTNAME_LENGTH:
+        return f"{name!r} is longer than {MAX_HOSTNAME_LENGTH} characters"
+    labels = name.split(".")
+    if len(labels) < 2:
+        return f"{name!r} is not a fully qualified name; use the full hostname, e.g. 'api.example.com'"
+    for position, label in enumerate(labels):
+        if label == "*":
+            if position != 0:
+                return f"{name!r} has '*' in the middle; a wildcard may only be the leftmost label ('*.example.com')"
+            continue
+        if "*" in label:
+            return f"{name!r} has a partial wildcard; only a whole leftmost '*' label is allowed"
+        if not label:
+            return f"{name!r} has an empty label ('..')"
+        if len(label) > 63:
+            return f"{name!r} has a label longer than 63 characters"
+        if not _LABEL.match(label):
+            return (
+                f"{name!r} has an invalid label {label!r}; labels use a-z, 0-9 and '-' "
+                "and neither start nor end with '-'"
+            )
+    if labels[0] == "*" and len(labels) < 3:
+        return f"{name!r} is a wildcard over a whole top-level domain; name a zone, e.g. '*.example.com'"
+    return None
+
+
+def hostname_problems(hostnames: object, *, allow_empty: bool = False) -> list[str]:
+    """Every problem in a hostname list, each a sentence naming the hostname; empty when the list is valid."""
+    if isinstance(hostnames, str) or not isinstance(hostnames, Sequence):
+        return ["hostnames must be a list of strings, e.g. ['api.example.com']"]
+    if not hostnames and not allow_empty:
+        return [
+            "the list is empty; name at least one hostname (to remove every hostname, "
+            "delete the resource instead)"
+        ]
+    problems: list[str] = []
+    seen: set[str] = set()
+    for raw in hostnames:
+        problem = _problem(raw)
+        if problem:
+            problems.append(problem)
+            continue
+        assert isinstance(raw, str)
+        if raw in seen:
+            problems.append(f"{raw!r} is listed more than once; list each hostname once")
+        seen.add(raw)
+    return problems
+
+
+def validate_hostnames(hostnames: object, *, allow_empty: bool = False) -> list[str]:
+    """Return the hostnames as a list if valid, else raise :class:`HostnameError` with every problem."""
+    problems = hostname_problems(hostnames, allow_empty=allow_empty)
+    if problems:
+        raise HostnameError("hostnames: " + "; ".join(problems))
+    assert isinstance(hostnames, Sequence)
+    return [str(name) for name in hostnames]
