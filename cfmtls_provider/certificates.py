@@ -47,14 +47,10 @@ ALLOWED_SIGNATURE_ALGORITHMS: Mapping[ObjectIdentifier, str] = {
 EXPIRY_WARNING_WINDOW = timedelta(days=30)
 
 _OID_NAMES: Mapping[ObjectIdentifier, str] = {
-    value: name
-    for name, value in vars(SignatureAlgorithmOID).items()
-    if isinstance(value, ObjectIdentifier)
+    value: name for name, value in vars(SignatureAlgorithmOID).items() if isinstance(value, ObjectIdentifier)
 }
 
-_PEM_BLOCK = re.compile(
-    r"-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>.*?)-----END (?P=label)-----", re.DOTALL
-)
+_PEM_BLOCK = re.compile(r"-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>.*?)-----END (?P=label)-----", re.DOTALL)
 
 _WRONG_BLOCK_ADVICE: Mapping[str, str] = {
     "PRIVATE KEY": "a private key",
@@ -263,9 +259,7 @@ def parse_ca_bundle(text: str, *, now: datetime | None = None) -> CABundle:
             )
         der = _decode_block(body, where)
         if der in seen:
-            raise CertificateError(
-                f"certificates: {where} repeats an earlier certificate; list each certificate once."
-            )
+            raise CertificateError(f"certificates: {where} repeats an earlier certificate; list each certificate once.")
         seen.add(der)
         cert, warning = _parse_certificate(der, where, moment)
         parsed.append(cert)
@@ -279,9 +273,7 @@ def der_blocks(text: str) -> tuple[bytes, ...] | None:
     blocks = _split_pem_blocks(text.replace("\r\n", "\n").replace("\r", "\n"))
     try:
         ders = tuple(
-            base64.b64decode("".join(body.split()), validate=True)
-            for label, body in blocks
-            if label == "CERTIFICATE"
+            base64.b64decode("".join(body.split()), validate=True) for label, body in blocks if label == "CERTIFICATE"
         )
     except (binascii.Error, ValueError):
         return None

@@ -66,10 +66,7 @@ def hostname_problems(hostnames: object, *, allow_empty: bool = False) -> list[s
     if isinstance(hostnames, str) or not isinstance(hostnames, Sequence):
         return ["hostnames must be a list of strings, e.g. ['api.example.com']"]
     if not hostnames and not allow_empty:
-        return [
-            "the list is empty; name at least one hostname (to remove every hostname, "
-            "delete the resource instead)"
-        ]
+        return ["the list is empty; name at least one hostname (to remove every hostname, delete the resource instead)"]
     problems: list[str] = []
     seen: set[str] = set()
     for raw in hostnames:

@@ -1,0 +1,198 @@
+"""The exception tree of the Cloudflare client.
+
+::
+
+    CloudflareError                      anything this client raises
+    +-- APIConnectionError               no (complete) answer: connect/read error, dropped connection
+    |   +-- APITimeoutError              no answer within the timeout
+    +-- APIResponseValidationError       an answer that is not a v4 envelope
+    +-- APIStatusError                   an envelope with success=false; .status_code, .errors, .codes
+        +-- BadRequestError              400
+        |   +-- CertificateAlreadyExistsError   code 1471
+        |   +-- CertificateQuotaExceededError   code 1489
+        +-- AuthenticationError          401
+        +-- PermissionDeniedError        403
+        +-- NotFoundError                404
+        +-- ConflictError                409
+        +-- UnprocessableEntityError     422
+        +-- RateLimitError               429; .retry_after in seconds when Cloudflare said
+        +-- InternalServerError          5xx
+
+Code-specific classes win over the status class (1471 is a BadRequestError whatever the status).
+Messages name the operation and Cloudflare's own errors; they never include credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "CERTIFICATE_ALREADY_EXISTS",
+    "CERTIFICATE_NOT_FOUND",
+    "CERTIFICATE_QUOTA_EXCEEDED",
+    "APIConnectionError",
+    "APIErrorDetail",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CertificateAlreadyExistsError",
+    "CertificateQuotaExceededError",
+    "CloudflareError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "error_for_status",
+]
+
+CERTIFICATE_ALREADY_EXISTS = 1471
+CERTIFICATE_NOT_FOUND = 1472
+CERTIFICATE_QUOTA_EXCEEDED = 1489
+
+
+@dataclass(frozen=True)
+class APIErrorDetail:
+    """One entry of the envelope's ``errors`` list."""
+
+    code: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.message} (code {self.code})" if self.code else self.message
+
+
+class CloudflareError(Exception):
+    """Base class of every error raised by :mod:`cfmtls_provider.cloudflare`."""
+
+    def __init__(self, message: str, *, operation: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+
+
+class APIConnectionError(CloudflareError):
+    """No complete answer arrived. Unless ``request_sent`` is False, Cloudflare may have applied it."""
+
+    def __init__(self, message: str, *, operation: str = "", request_sent: bool = True) -> None:
+        super().__init__(message, operation=operation)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """No answer arrived within the client's timeout. The request may have been applied."""
+
+
+class APIResponseValidationError(CloudflareError):
+    """The answer was not a Cloudflare v4 envelope (a proxy error page, for example)."""
+
+
+class APIStatusError(CloudflareError):
+    """Cloudflare answered ``success: false``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        status_code: int,
+        errors: Sequence[APIErrorDetail] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.status_code = status_code
+        self.errors = tuple(errors)
+        self.retry_after = retry_after
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        return tuple(error.code for error in self.errors)
+
+    @property
+    def cloudflare_message(self) -> str:
+        """Cloudflare's own words, joined: for quoting in a user-facing message."""
+        return "; ".join(str(error) for error in self.errors) or f"HTTP {self.status_code}"
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the token (or email + key) is missing, wrong or expired."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the token is valid but lacks a permission, or the account lacks the entitlement."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: over Cloudflare's rate limit; ``retry_after`` says when to try again."""
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 5xx."""
+
+
+class CertificateAlreadyExistsError(BadRequestError):
+    """Code 1471: this certificate is already uploaded to the account."""
+
+
+class CertificateQuotaExceededError(BadRequestError):
+    """Code 1489: the account holds its maximum number of CA certificates."""
+
+
+_BY_CODE: dict[int, type[APIStatusError]] = {
+    CERTIFICATE_ALREADY_EXISTS: CertificateAlreadyExistsError,
+    CERTIFICATE_QUOTA_EXCEEDED: CertificateQuotaExceededError,
+}
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(
+    *,
+    operation: str,
+    status_code: int,
+    errors: Sequence[APIErrorDetail],
+    retry_after: float | None = None,
+) -> APIStatusError:
+    """Build the most specific :class:`APIStatusError` for an answer."""
+    cls: type[APIStatusError] | None = next((_BY_CODE[e.code] for e in errors if e.code in _BY_CODE), None)
+    if cls is None:
+        cls = _BY_STATUS.get(status_code)
+    if cls is None:
+        cls = InternalServerError if status_code >= 500 else APIStatusError
+    said = "; ".join(str(error) for error in errors) or "no error details"
+    message = f"{operation} failed: HTTP {status_code}: {said}"
+    return cls(
+        message,
+        operation=operation,
+        status_code=status_code,
+        errors=errors,
+        retry_after=retry_after,
+    )
