@@ -1,0 +1,16 @@
+"""Pulumi dynamic resources for Cloudflare "Bring your own CA for mTLS".
+
+Public API::
+
+    from cfmtls_provider import MTLSCertificate, HostnameAssociation, ClientCertificateRule
+"""
+
+from .resources.hostname_association import HostnameAssociation, HostnameAssociationArgs
+from .resources.mtls_certificate import MTLSCertificate, MTLSCertificateArgs
+
+__all__ = [
+    "HostnameAssociation",
+    "HostnameAssociationArgs",
+    "MTLSCertificate",
+    "MTLSCertificateArgs",
+]

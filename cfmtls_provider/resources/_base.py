@@ -1,0 +1,126 @@
+"""What every provider in this package shares: settings from ``configure``, one lazily built client,
+input helpers that let unknown values through, and error messages that say what to do.
+
+Provider objects are pickled into state (by reference, since they live in this package). They hold
+no state of their own in the pickle: ``__getstate__`` drops the runtime settings and client, so no
+credential can ever reach the state file.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
+from pulumi.output import Unknown
+
+from ..cloudflare import CloudflareClient, RetryPolicy
+from ..cloudflare.errors import AuthenticationError, CloudflareError, PermissionDeniedError
+from ..settings import ProviderSettings
+
+__all__ = [
+    "ID_PATTERN",
+    "CloudflareProvider",
+    "ProviderError",
+    "is_unknown",
+    "require_id",
+]
+
+#: Cloudflare account and zone ids: 32 lower-case hex characters.
+ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ProviderError(Exception):
+    """An error whose message alone tells the user what happened and what to do."""
+
+
+def is_unknown(value: object) -> bool:
+    """True for a value Pulumi does not know yet (a preview of something not yet created)."""
+    return isinstance(value, Unknown)
+
+
+def require_id(
+    inputs: Mapping[str, Any], key: str, what: str, failures: list[CheckFailure], *, pattern: re.Pattern[str] | None
+) -> None:
+    value = inputs.get(key)
+    if is_unknown(value):
+        return
+    if not isinstance(value, str) or not value.strip():
+        failures.append(CheckFailure(key, f"{key} is required: the {what}."))
+        return
+    if pattern is not None and not pattern.match(value):
+        failures.append(
+            CheckFailure(
+                key,
+                f"{key} {value!r} is not a Cloudflare id: expected 32 lower-case hex characters "
+                f"(the {what}, shown in the dashboard's Overview page and in its URL).",
+            )
+        )
+
+
+def explain(error: CloudflareError, doing: str) -> str:
+    """A user-facing sentence for an API failure: what we were doing, what Cloudflare said, what to do."""
+    advice = ""
+    if isinstance(error, AuthenticationError):
+        advice = (
+            " Check the API token: 'pulumi config set --secret cfmtls:apiToken <token>' or "
+            "CLOUDFLARE_API_TOKEN (and cfmtls:baseUrl / CLOUDFLARE_BASE_URL when using the emulator)."
+        )
+    elif isinstance(error, PermissionDeniedError):
+        advice = (
+            " The token lacks a permission or the account lacks the feature: it needs Account "
+            "'SSL and Certificates Write', Zone 'SSL and Certificates Write' and Zone 'Zone WAF Write' "
+            "for the rule; bring-your-own-CA mTLS needs an Enterprise account."
+        )
+    return f"{doing} failed: {error.message}.{advice}"
+
+
+class CloudflareProvider(ResourceProvider):
+    """Base of the three providers: settings come from ``configure`` (stack config) or the environment."""
+
+    serialize_as_secret_always = True
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        pass
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self.__dict__["_settings"] = ProviderSettings.resolve(req.config.get)
+
+    @property
+    def settings(self) -> ProviderSettings:
+        settings = self.__dict__.get("_settings")
+        if settings is None:
+            settings = ProviderSettings.resolve(None)
+            self.__dict__["_settings"] = settings
+        assert isinstance(settings, ProviderSettings)
+        return settings
+
+    def client(self) -> CloudflareClient:
+        """One client per provider process, built on first use (thread-safe: 4 gRPC workers share it)."""
+        client = self.__dict__.get("_client")
+        if client is None:
+            lock = _CLIENT_LOCK
+            with lock:
+                client = self.__dict__.get("_client")
+                if client is None:
+                    settings = self.settings
+                    client = CloudflareClient(
+                        settings.require_credentials(),
+                        base_url=settings.base_url,
+                        timeout=settings.timeout_seconds,
+                        retry=RetryPolicy(max_retries=settings.max_retries),
+                    )
+                    self.__dict__["_client"] = client
+        assert isinstance(client, CloudflareClient)
+        return client
+
+
+_CLIENT_LOCK = threading.Lock()

@@ -1,0 +1,198 @@
+"""``HostnameAssociation``: the hostnames of one zone associated with one uploaded CA.
+
+Cloudflare keeps one hostname list per (zone, CA) pair and replaces it whole on every PUT. This resource
+owns that list: its id is ``<zone_id>/<mtls_certificate_id>``, so two CAs in one zone never collide.
+Every PUT names the certificate: a PUT without it would rewrite the Cloudflare Managed CA's list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from ..cloudflare import CloudflareClient
+from ..cloudflare.errors import CloudflareError, NotFoundError
+from ..hostnames import hostname_problems
+from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+
+__all__ = ["HostnameAssociation", "HostnameAssociationArgs", "HostnameAssociationProvider"]
+
+
+def association_id(zone_id: str, mtls_certificate_id: str) -> str:
+    return f"{zone_id}/{mtls_certificate_id}"
+
+
+def _same_set(a: object, b: object) -> bool:
+    return isinstance(a, list) and isinstance(b, list) and sorted(map(str, a)) == sorted(map(str, b))
+
+
+class HostnameAssociationProvider(CloudflareProvider):
+    """Create (PUT after a read), update (PUT), delete (PUT []), read (GET) one (zone, CA) list."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = dict(news)
+        failures: list[CheckFailure] = []
+        require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
+        require_id(inputs, "mtls_certificate_id", "id of the uploaded CA (MTLSCertificate.id)", failures, pattern=None)
+        hostnames = inputs.get("hostnames")
+        if not is_unknown(hostnames):
+            if isinstance(hostnames, list) and any(is_unknown(name) for name in hostnames):
+                return CheckResult(inputs, failures)
+            problems = hostname_problems(hostnames)
+            if problems:
+                failures.append(CheckFailure("hostnames", "hostnames: " + "; ".join(problems)))
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [
+            key
+            for key in ("zone_id", "mtls_certificate_id")
+            if is_unknown(news.get(key)) or olds.get(key) != news.get(key)
+        ]
+        hostnames = news.get("hostnames")
+        changed = bool(replaces) or is_unknown(hostnames) or not _same_set(olds.get("hostnames"), hostnames)
+        changed = changed or bool(olds.get("adopt_existing")) != bool(news.get("adopt_existing"))
+        return DiffResult(changes=changed, replaces=replaces, delete_before_replace=False)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def _put(
+        self, client: CloudflareClient, props: Mapping[str, Any], hostnames: Sequence[str], doing: str
+    ) -> list[str]:
+        zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
+        try:
+            live = client.replace_hostname_associations(zone_id, certificate_id, hostnames)
+        except NotFoundError as error:
+            raise ProviderError(
+                explain(error, doing) + f" Check that zone {zone_id} exists and that CA certificate "
+                f"{certificate_id} is uploaded to the zone's account."
+            ) from None
+        except CloudflareError as error:
+            raise ProviderError(explain(error, doing)) from None
+        if sorted(live) != sorted(hostnames):
+            # The PUT answer is the new list; confirm once with a read before calling it a failure.
+            live = self._get(client, props, doing)
+            if sorted(live) != sorted(hostnames):
+                raise ProviderError(
+                    f"{doing}: Cloudflare answered with hostnames {live}, not the {list(hostnames)} sent. "
+                    "Run 'pulumi refresh' and then 'pulumi up' again."
+                )
+        return live
+
+    @staticmethod
+    def _get(client: CloudflareClient, props: Mapping[str, Any], doing: str) -> list[str]:
+        try:
+            return client.get_hostname_associations(props["zone_id"], props["mtls_certificate_id"])
+        except CloudflareError as error:
+            raise ProviderError(explain(error, doing)) from None
+
+    @staticmethod
+    def _outputs(props: Mapping[str, Any], live: list[str]) -> dict[str, Any]:
+        return {
+            "zone_id": props["zone_id"],
+            "mtls_certificate_id": props["mtls_certificate_id"],
+            "hostnames": live,
+            "adopt_existing": bool(props.get("adopt_existing")),
+        }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = self.client()
+        zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
+        doing = f"Associating hostnames of zone {zone_id} with CA {certificate_id}"
+        existing = self._get(client, props, doing)
+        wanted = list(props["hostnames"])
+        if existing and sorted(existing) != sorted(wanted) and not props.get("adopt_existing"):
+            raise ProviderError(
+                f"Zone {zone_id} already associates {existing} with CA {certificate_id}, outside this stack. "
+                "A HostnameAssociation owns the whole list of its (zone, CA) pair and would replace it. "
+                "To take the list over (it becomes exactly the hostnames you declare), set "
+                "adopt_existing=True; or remove the existing association first."
+            )
+        live = existing if sorted(existing) == sorted(wanted) else self._put(client, props, wanted, doing)
+        return CreateResult(association_id(zone_id, certificate_id), self._outputs(props, live))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        wanted = list(news["hostnames"])
+        if _same_set(olds.get("hostnames"), wanted):
+            return UpdateResult(self._outputs(news, list(olds["hostnames"])))
+        doing = f"Updating the hostnames of zone {news['zone_id']} for CA {news['mtls_certificate_id']}"
+        live = self._put(self.client(), news, wanted, doing)
+        return UpdateResult(self._outputs(news, live))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
+        doing = f"Removing the hostnames of zone {zone_id} from CA {certificate_id}"
+        try:
+            live = self.client().replace_hostname_associations(zone_id, certificate_id, [])
+        except NotFoundError:
+            return  # the CA (or zone) is already gone: nothing is associated any more
+        except CloudflareError as error:
+            raise ProviderError(explain(error, doing)) from None
+        if live:
+            raise ProviderError(f"{doing}: Cloudflare still lists {live} after the removal; run the command again.")
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        zone_id, certificate_id = props.get("zone_id"), props.get("mtls_certificate_id")
+        if not zone_id or not certificate_id:
+            zone_id, _, certificate_id = id_.partition("/")
+            props = {**props, "zone_id": zone_id, "mtls_certificate_id": certificate_id}
+        try:
+            live = self.client().get_hostname_associations(zone_id, certificate_id)
+        except NotFoundError:
+            return ReadResult(None, {})
+        except CloudflareError as error:
+            raise ProviderError(explain(error, f"Reading the hostnames of zone {zone_id}")) from None
+        outs = self._outputs(props, live)
+        inputs = {key: outs[key] for key in ("zone_id", "mtls_certificate_id", "hostnames")}
+        if props.get("adopt_existing"):
+            inputs["adopt_existing"] = True
+        return ReadResult(id_, outs, inputs)
+
+
+@dataclass
+class HostnameAssociationArgs:
+    """Inputs of :class:`HostnameAssociation`."""
+
+    zone_id: pulumi.Input[str]
+    mtls_certificate_id: pulumi.Input[str]
+    hostnames: pulumi.Input[Sequence[pulumi.Input[str]]]
+    adopt_existing: pulumi.Input[bool] | None = None
+
+
+class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="HostnameAssociation"):
+    """The hostnames of one zone validated against one uploaded CA.
+
+    Changing ``hostnames`` (order does not matter) updates in place; changing ``zone_id`` or
+    ``mtls_certificate_id`` replaces it. On delete the list is emptied before its CA can be deleted.
+    """
+
+    zone_id: pulumi.Output[str]
+    mtls_certificate_id: pulumi.Output[str]
+    hostnames: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: HostnameAssociationArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        zone_id: pulumi.Input[str] | None = None,
+        mtls_certificate_id: pulumi.Input[str] | None = None,
+        hostnames: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
+    ) -> None:
+        if args is None:
+            if zone_id is None or mtls_certificate_id is None or hostnames is None:
+                raise TypeError("HostnameAssociation needs zone_id=, mtls_certificate_id= and hostnames=")
+            args = HostnameAssociationArgs(zone_id, mtls_certificate_id, hostnames, adopt_existing)
+        props: dict[str, Any] = {
+            "zone_id": args.zone_id,
+            "mtls_certificate_id": args.mtls_certificate_id,
+            "hostnames": args.hostnames,
+            "adopt_existing": args.adopt_existing,
+        }
+        super().__init__(HostnameAssociationProvider(), resource_name, props, opts)

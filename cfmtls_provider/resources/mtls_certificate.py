@@ -1,0 +1,332 @@
+"""``MTLSCertificate``: one CA certificate uploaded to an account for client-certificate validation.
+
+Cloudflare has no update endpoint for it: any real change is a replacement. Certificates are compared
+by DER content, so whitespace or line-ending edits change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from ..certificates import CABundle, CertificateError, parse_ca_bundle, same_certificates
+from ..cloudflare import CloudflareClient, MTLSCertificateRecord
+from ..cloudflare.errors import (
+    BadRequestError,
+    CertificateAlreadyExistsError,
+    CertificateQuotaExceededError,
+    CloudflareError,
+)
+from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+
+__all__ = ["MTLSCertificate", "MTLSCertificateArgs", "MTLSCertificateProvider"]
+
+#: Inputs whose change means a new upload (Cloudflare has no update endpoint).
+REPLACE_ON_CHANGE = ("certificates", "name", "account_id", "private_key")
+POLL_INTERVAL_SECONDS = 2.0
+
+
+def _key_digest(private_key: object) -> str:
+    if not isinstance(private_key, str) or not private_key:
+        return ""
+    return hashlib.sha256(private_key.strip().encode()).hexdigest()
+
+
+def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: CABundle) -> dict[str, Any]:
+    ca = bundle.ca
+    return {
+        "certificates": inputs["certificates"],
+        "name": inputs.get("name") or "",
+        "account_id": inputs["account_id"],
+        "adopt_existing": bool(inputs.get("adopt_existing")),
+        "private_key_sha256": _key_digest(inputs.get("private_key")),
+        "certificate_id": record.id,
+        "issuer": record.issuer or ca.issuer,
+        "serial_number": record.serial_number or ca.serial_number,
+        "signature": record.signature or ca.signature_algorithm,
+        "expires_on": record.expires_on or ca.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "uploaded_on": record.uploaded_on,
+        "fingerprint_sha256": ca.fingerprint_sha256,
+        "subject_key_identifier": ca.subject_key_identifier,
+    }
+
+
+class MTLSCertificateProvider(CloudflareProvider):
+    """Upload, adopt, read and delete one CA certificate."""
+
+    # -- preview ----------------------------------------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = dict(news)
+        failures: list[CheckFailure] = []
+        certificates = inputs.get("certificates")
+        if not is_unknown(certificates):
+            try:
+                parse_ca_bundle(certificates if isinstance(certificates, str) else "")
+            except CertificateError as error:
+                failures.append(CheckFailure("certificates", str(error)))
+        if not inputs.get("account_id") and not is_unknown(inputs.get("account_id")):
+            inputs["account_id"] = self.settings.account_id or ""
+        if not inputs.get("account_id"):
+            failures.append(
+                CheckFailure(
+                    "account_id",
+                    "account_id is required: pass account_id=..., or set "
+                    "'pulumi config set cfmtls:accountId <id>' or CLOUDFLARE_ACCOUNT_ID.",
+                )
+            )
+        else:
+            require_id(inputs, "account_id", "Cloudflare account id", failures, pattern=ID_PATTERN)
+        name = inputs.get("name")
+        if name is not None and not is_unknown(name) and not isinstance(name, str):
+            failures.append(CheckFailure("name", "name must be a string."))
+        key = inputs.get("private_key")
+        if key and not is_unknown(key) and (not isinstance(key, str) or "PRIVATE KEY-----" not in key):
+            failures.append(
+                CheckFailure(
+                    "private_key",
+                    "private_key must be a PEM private key ('-----BEGIN PRIVATE KEY-----'); "
+                    "a CA upload normally needs none: leave it out.",
+                )
+            )
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces: list[str] = []
+        old_certs, new_certs = olds.get("certificates"), news.get("certificates")
+        if is_unknown(new_certs) or not (
+            isinstance(old_certs, str) and isinstance(new_certs, str) and same_certificates(old_certs, new_certs)
+        ):
+            replaces.append("certificates")
+        for key in ("name", "account_id"):
+            new = news.get(key)
+            if is_unknown(new) or (olds.get(key) or "") != (new or ""):
+                replaces.append(key)
+        new_key = news.get("private_key")
+        if is_unknown(new_key) or (olds.get("private_key_sha256") or "") != _key_digest(new_key):
+            replaces.append("private_key")
+        adopt_changed = bool(olds.get("adopt_existing")) != bool(news.get("adopt_existing"))
+        # Same certificate content under a new name or key: Cloudflare refuses a second upload of the
+        # same certificate (1471), so the old one must go first.
+        same_content = "certificates" not in replaces
+        return DiffResult(
+            changes=bool(replaces) or adopt_changed,
+            replaces=replaces,
+            delete_before_replace=bool(replaces) and same_content and "account_id" not in replaces,
+        )
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        bundle = parse_ca_bundle(props["certificates"])
+        account_id = props["account_id"]
+        client = self.client()
+        record = None
+        if props.get("adopt_existing"):
+            record = self._find(client, account_id, props["certificates"])
+        if record is None:
+            record = self._upload(client, props, bundle)
+        return CreateResult(record.id, _outputs(props, record, bundle))
+
+    def _find(self, client: CloudflareClient, account_id: str, certificates: str) -> MTLSCertificateRecord | None:
+        try:
+            return client.find_certificate_by_content(account_id, certificates)
+        except CloudflareError as error:
+            raise ProviderError(explain(error, f"Looking up the CA in account {account_id}")) from None
+
+    def _upload(self, client: CloudflareClient, props: Mapping[str, Any], bundle: CABundle) -> MTLSCertificateRecord:
+        account_id = props["account_id"]
+        try:
+            return client.upload_certificate(
+                account_id,
+                bundle.pem,
+                name=props.get("name") or None,
+                private_key=props.get("private_key") or None,
+            )
+        except CertificateAlreadyExistsError:
+            existing = self._find(client, account_id, props["certificates"])
+            where = (
+                f"as certificate {existing.id} (name {existing.name!r}, uploaded {existing.uploaded_on})"
+                if existing
+                else "(Cloudflare says it already exists)"
+            )
+            raise ProviderError(
+                f"This CA certificate is already uploaded to account {account_id} {where}. "
+                "To manage that upload with this stack, set adopt_existing=True on the MTLSCertificate "
+                "(it is matched by certificate content); or delete the existing upload first (after "
+                "emptying its hostname associations)."
+            ) from None
+        except CertificateQuotaExceededError as error:
+            raise ProviderError(self._quota_message(client, account_id, error)) from None
+        except CloudflareError as error:
+            raise ProviderError(explain(error, f"Uploading the CA certificate to account {account_id}")) from None
+
+    @staticmethod
+    def _quota_message(client: CloudflareClient, account_id: str, error: CloudflareError) -> str:
+        try:
+            held = client.list_certificates(account_id)
+            listing = "; ".join(
+                f"{record.name or '(no name)'} (id {record.id}, expires {record.expires_on})"
+                for record in held
+                if record.ca
+            )
+        except CloudflareError:
+            listing = "(could not list them)"
+        return (
+            f"Account {account_id} already holds the maximum number of CA certificates (5; Cloudflare "
+            f"said: {error.message}). It holds: {listing}. Delete one you no longer use (empty its "
+            "hostname associations first), or rotate by replacing an existing MTLSCertificate."
+        )
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Only adopt_existing can change in place (every other input is a replacement): no API call.
+        outs = dict(olds)
+        outs["adopt_existing"] = bool(news.get("adopt_existing"))
+        return UpdateResult(outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        account_id = props.get("account_id") or self.settings.account_id or ""
+        try:
+            record = self.client().get_certificate(account_id, id_)
+        except CloudflareError as error:
+            raise ProviderError(explain(error, f"Reading CA certificate {id_}")) from None
+        if record is None:
+            return ReadResult(None, {})
+        outs = dict(props)
+        outs.update(
+            certificate_id=record.id,
+            issuer=record.issuer or outs.get("issuer", ""),
+            serial_number=record.serial_number or outs.get("serial_number", ""),
+            signature=record.signature or outs.get("signature", ""),
+            expires_on=record.expires_on or outs.get("expires_on", ""),
+            uploaded_on=record.uploaded_on or outs.get("uploaded_on", ""),
+        )
+        outs.setdefault("account_id", account_id)
+        return ReadResult(id_, outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        account_id = props["account_id"]
+        client = self.client()
+        deadline = time.monotonic() + self.settings.delete_wait_seconds
+        while True:
+            try:
+                usages = client.certificate_usages(account_id, id_)
+                if not usages:
+                    client.delete_certificate(account_id, id_)
+                    return
+            except BadRequestError as error:
+                # Cloudflare refused: still in use (its association removal lags). Wait and retry.
+                usages_text = error.cloudflare_message
+                if time.monotonic() >= deadline:
+                    raise ProviderError(self._in_use_message(props, id_, usages_text)) from None
+            except CloudflareError as error:
+                if getattr(error, "status_code", 0) == 404:
+                    return
+                raise ProviderError(explain(error, f"Deleting CA certificate {id_}")) from None
+            else:
+                usages_text = "; ".join(usage.describe() for usage in usages)
+                if time.monotonic() >= deadline:
+                    raise ProviderError(self._in_use_message(props, id_, usages_text))
+            time.sleep(min(POLL_INTERVAL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    def _in_use_message(self, props: Mapping[str, Any], id_: str, usages: str) -> str:
+        name = props.get("name") or "(no name)"
+        return (
+            f"Cannot delete CA certificate {name!r} ({id_}) from account {props['account_id']}: "
+            f"Cloudflare still reports it in use after {self.settings.delete_wait_seconds:.0f}s: {usages}. "
+            "These hostname associations were not made by this stack (its HostnameAssociation resources "
+            "are removed before the CA). Remove them, e.g. PUT "
+            "/zones/<zone_id>/certificate_authorities/hostname_associations with "
+            f'{{"hostnames": [], "mtls_certificate_id": "{id_}"}}, or take them into the stack with '
+            "HostnameAssociation(..., adopt_existing=True); then run the command again. Nothing was deleted."
+        )
+
+
+@dataclass
+class MTLSCertificateArgs:
+    """Inputs of :class:`MTLSCertificate`."""
+
+    certificates: pulumi.Input[str]
+    name: pulumi.Input[str] | None = None
+    account_id: pulumi.Input[str] | None = None
+    private_key: pulumi.Input[str] | None = None
+    adopt_existing: pulumi.Input[bool] | None = None
+
+
+class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertificate"):
+    """A CA certificate uploaded for mTLS client-certificate validation (``POST .../mtls_certificates``).
+
+    Its ``id`` is the Cloudflare certificate id. Any change of ``certificates`` (by content), ``name``,
+    ``account_id`` or ``private_key`` replaces it: a new PEM is uploaded before the old one is deleted.
+    """
+
+    certificates: pulumi.Output[str]
+    name: pulumi.Output[str]
+    account_id: pulumi.Output[str]
+    certificate_id: pulumi.Output[str]
+    issuer: pulumi.Output[str]
+    serial_number: pulumi.Output[str]
+    signature: pulumi.Output[str]
+    expires_on: pulumi.Output[str]
+    uploaded_on: pulumi.Output[str]
+    fingerprint_sha256: pulumi.Output[str]
+    subject_key_identifier: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: MTLSCertificateArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        certificates: pulumi.Input[str] | None = None,
+        name: pulumi.Input[str] | None = None,
+        account_id: pulumi.Input[str] | None = None,
+        private_key: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
+    ) -> None:
+        if args is None:
+            if certificates is None:
+                raise TypeError("MTLSCertificate needs certificates= (the CA's PEM text)")
+            args = MTLSCertificateArgs(certificates, name, account_id, private_key, adopt_existing)
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
+        props: dict[str, Any] = {
+            "certificates": args.certificates,
+            "name": args.name,
+            "account_id": args.account_id,
+            "private_key": pulumi.Output.secret(args.private_key) if args.private_key is not None else None,
+            "adopt_existing": args.adopt_existing,
+            "private_key_sha256": None,
+            "certificate_id": None,
+            "issuer": None,
+            "serial_number": None,
+            "signature": None,
+            "expires_on": None,
+            "uploaded_on": None,
+            "fingerprint_sha256": None,
+            "subject_key_identifier": None,
+        }
+        super().__init__(
+            MTLSCertificateProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(secret_opts, opts),
+        )
+        pulumi.Output.from_input(args.certificates).apply(lambda pem: _warn_about(resource_name, pem))
+
+
+def _warn_about(resource_name: str, pem: Any) -> None:
+    """Expiry warnings show in `pulumi preview` (the check itself reports refusals)."""
+    if not isinstance(pem, str):
+        return
+    try:
+        bundle = parse_ca_bundle(pem)
+    except CertificateError:
+        return
+    for warning in bundle.warnings:
+        pulumi.log.warn(f"MTLSCertificate {resource_name!r}: {warning}")
