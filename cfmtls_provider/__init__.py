@@ -5,10 +5,13 @@ Public API::
     from cfmtls_provider import MTLSCertificate, HostnameAssociation, ClientCertificateRule
 """
 
+from .resources.client_certificate_rule import ClientCertificateRule, ClientCertificateRuleArgs
 from .resources.hostname_association import HostnameAssociation, HostnameAssociationArgs
 from .resources.mtls_certificate import MTLSCertificate, MTLSCertificateArgs
 
 __all__ = [
+    "ClientCertificateRule",
+    "ClientCertificateRuleArgs",
     "HostnameAssociation",
     "HostnameAssociationArgs",
     "MTLSCertificate",
