@@ -1,0 +1,43 @@
+"""The example stack: upload a CA, associate hostnames with it, and block requests without a client certificate.
+
+pulumi config set zoneId <zone id>
+pulumi config set --path 'hostnames[0]' api.example.com
+pulumi config set caPemPath ca.pem
+pulumi config set --secret cfmtls:apiToken <token>      # or CLOUDFLARE_API_TOKEN
+pulumi config set cfmtls:accountId <account id>          # or CLOUDFLARE_ACCOUNT_ID
+pulumi up
+"""
+
+from pathlib import Path
+
+import pulumi
+
+from cfmtls_provider import ClientCertificateRule, HostnameAssociation, MTLSCertificate
+
+config = pulumi.Config()
+zone_id = config.require("zoneId")
+hostnames: list[str] = config.require_object("hostnames")
+ca_pem = Path(config.require("caPemPath")).expanduser().read_text()
+
+# 1. Upload the CA (validated locally first: CA:TRUE, an allowed signature algorithm, a real PEM).
+ca = MTLSCertificate("corp-ca", certificates=ca_pem, name=config.get("caName") or "corp-ca")
+
+# 2. Associate the zone's hostnames with it (emptied again before the CA is ever deleted).
+hosts = HostnameAssociation("corp-hosts", zone_id=zone_id, mtls_certificate_id=ca.id, hostnames=hostnames)
+
+# 3. Block requests to those hostnames without a valid client certificate (from this CA, when pinned).
+rule = ClientCertificateRule(
+    "require-client-certificate",
+    zone_id=zone_id,
+    hostnames=hosts.hostnames,
+    mtls_certificate_id=ca.id,
+    issuer_ski=ca.subject_key_identifier if config.get_bool("pinToCa") is not False else None,
+)
+
+pulumi.export("certificateId", ca.id)
+pulumi.export("fingerprintSha256", ca.fingerprint_sha256)
+pulumi.export("subjectKeyIdentifier", ca.subject_key_identifier)
+pulumi.export("expiresOn", ca.expires_on)
+pulumi.export("hostnames", hosts.hostnames)
+pulumi.export("ruleId", rule.rule_id)
+pulumi.export("ruleExpression", rule.expression)

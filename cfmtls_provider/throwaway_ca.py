@@ -1,0 +1,92 @@
+"""Generate a throwaway CA (and optionally a client certificate it signs) for demos and tests.
+
+    python -m cfmtls_provider.throwaway_ca --out ca.pem [--client-out client.pem] [--cn "Demo CA"]
+
+The CA's private key is never written unless ``--key-out`` is given: Cloudflare needs only the certificate.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+__all__ = ["make_ca"]
+
+
+def make_ca(common_name: str = "cfmtls demo CA", days: int = 365) -> tuple[str, ec.EllipticCurvePrivateKey]:
+    """A self-signed ECDSA P-256 / SHA-256 CA certificate (PEM) and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key
+
+
+def make_client_certificate(ca_pem: str, ca_key: ec.EllipticCurvePrivateKey, common_name: str) -> str:
+    """A client certificate signed by the CA (PEM), e.g. for curl --cert."""
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="where to write the CA certificate (PEM)")
+    parser.add_argument("--cn", default="cfmtls demo CA", help="the CA's common name")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--client-out", type=Path, help="also write a client certificate signed by the CA")
+    args = parser.parse_args(argv)
+    ca_pem, key = make_ca(args.cn, args.days)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(ca_pem)
+    if args.client_out:
+        args.client_out.write_text(make_client_certificate(ca_pem, key, "demo client"))
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()
