@@ -420,4 +420,3 @@ class CloudflareClient:
         except NotFoundError:
             return False
         return True
-
