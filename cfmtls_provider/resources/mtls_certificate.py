@@ -70,7 +70,9 @@ class MTLSCertificateProvider(CloudflareProvider):
             try:
                 parse_ca_bundle(certificates if isinstance(certificates, str) else "")
             except CertificateError as error:
-                failures.append(CheckFailure("certificates", str(error)))
+                # The engine echoes a failing property's value: never let it echo a private key.
+                leaks_key = isinstance(certificates, str) and "PRIVATE KEY" in certificates
+                failures.append(CheckFailure("" if leaks_key else "certificates", str(error)))
         if not inputs.get("account_id") and not is_unknown(inputs.get("account_id")):
             inputs["account_id"] = self.settings.account_id or ""
         if not inputs.get("account_id"):
@@ -295,8 +297,12 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
                 raise TypeError("MTLSCertificate needs certificates= (the CA's PEM text)")
             args = MTLSCertificateArgs(certificates, name, account_id, private_key, adopt_existing)
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
+        certificates_input = args.certificates
+        if isinstance(certificates_input, str) and "PRIVATE KEY" in certificates_input:
+            # A private key pasted by mistake: keep it encrypted wherever Pulumi shows or stores it.
+            certificates_input = pulumi.Output.secret(certificates_input)
         props: dict[str, Any] = {
-            "certificates": args.certificates,
+            "certificates": certificates_input,
             "name": args.name,
             "account_id": args.account_id,
             "private_key": pulumi.Output.secret(args.private_key) if args.private_key is not None else None,
