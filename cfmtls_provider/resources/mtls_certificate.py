@@ -153,6 +153,8 @@ class MTLSCertificateProvider(CloudflareProvider):
             )
         except CertificateAlreadyExistsError:
             existing = self._find(client, account_id, props["certificates"])
+            if existing is not None and self._left_by_an_interrupted_run(client, account_id, existing, props):
+                return existing
             where = (
                 f"as certificate {existing.id} (name {existing.name!r}, uploaded {existing.uploaded_on})"
                 if existing
@@ -168,6 +170,20 @@ class MTLSCertificateProvider(CloudflareProvider):
             raise ProviderError(self._quota_message(client, account_id, error)) from None
         except CloudflareError as error:
             raise ProviderError(explain(error, f"Uploading the CA certificate to account {account_id}")) from None
+
+    @staticmethod
+    def _left_by_an_interrupted_run(
+        client: CloudflareClient, account_id: str, existing: MTLSCertificateRecord, props: Mapping[str, Any]
+    ) -> bool:
+        """An upload with our content and our (non-empty) name, used by nothing yet, is taken to be ours:
+        a run killed after its POST but before Pulumi recorded it. Anything else needs adopt_existing."""
+        name = props.get("name") or ""
+        if not name or existing.name != name:
+            return False
+        try:
+            return not client.certificate_usages(account_id, existing.id)
+        except CloudflareError:
+            return False
 
     @staticmethod
     def _quota_message(client: CloudflareClient, account_id: str, error: CloudflareError) -> str:
