@@ -61,6 +61,9 @@ EXPIRES_ON_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 1000
 
+# UNCONFIRMED (our choice): a page or per_page query parameter that is not an integer in range.
+QUERY_INVALID = ErrorSpec(400, 1400, "Invalid request: {detail}")
+
 # --- authentication and routing --------------------------------------------------------------------------
 
 # UNCONFIRMED (widely observed, code not in the notes): a missing or unknown token, or a wrong email + key.

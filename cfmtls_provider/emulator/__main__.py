@@ -1,0 +1,118 @@
+"""``python -m cfmtls_provider.emulator``: serve the local Cloudflare API until interrupted.
+
+Prints ``cfmtls emulator listening on http://HOST:PORT/client/v4`` (flushed) once it accepts connections.
+See docs/emulator.md for every option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from . import assumptions as cf
+from .config import EmulatorConfig, parse_global_key, parse_token
+from .faults import FaultRule, FaultSpecError
+from .server import EmulatorServer
+from .store import StateFileError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cfmtls_provider.emulator",
+        description="A local emulator of Cloudflare's v4 API for 'bring your own CA for mTLS'.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787, help="0 picks a free port (default 8787)")
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="TOKEN[=SCOPES]",
+        help=f"an accepted API token, optionally with comma-separated scopes ({', '.join(cf.SCOPES)}); "
+        f"repeatable; default: {cf.DEFAULT_TOKEN} with every scope",
+    )
+    parser.add_argument(
+        "--global-key", action="append", default=[], metavar="EMAIL:KEY", help="accepted X-Auth-Email + X-Auth-Key"
+    )
+    parser.add_argument(
+        "--non-enterprise-account",
+        action="append",
+        default=[],
+        metavar="ACCOUNT_ID",
+        help="refuse mTLS certificate uploads to this account, as for a non-Enterprise plan",
+    )
+    parser.add_argument("--state-file", type=Path, help="load the state from, and save it after each change to, this")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every API answer by N ms")
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="SPEC", help="METHOD:PATHGLOB:ACTION[=VALUE][:key=value]..."
+    )
+    parser.add_argument(
+        "--association-lag-seconds",
+        type=float,
+        default=cf.DEFAULT_ASSOCIATION_LAG_SECONDS,
+        help="how long a CA still counts as in use after its hostname list is emptied",
+    )
+    return parser
+
+
+def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> EmulatorConfig:
+    try:
+        tokens = dict(parse_token(spec) for spec in args.token)
+        global_keys = dict(parse_global_key(spec) for spec in args.global_key)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if not tokens and not global_keys:
+        return EmulatorConfig(
+            non_enterprise_accounts=frozenset(args.non_enterprise_account),
+            latency_ms=args.latency_ms,
+            association_lag_seconds=args.association_lag_seconds,
+        )
+    return EmulatorConfig(
+        tokens=tokens,
+        global_keys=global_keys,
+        non_enterprise_accounts=frozenset(args.non_enterprise_account),
+        latency_ms=args.latency_ms,
+        association_lag_seconds=args.association_lag_seconds,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    config = _config(args, parser)
+    try:
+        faults = [FaultRule.parse(spec) for spec in args.fault]
+    except FaultSpecError as exc:
+        parser.error(str(exc))
+    try:
+        server = EmulatorServer(config, host=args.host, port=args.port, state_file=args.state_file, faults=faults)
+    except StateFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    print(f"cfmtls emulator listening on {server.base_url}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

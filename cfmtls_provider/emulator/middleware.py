@@ -1,0 +1,127 @@
+"""The layer around every Cloudflare API call: latency, fault injection and the request log.
+
+Only calls under ``/client/v4`` pass through it; admin calls (``/__emulator__``) are neither delayed,
+faulted nor logged. The log holds method, path (without ``/client/v4``), query string, status sent
+(0 when the connection was dropped) and time (epoch seconds, a float): never headers or bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from . import assumptions as cf
+from .faults import FaultRule, FaultSet
+
+__all__ = ["APILayer", "DroppedConnection", "RequestLog"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class DroppedConnection(Exception):
+    """Raised after a partial answer so that the server aborts the connection (a ``drop`` fault)."""
+
+
+class RequestLog:
+    """The Cloudflare API calls served, in order of completion."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+
+    def append(self, method: str, path: str, query: str, status: int) -> None:
+        entry = {"method": method, "path": path, "query": query, "status": status, "time": time.time()}
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(entry) for entry in self._entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+async def _discard(message: Message) -> None:
+    """The send of a call whose real answer is replaced (commit-then-fail)."""
+
+
+class APILayer:
+    """ASGI middleware applying latency and faults to API calls, and logging them."""
+
+    def __init__(self, app: ASGIApp, *, faults: FaultSet, log: RequestLog, latency_ms: float = 0.0) -> None:
+        self.app = app
+        self.faults = faults
+        self.log = log
+        self.latency_ms = latency_ms
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == cf.API_PREFIX or path.startswith(cf.API_PREFIX + "/")):
+            await self.app(scope, receive, send)
+            return
+        method, api_path = scope["method"], path[len(cf.API_PREFIX) :] or "/"
+        sent = [0]
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                sent[0] = int(message["status"])
+            await send(message)
+
+        try:
+            if self.latency_ms > 0:
+                await asyncio.sleep(self.latency_ms / 1000)
+            rule = self.faults.take(method, api_path)
+            if rule is None:
+                await self.app(scope, receive, recording_send)
+            else:
+                await self._fault(rule, scope, receive, recording_send)
+        except DroppedConnection:
+            sent[0] = 0
+            raise
+        finally:
+            self.log.append(method, api_path, scope.get("query_string", b"").decode("latin-1"), sent[0])
+
+    async def _fault(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
+        if rule.action == "delay":
+            await asyncio.sleep(rule.delay)
+            await self.app(scope, receive, send)
+            return
+        if rule.action.startswith("commit_then_"):
+            await self.app(scope, receive, _discard)
+        if rule.action.endswith("drop"):
+            await _drop(send)
+        await _send_error(rule, send)
+
+
+async def _send_error(rule: FaultRule, send: Send) -> None:
+    body = json.dumps(rule.error_envelope()).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if rule.retry_after is not None:
+        seconds = rule.retry_after
+        shown = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+        headers.append((b"retry-after", shown.encode()))
+    await send({"type": "http.response.start", "status": rule.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drop(send: Send) -> None:
+    """Promise a body, send part of it, then fail: the server closes the connection mid-answer."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"success": tr', "more_body": True})
+    raise DroppedConnection("connection dropped by a fault rule")

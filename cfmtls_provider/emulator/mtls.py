@@ -1,0 +1,227 @@
+"""Cloudflare's rules for mTLS certificates (account level) and hostname associations (zone level).
+
+Pure operations on a :class:`~.store.State` draft: they validate first and mutate last, and refuse with
+:class:`~.errors.APIError`. The CA rules and the hostname rules are the shared ones the provider uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..certificates import ALLOWED_SIGNATURE_ALGORITHMS, CertificateError, parse_ca_bundle
+from ..hostnames import hostname_problems
+from . import assumptions as cf
+from .errors import APIError
+from .store import MANAGED_CA, Certificate, State
+
+__all__ = [
+    "certificate_result",
+    "delete_certificate",
+    "find_certificate",
+    "get_hostnames",
+    "list_certificates",
+    "replace_hostnames",
+    "timestamp",
+    "upload_certificate",
+    "usages",
+    "zones_using",
+]
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """An RFC 3339 UTC timestamp with a 'Z' suffix."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime(cf.TIMESTAMP_FORMAT)
+
+
+def certificate_result(cert: Certificate, *, with_updated_at: bool = False) -> dict[str, Any]:
+    """The wire form of a certificate: never a private key."""
+    result: dict[str, Any] = {
+        "id": cert.id,
+        "ca": cert.ca,
+        "certificates": cert.certificates,
+        "expires_on": cert.expires_on,
+        "issuer": cert.issuer,
+        "name": cert.name,
+        "serial_number": cert.serial_number,
+        "signature": cert.signature,
+        "type": cf.CERTIFICATE_TYPE,
+        "uploaded_on": cert.uploaded_on,
+    }
+    if with_updated_at:
+        result["updated_at"] = cert.updated_at
+    return result
+
+
+def _upload_fields(body: dict[str, Any]) -> tuple[bool, str, str, str | None]:
+    ca, pem, name, key = body.get("ca"), body.get("certificates"), body.get("name"), body.get("private_key")
+    if not isinstance(ca, bool):
+        raise APIError(cf.UPLOAD_BODY_INVALID, detail="'ca' is required and must be a boolean")
+    if not isinstance(pem, str) or not pem.strip():
+        raise APIError(cf.UPLOAD_BODY_INVALID, detail="'certificates' is required and must be a PEM string")
+    if name is not None and not isinstance(name, str):
+        raise APIError(cf.UPLOAD_BODY_INVALID, detail="'name' must be a string")
+    if key is not None and not isinstance(key, str):
+        raise APIError(cf.UPLOAD_BODY_INVALID, detail="'private_key' must be a PEM string")
+    return ca, pem, name or "", key or None
+
+
+def _check_private_key(key: str) -> None:
+    try:
+        serialization.load_pem_private_key(key.encode(), password=None)
+    except (ValueError, TypeError):
+        raise APIError(cf.PRIVATE_KEY_INVALID) from None
+
+
+def _ca_fields(pem: str) -> dict[str, str]:
+    try:
+        bundle = parse_ca_bundle(pem)
+    except CertificateError as exc:
+        raise APIError(cf.CERTIFICATE_INVALID, detail=str(exc)) from None
+    return {
+        "certificates": bundle.pem,
+        "issuer": bundle.ca.issuer,
+        "serial_number": bundle.ca.serial_number,
+        "signature": bundle.ca.signature_algorithm,
+        "expires_on": bundle.ca.not_after.strftime(cf.EXPIRES_ON_FORMAT),
+        "content_fingerprint": bundle.content_fingerprint,
+    }
+
+
+def _leaf_fields(pem: str) -> dict[str, str]:
+    """A ca: false upload: only parsed, not held to the CA rules."""
+    try:
+        certs = x509.load_pem_x509_certificates(pem.encode())
+    except ValueError:
+        raise APIError(cf.CERTIFICATE_INVALID, detail="no valid PEM certificate found") from None
+    digest = hashlib.sha256()
+    for cert in certs:
+        digest.update(hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest())
+    first = certs[0]
+    return {
+        "certificates": "".join(cert.public_bytes(serialization.Encoding.PEM).decode() for cert in certs),
+        "issuer": first.issuer.rfc4514_string(),
+        "serial_number": str(first.serial_number),
+        "signature": ALLOWED_SIGNATURE_ALGORITHMS.get(
+            first.signature_algorithm_oid, first.signature_algorithm_oid.dotted_string
+        ),
+        "expires_on": first.not_valid_after_utc.strftime(cf.EXPIRES_ON_FORMAT),
+        "content_fingerprint": digest.hexdigest(),
+    }
+
+
+def upload_certificate(state: State, account_id: str, body: dict[str, Any], *, entitled: bool = True) -> Certificate:
+    if not entitled:
+        raise APIError(cf.NOT_ENTITLED)
+    ca, pem, name, key = _upload_fields(body)
+    if not ca and key is None:
+        raise APIError(cf.CA_FLAG_REQUIRED)
+    if key is not None:
+        _check_private_key(key)
+    fields = _ca_fields(pem) if ca else _leaf_fields(pem)
+    mine = list_certificates(state, account_id)
+    if any(cert.content_fingerprint == fields["content_fingerprint"] for cert in mine):
+        raise APIError(cf.CERTIFICATE_ALREADY_EXISTS)
+    if ca and sum(cert.ca for cert in mine) >= cf.MAX_CA_CERTIFICATES_PER_ACCOUNT:
+        raise APIError(cf.CA_QUOTA_EXCEEDED)
+    now = timestamp()
+    cert = Certificate(
+        id=str(uuid.uuid4()),
+        account_id=account_id,
+        ca=ca,
+        name=name,
+        uploaded_on=now,
+        updated_at=now,
+        has_private_key=key is not None,
+        **fields,
+    )
+    state.certificates[cert.id] = cert
+    return cert
+
+
+def list_certificates(state: State, account_id: str) -> list[Certificate]:
+    return [cert for cert in state.certificates.values() if cert.account_id == account_id]
+
+
+def find_certificate(state: State, account_id: str | None, cert_id: str) -> Certificate:
+    """The certificate ``cert_id`` (of ``account_id``, unless None), else 404 code 1472."""
+    cert = state.certificates.get(cert_id)
+    if cert is None or (account_id is not None and cert.account_id != account_id):
+        raise APIError(cf.CERTIFICATE_NOT_FOUND)
+    return cert
+
+
+def zones_using(state: State, cert_id: str, now: float, lag_seconds: float) -> dict[str, str]:
+    """zone id -> usage status, for every zone that associates hostnames with the CA (or did, within the lag)."""
+    zones: dict[str, str] = {}
+    for zone_id, lists in state.associations.items():
+        if lists.get(cert_id):
+            zones[zone_id] = cf.USAGE_STATUS_ACTIVE
+    for zone_id, emptied in state.emptied_at.items():
+        when = emptied.get(cert_id)
+        if when is not None and now < when + lag_seconds and zone_id not in zones:
+            zones[zone_id] = cf.USAGE_STATUS_PENDING_REMOVAL
+    return dict(sorted(zones.items()))
+
+
+def usages(state: State, cert: Certificate, now: float, lag_seconds: float) -> list[dict[str, str]]:
+    return [
+        {"service": cf.USAGE_SERVICE, "status": status, "zone_id": zone_id}
+        for zone_id, status in zones_using(state, cert.id, now, lag_seconds).items()
+    ]
+
+
+def delete_certificate(state: State, account_id: str, cert_id: str, now: float, lag_seconds: float) -> Certificate:
+    cert = find_certificate(state, account_id, cert_id)
+    zones = zones_using(state, cert_id, now, lag_seconds)
+    if zones:
+        raise APIError(cf.CERTIFICATE_IN_USE, zones=", ".join(zones))
+    del state.certificates[cert_id]
+    for emptied in state.emptied_at.values():
+        emptied.pop(cert_id, None)
+    for lists in state.associations.values():
+        lists.pop(cert_id, None)
+    return cert
+
+
+def _ca_key(state: State, mtls_certificate_id: object) -> str:
+    if mtls_certificate_id is None:
+        return MANAGED_CA
+    if not isinstance(mtls_certificate_id, str):
+        raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'mtls_certificate_id' must be a string")
+    return find_certificate(state, None, mtls_certificate_id).id
+
+
+def get_hostnames(state: State, zone_id: str, mtls_certificate_id: str | None) -> list[str]:
+    key = _ca_key(state, mtls_certificate_id)
+    return list(state.associations.get(zone_id, {}).get(key, []))
+
+
+def replace_hostnames(state: State, zone_id: str, body: dict[str, Any], now: float) -> list[str]:
+    """Replace the whole list of one (zone, CA) pair; ``[]`` removes them all (and starts the lag)."""
+    hostnames = body.get("hostnames")
+    if not isinstance(hostnames, list):
+        raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'hostnames' is required and must be a list (use [])")
+    key = _ca_key(state, body.get("mtls_certificate_id"))
+    problems = hostname_problems(hostnames, allow_empty=True)
+    if problems:
+        raise APIError(cf.HOSTNAMES_INVALID, detail="; ".join(problems))
+    lists = state.associations.setdefault(zone_id, {})
+    had = bool(lists.get(key))
+    if hostnames:
+        lists[key] = [str(name) for name in hostnames]
+        state.emptied_at.get(zone_id, {}).pop(key, None)
+    else:
+        lists.pop(key, None)
+        if had and key != MANAGED_CA:
+            state.emptied_at.setdefault(zone_id, {})[key] = now
+    if not lists:
+        del state.associations[zone_id]
+    if zone_id in state.emptied_at and not state.emptied_at[zone_id]:
+        del state.emptied_at[zone_id]
+    return list(lists.get(key, []))

@@ -1,0 +1,169 @@
+"""Run the emulator with uvicorn in a background thread, on a given or free port.
+
+    with EmulatorServer() as emulator:
+        httpx.get(f"{emulator.base_url}/accounts/.../mtls_certificates", headers=emulator.auth_headers)
+
+The socket is bound before the server starts, so ``.base_url`` is known (and connectable) right away.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+
+from . import assumptions as cf
+from .app import Emulator, create_app
+from .config import EmulatorConfig
+from .faults import FaultRule, FaultSet
+from .middleware import DroppedConnection, RequestLog
+from .store import Store
+
+__all__ = ["EmulatorServer"]
+
+
+class _HideDrops(logging.Filter):
+    """uvicorn logs the exception that aborts a dropped answer; that drop is deliberate, so hide it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None:
+            if isinstance(exc, DroppedConnection):
+                return False
+            exc = exc.__cause__ or exc.__context__
+        return True
+
+
+_drop_filter = _HideDrops()
+logging.getLogger("uvicorn.error").addFilter(_drop_filter)
+
+
+class EmulatorServer:
+    """An emulator serving HTTP on ``host:port`` (port 0: a free one) until :meth:`stop`."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_file: Path | str | None = None,
+        faults: list[FaultRule] | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        self.host = host
+        self.emulator = Emulator(
+            config=self.config,
+            store=Store(Path(state_file) if state_file is not None else None),
+            faults=FaultSet(faults),
+            log=RequestLog(),
+        )
+        self._requested_port = port
+        self._log_level = log_level
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    def start(self) -> EmulatorServer:
+        if self._thread is not None:
+            return self
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio then sets TCP_NODELAY
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._requested_port))
+        sock.listen(128)
+        sock.setblocking(False)
+        self._socket = sock
+        self.port = int(sock.getsockname()[1])
+        config = uvicorn.Config(
+            create_app(self.emulator),
+            lifespan="off",
+            log_level=self._log_level,
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"cfmtls-emulator-{self.port}", daemon=True
+        )
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the emulator server failed to start (see the log above)")
+            self._thread.join(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- addresses and helpers -----------------------------------------------------------------------------
+
+    @property
+    def root_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The Cloudflare API base URL, ``http://HOST:PORT/client/v4``."""
+        return self.root_url + cf.API_PREFIX
+
+    @property
+    def admin_url(self) -> str:
+        """The admin endpoints' base, ``http://HOST:PORT/__emulator__``."""
+        return self.root_url + "/__emulator__"
+
+    @property
+    def token(self) -> str:
+        """The first accepted token (``cfmtls-emulator-token`` unless configured otherwise)."""
+        return next(iter(self.config.tokens), cf.DEFAULT_TOKEN)
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An httpx client on the API base URL with a bearer token (the default one unless given)."""
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.emulator.log.entries()
+
+    def clear_requests(self) -> None:
+        self.emulator.log.clear()
+
+    def state(self) -> dict[str, Any]:
+        return self.emulator.store.snapshot()
+
+    def add_fault(self, spec: str | dict[str, Any]) -> None:
+        self.emulator.faults.add([FaultRule.from_json(spec)])
+
+    def reset(self) -> None:
+        self.emulator.store.reset()
+        self.emulator.log.clear()
+        self.emulator.faults.clear()
