@@ -1,0 +1,38 @@
+"""Shared fixtures: a local Cloudflare API emulator on a free port, and a CA certificate factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from cfmtls_provider.emulator.config import EmulatorConfig
+from cfmtls_provider.emulator.server import EmulatorServer
+from tests.support.certs import MadeCert
+from tests.support.certs import make_ca as _make_ca
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    """The configuration of the ``emulator`` fixture; override it in a test module to change tokens etc."""
+    return EmulatorConfig()
+
+
+@pytest.fixture
+def emulator(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    """A fresh emulator for one test (default token ``cfmtls-emulator-token``), on a free port."""
+    with EmulatorServer(emulator_config) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def emulator_module() -> Iterator[EmulatorServer]:
+    """One emulator shared by a module's tests (reset it yourself if a test needs it empty)."""
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def make_ca() -> Callable[..., MadeCert]:
+    """The factory of :mod:`tests.support.certs` (``make_ca(key_type=..., hash_name=..., ca=..., ...)``)."""
+    return _make_ca
