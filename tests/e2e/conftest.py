@@ -1,0 +1,42 @@
+"""End-to-end fixtures: the Pulumi CLI, a fresh emulator and a fresh file-backend stack per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
+from cfmtls_provider.emulator.server import EmulatorServer
+
+from .harness import TOKEN, Emulator, Stack, pulumi_bin_dir
+
+
+@pytest.fixture(scope="session")
+def pulumi_bin() -> str:
+    return pulumi_bin_dir()
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(tokens={TOKEN: ALL_SCOPES})
+
+
+@pytest.fixture
+def emulator_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    with EmulatorServer(emulator_config) as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> Emulator:
+    return Emulator(emulator_server.base_url)
+
+
+@pytest.fixture
+def stack(tmp_path: Path, emulator: Emulator, pulumi_bin: str) -> Iterator[Stack]:
+    stack = Stack.create(tmp_path, emulator, pulumi_bin)
+    yield stack
+    # Leave nothing behind in the emulator for the next test (it is fresh anyway) and show the log on failure.
+    print("\n".join(stack.log[-6:]))

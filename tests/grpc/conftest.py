@@ -1,0 +1,14 @@
+"""The gRPC tests' emulator accepts only the test's own token."""
+
+from __future__ import annotations
+
+import pytest
+
+from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
+
+from .test_provider_server import TOKEN
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(tokens={TOKEN: ALL_SCOPES})
