@@ -70,11 +70,19 @@ class APILayer:
             await self.app(scope, receive, send)
             return
         method, api_path = scope["method"], path[len(cf.API_PREFIX) :] or "/"
-        sent = [0]
+        query = scope.get("query_string", b"").decode("latin-1")
+        logged = False
+
+        def record(status: int) -> None:
+            # Logged before the answer leaves, so a client that reads the log right after sees its call.
+            nonlocal logged
+            if not logged:
+                logged = True
+                self.log.append(method, api_path, query, status)
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                sent[0] = int(message["status"])
+                record(int(message["status"]))
             await send(message)
 
         try:
@@ -83,23 +91,23 @@ class APILayer:
             rule = self.faults.take(method, api_path)
             if rule is None:
                 await self.app(scope, receive, recording_send)
+            elif rule.action.endswith("drop"):
+                if rule.action.startswith("commit_then_"):
+                    await self.app(scope, receive, _discard)
+                record(0)
+                await _drop(send)
             else:
                 await self._fault(rule, scope, receive, recording_send)
-        except DroppedConnection:
-            sent[0] = 0
-            raise
         finally:
-            self.log.append(method, api_path, scope.get("query_string", b"").decode("latin-1"), sent[0])
+            record(0)  # no answer started: the server closes the connection or answers a bare 500
 
     async def _fault(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
         if rule.action == "delay":
             await asyncio.sleep(rule.delay)
             await self.app(scope, receive, send)
             return
-        if rule.action.startswith("commit_then_"):
+        if rule.action == "commit_then_status":
             await self.app(scope, receive, _discard)
-        if rule.action.endswith("drop"):
-            await _drop(send)
         await _send_error(rule, send)
 
 

@@ -1,0 +1,170 @@
+"""The emulator's admin side: request log, state dump, reset, persistence, latency, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cfmtls_provider.emulator import assumptions
+from cfmtls_provider.emulator.config import EmulatorConfig
+from cfmtls_provider.emulator.server import EmulatorServer
+from tests.support.certs import make_ca
+
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+ZONE = "fedcba9876543210fedcba9876543210"
+CERTS = f"/accounts/{ACCOUNT}/mtls_certificates"
+HOSTS = f"/zones/{ZONE}/certificate_authorities/hostname_associations"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_request_log_lists_api_calls_only_and_never_secrets(emulator: EmulatorServer) -> None:
+    ca = make_ca()
+    with emulator.client() as api:
+        api.post(CERTS, json={"ca": True, "certificates": ca.pem, "private_key": ca.key_pem})
+        api.get(HOSTS, params={"mtls_certificate_id": "x"})
+    httpx.get(f"{emulator.admin_url}/state")
+    log = httpx.get(f"{emulator.admin_url}/requests").json()
+    assert [(e["method"], e["path"], e["query"], e["status"]) for e in log] == [
+        ("POST", CERTS, "", 200),
+        ("GET", HOSTS, "mtls_certificate_id=x", 404),
+    ]
+    assert all(isinstance(e["time"], float) for e in log) and log[0]["time"] <= log[1]["time"]
+    text = json.dumps(log)
+    assert emulator.token not in text and "PRIVATE KEY" not in text
+    assert httpx.delete(f"{emulator.admin_url}/requests").status_code == 200
+    assert httpx.get(f"{emulator.admin_url}/requests").json() == []
+
+
+def test_state_dump_and_reset(emulator: EmulatorServer) -> None:
+    ca = make_ca()
+    with emulator.client() as api:
+        cert_id = api.post(CERTS, json={"ca": True, "certificates": ca.pem, "private_key": ca.key_pem}).json()[
+            "result"
+        ]["id"]
+        api.put(HOSTS, json={"hostnames": ["a.example.com"], "mtls_certificate_id": cert_id})
+    state = httpx.get(f"{emulator.admin_url}/state").json()
+    [cert] = state["certificates"]
+    assert cert["id"] == cert_id and cert["has_private_key"] is True
+    assert state["associations"] == {ZONE: {cert_id: ["a.example.com"]}}
+    assert ca.key_pem.splitlines()[1] not in json.dumps(state)
+    assert httpx.post(f"{emulator.admin_url}/reset").status_code == 200
+    empty = httpx.get(f"{emulator.admin_url}/state").json()
+    assert empty["certificates"] == [] and empty["associations"] == {} and empty["rulesets"] == []
+    assert emulator.requests() == []
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    state_file = tmp_path / "state" / "emulator.json"
+    ca = make_ca()
+    with EmulatorServer(state_file=state_file) as first, first.client() as api:
+        cert_id = api.post(CERTS, json={"ca": True, "certificates": ca.pem, "private_key": ca.key_pem}).json()[
+            "result"
+        ]["id"]
+        api.put(HOSTS, json={"hostnames": ["a.example.com"], "mtls_certificate_id": cert_id}).raise_for_status()
+        ruleset = api.post(
+            f"/zones/{ZONE}/rulesets", json={"name": "d", "kind": "zone", "phase": "http_request_firewall_custom"}
+        ).json()["result"]
+    assert ca.key_pem.splitlines()[1] not in state_file.read_text()
+    assert [p.name for p in state_file.parent.iterdir()] == ["emulator.json"]  # no temporary file left
+    with EmulatorServer(state_file=state_file) as second, second.client() as api:
+        assert [c["id"] for c in api.get(CERTS).json()["result"]] == [cert_id]
+        assert api.get(HOSTS, params={"mtls_certificate_id": cert_id}).json()["result"]["hostnames"] == [
+            "a.example.com"
+        ]
+        assert api.get(f"/zones/{ZONE}/rulesets/{ruleset['id']}").json()["result"] == ruleset
+        dup = api.post(CERTS, json={"ca": True, "certificates": ca.pem})
+        assert dup.json()["errors"][0]["code"] == 1471
+
+
+def test_unreadable_state_file_is_a_clear_error(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    state_file.write_text("{not json")
+    with pytest.raises(RuntimeError, match="cannot read the emulator state file"):
+        EmulatorServer(state_file=state_file)
+
+
+class TestLatency:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        return EmulatorConfig(latency_ms=300)
+
+    def test_latency_delays_api_calls_without_blocking_others(self, emulator: EmulatorServer) -> None:
+        durations: list[float] = []
+
+        def call() -> None:
+            start = time.monotonic()
+            with emulator.client() as api:
+                api.get(CERTS).raise_for_status()
+            durations.append(time.monotonic() - start)
+
+        start = time.monotonic()
+        threads = [threading.Thread(target=call) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        total = time.monotonic() - start
+        assert min(durations) >= 0.29
+        assert total < 0.9  # four concurrent calls overlap: they are not served one after another
+        admin_start = time.monotonic()
+        httpx.get(f"{emulator.admin_url}/state")
+        assert time.monotonic() - admin_start < 0.25  # admin calls are not delayed
+
+
+def test_docs_list_every_assumption() -> None:
+    docs = (REPO / "docs" / "emulator.md").read_text()
+    assert assumptions.render_docs(docs) == docs, (
+        "run: python -m cfmtls_provider.emulator.assumptions --write docs/emulator.md"
+    )
+    for name, _, comment in assumptions.assumption_table():
+        assert comment.startswith(("CONFIRMED", "UNCONFIRMED")), name
+
+
+def test_cli_prints_its_url_and_serves(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "cfmtls_provider.emulator",
+        "--port",
+        "0",
+        "--token",
+        "cli-token=account.ssl:read",
+        "--fault",
+        "GET:*/mtls_certificates:status=503:count=1",
+        "--state-file",
+        str(tmp_path / "s.json"),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        prefix = "cfmtls emulator listening on "
+        assert line.startswith(prefix) and line.endswith("/client/v4"), line
+        base_url = line.removeprefix(prefix)
+        headers = {"Authorization": "Bearer cli-token"}
+        assert httpx.get(base_url + CERTS, headers=headers).status_code == 503
+        assert httpx.get(base_url + CERTS, headers=headers).status_code == 200
+        refused = httpx.post(base_url + CERTS, headers=headers, json={"ca": True, "certificates": "x"})
+        assert refused.status_code == 403
+        assert httpx.get(base_url + CERTS, headers={"Authorization": "Bearer cfmtls-emulator-token"}).status_code == 401
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert process.returncode == 0
+
+
+def test_cli_refuses_a_bad_fault_spec() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cfmtls_provider.emulator", "--port", "0", "--fault", "GET:*:explode"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "unknown fault action" in result.stderr
