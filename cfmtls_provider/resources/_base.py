@@ -9,7 +9,9 @@ credential can ever reach the state file.
 from __future__ import annotations
 
 import re
+import sys
 import threading
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +36,40 @@ ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 class ProviderError(Exception):
     """An error whose message alone tells the user what happened and what to do."""
+
+
+class _UserFacingTracebacks:
+    """Stands in for the ``traceback`` module inside ``pulumi.dynamic``'s server.
+
+    The server reports any exception with ``traceback.format_exc()``, so users read a Python stack before
+    the sentence that matters. For a :class:`ProviderError` (a message written for people) it reports the
+    message alone; every other exception keeps its full traceback, which is what a bug report needs.
+    """
+
+    def __init__(self, original: types.ModuleType) -> None:
+        self._original = original
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+    def format_exc(self, *args: Any, **kwargs: Any) -> str:
+        error = sys.exc_info()[1]
+        if isinstance(error, ProviderError):
+            return str(error)
+        text: str = self._original.format_exc(*args, **kwargs)
+        return text
+
+
+def _install_user_facing_errors() -> None:
+    server = sys.modules.get("__main__")
+    if server is None or not hasattr(server, "DynamicResourceProviderServicer"):
+        return  # not inside `python -m pulumi.dynamic`
+    current = getattr(server, "traceback", None)
+    if isinstance(current, types.ModuleType):
+        server.traceback = _UserFacingTracebacks(current)  # type: ignore[attr-defined]
+
+
+_install_user_facing_errors()
 
 
 def is_unknown(value: object) -> bool:

@@ -1,0 +1,214 @@
+"""The real Pulumi engine runs the example project against the emulator: what users see and what reaches the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cfmtls_provider.throwaway_ca import make_ca
+
+from .harness import ACCOUNT_ID, TOKEN, ZONE_ID, Emulator, Stack
+
+pytestmark = pytest.mark.e2e
+
+HOSTS = ["api.example.com", "admin.example.com"]
+
+
+def write_ca(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.pem"
+    path.write_text(make_ca(name)[0])
+    return path
+
+
+def certificates(emulator: Emulator) -> list[dict[str, object]]:
+    with emulator.api() as api:
+        result: list[dict[str, object]] = api.get(f"/accounts/{ACCOUNT_ID}/mtls_certificates").json()["result"]
+    return result
+
+
+def associated(emulator: Emulator, certificate_id: str) -> list[str]:
+    with emulator.api() as api:
+        answer = api.get(
+            f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
+            params={"mtls_certificate_id": certificate_id},
+        )
+    hostnames: list[str] = answer.json()["result"]["hostnames"]
+    return hostnames
+
+
+def custom_rules(emulator: Emulator) -> list[dict[str, object]]:
+    with emulator.api() as api:
+        answer = api.get(f"/zones/{ZONE_ID}/rulesets/phases/http_request_firewall_custom/entrypoint")
+    if answer.status_code == 404:
+        return []
+    rules: list[dict[str, object]] = answer.json()["result"]["rules"]
+    return rules
+
+
+def write_kinds(emulator: Emulator) -> list[str]:
+    """Each write as 'METHOD kind', kind being the last meaningful path segment."""
+    kinds = []
+    for entry in emulator.writes():
+        path = entry["path"]
+        if "hostname_associations" in path:
+            kind = "associations"
+        elif path.endswith("/rulesets"):
+            kind = "ruleset"
+        elif "/rules" in path:
+            kind = "rule"
+        else:
+            kind = "certificate"
+        kinds.append(f"{entry['method']} {kind}")
+    return kinds
+
+
+def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+    first_ca = write_ca(tmp_path, "first-ca")
+    stack.configure_example(first_ca, HOSTS)
+
+    # 1. preview of a new stack: plans the creates, writes nothing.
+    preview = stack.preview()
+    assert "+ 4 to create" in preview.stdout
+    assert emulator.writes() == []
+
+    # 2. up: the CA, the association and the rule exist, as the stack outputs say.
+    emulator.clear_requests()
+    stack.up()
+    outputs = stack.outputs()
+    [cert] = certificates(emulator)
+    assert cert["id"] == outputs["certificateId"]
+    assert sorted(associated(emulator, cert["id"])) == sorted(HOSTS) == sorted(outputs["hostnames"])
+    [rule] = custom_rules(emulator)
+    assert rule["id"] == outputs["ruleId"]
+    assert outputs["subjectKeyIdentifier"] in rule["expression"]
+    assert write_kinds(emulator) == ["POST certificate", "PUT associations", "POST ruleset"]
+
+    # 3. a second up changes nothing and writes nothing.
+    emulator.clear_requests()
+    again = stack.up()
+    assert "4 unchanged" in again.stdout
+    assert emulator.writes() == []
+
+    # 4. a hostname change is an in-place update: one PUT, no replacement.
+    emulator.clear_requests()
+    stack.set_hostnames([*HOSTS, "extra.example.com"])
+    update = stack.up()
+    assert "replaced" not in update.stdout
+    assert write_kinds(emulator) == ["PUT associations", "PATCH rule"]
+    assert sorted(associated(emulator, cert["id"])) == sorted([*HOSTS, "extra.example.com"])
+
+    # 5. rotation: new CA uploaded, association moved, old list emptied, old CA deleted, in that order.
+    emulator.clear_requests()
+    stack.config("caPemPath", str(write_ca(tmp_path, "second-ca")))
+    stack.up()
+    [new_cert] = certificates(emulator)
+    assert new_cert["id"] != cert["id"]
+    writes = emulator.writes()
+    order = [(w["method"], w["path"], w.get("query", "")) for w in writes]
+    upload = next(i for i, (m, p, _) in enumerate(order) if m == "POST" and p.endswith("/mtls_certificates"))
+    delete_old = next(i for i, (m, p, _) in enumerate(order) if m == "DELETE" and p.endswith(str(cert["id"])))
+    puts = [i for i, (m, p, _) in enumerate(order) if m == "PUT"]
+    assert upload < puts[0] < puts[-1] < delete_old, order
+    assert len(puts) == 2  # the new list first, then the old one emptied
+    assert sorted(associated(emulator, new_cert["id"])) == sorted([*HOSTS, "extra.example.com"])
+
+    # 7. destroy: the rule, then the association, then the CA; the emulator ends empty.
+    emulator.clear_requests()
+    stack.destroy()
+    assert write_kinds(emulator) == ["DELETE rule", "PUT associations", "DELETE certificate"]
+    assert certificates(emulator) == []
+    assert custom_rules(emulator) == []
+
+    # 10. the token appears nowhere: state (secrets shown), CLI output, emulator log.
+    stack.up()
+    exported = stack.export(show_secrets=True) + stack.export()
+    assert TOKEN not in exported
+    assert TOKEN not in "\n".join(stack.log)
+    assert TOKEN not in str(emulator.requests())
+    stack.destroy()
+
+
+def test_refresh_reports_drift_and_next_up_restores(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+    stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
+    stack.up()
+    certificate_id = stack.outputs()["certificateId"]
+    with emulator.api() as api:  # out of band: a hostname removed
+        api.put(
+            f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
+            json={"hostnames": ["api.example.com"], "mtls_certificate_id": certificate_id},
+        ).raise_for_status()
+    refresh = stack.refresh()
+    assert "updated" in refresh.stdout or "~" in refresh.stdout
+    emulator.clear_requests()
+    stack.up()
+    assert sorted(associated(emulator, certificate_id)) == sorted(HOSTS)
+    assert "PUT associations" in write_kinds(emulator)
+
+
+def test_refresh_after_ca_deleted_out_of_band_forgets_it(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+    stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
+    stack.up()
+    certificate_id = stack.outputs()["certificateId"]
+    with emulator.api() as api:  # out of band: associations emptied, then the CA deleted
+        api.put(
+            f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
+            json={"hostnames": [], "mtls_certificate_id": certificate_id},
+        ).raise_for_status()
+        api.delete(f"/accounts/{ACCOUNT_ID}/mtls_certificates/{certificate_id}").raise_for_status()
+    refresh = stack.refresh()
+    assert "deleted" in refresh.stdout
+    stack.up()
+    [cert] = certificates(emulator)
+    assert sorted(associated(emulator, str(cert["id"]))) == sorted(HOSTS)
+
+
+def test_destroy_stops_on_association_made_outside_the_stack(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+    stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
+    stack.up()
+    certificate_id = stack.outputs()["certificateId"]
+    other_zone = "1" * 32
+    with emulator.api() as api:
+        api.put(
+            f"/zones/{other_zone}/certificate_authorities/hostname_associations",
+            json={"hostnames": ["outside.example.org"], "mtls_certificate_id": certificate_id},
+        ).raise_for_status()
+    failed = stack.destroy(check=False)
+    assert failed.returncode != 0
+    message = failed.stdout + failed.stderr
+    assert "Cannot delete CA certificate" in message and certificate_id in message
+    assert "Traceback" not in message
+    assert [c["id"] for c in certificates(emulator)] == [certificate_id]  # nothing half-deleted
+    with emulator.api() as api:
+        api.put(
+            f"/zones/{other_zone}/certificate_authorities/hostname_associations",
+            json={"hostnames": [], "mtls_certificate_id": certificate_id},
+        ).raise_for_status()
+    stack.destroy()
+    assert certificates(emulator) == []
+
+
+def test_a_rule_added_by_hand_survives_up_and_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+    with emulator.api() as api:
+        ruleset = api.post(
+            f"/zones/{ZONE_ID}/rulesets",
+            json={
+                "name": "default",
+                "kind": "zone",
+                "phase": "http_request_firewall_custom",
+                "rules": [{"action": "block", "expression": "ip.src eq 192.0.2.1", "description": "by hand"}],
+            },
+        ).json()["result"]
+    foreign = ruleset["rules"][0]
+    stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
+    stack.up()
+    rules = custom_rules(emulator)
+    assert rules[0]["id"] == foreign["id"] and len(rules) == 2
+    stack.set_hostnames(["api.example.com"])
+    stack.up()
+    rules = custom_rules(emulator)
+    assert rules[0] == {**rules[0], "id": foreign["id"], "expression": foreign["expression"]}
+    emulator.clear_requests()
+    stack.destroy()
+    assert write_kinds(emulator) == ["DELETE rule", "PUT associations", "DELETE certificate"]
+    assert [r["id"] for r in custom_rules(emulator)] == [foreign["id"]]
