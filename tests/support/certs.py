@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import trustme
 from cryptography import x509
@@ -86,7 +86,7 @@ def make_ca(
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     signer = issuer.key if issuer else key
-    algorithm = None if isinstance(signer, ed25519.Ed25519PrivateKey) else _HASHES[hash_name]()
+    algorithm: Any = None if isinstance(signer, ed25519.Ed25519PrivateKey) else _HASHES[hash_name]()
     if rsa_pss:
         assert isinstance(signer, rsa.RSAPrivateKey), "RSA-PSS needs an RSA key"
         pss = padding.PSS(mgf=padding.MGF1(_HASHES[hash_name]()), salt_length=padding.PSS.DIGEST_LENGTH)
