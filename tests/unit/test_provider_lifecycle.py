@@ -1,0 +1,298 @@
+"""The providers' create/read/update/delete against an in-process emulator: every lifecycle rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.resources._base import ProviderError
+from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
+from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
+from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
+from tests.support.certs import make_ca
+
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+ZONE = "fedcba9876543210fedcba9876543210"
+OTHER_ZONE = "11111111111111111111111111111111"
+
+Provider = MTLSCertificateProvider | HostnameAssociationProvider | ClientCertificateRuleProvider
+
+
+def configured(provider: Provider, emulator: EmulatorServer, **extra: str) -> Any:
+    config = {
+        "cfmtls:apiToken": emulator.token,
+        "cfmtls:baseUrl": emulator.base_url,
+        "cfmtls:accountId": ACCOUNT,
+        "cfmtls:deleteWaitSeconds": "0.2",
+        "cfmtls:maxRetries": "1",
+        **extra,
+    }
+    provider.configure(ConfigureRequest(Config(config, "proj")))
+    return provider
+
+
+@pytest.fixture
+def certs(emulator: EmulatorServer) -> MTLSCertificateProvider:
+    provider: MTLSCertificateProvider = configured(MTLSCertificateProvider(), emulator)
+    return provider
+
+
+@pytest.fixture
+def assocs(emulator: EmulatorServer) -> HostnameAssociationProvider:
+    provider: HostnameAssociationProvider = configured(HostnameAssociationProvider(), emulator)
+    return provider
+
+
+@pytest.fixture
+def rules(emulator: EmulatorServer) -> ClientCertificateRuleProvider:
+    provider: ClientCertificateRuleProvider = configured(ClientCertificateRuleProvider(), emulator)
+    return provider
+
+
+def create_ca(provider: MTLSCertificateProvider, name: str = "corp-ca", **extra: Any) -> tuple[str, dict[str, Any]]:
+    inputs = provider.check({}, {"certificates": make_ca(name).pem, "name": name, **extra}).inputs
+    result = provider.create(inputs)
+    assert result.outs is not None
+    return result.id, result.outs
+
+
+def writes(emulator: EmulatorServer) -> list[str]:
+    return [f"{e['method']} {e['path']}" for e in emulator.requests() if e["method"] != "GET"]
+
+
+class TestMTLSCertificate:
+    def test_create_uploads_a_ca_and_exports_its_facts(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, outs = create_ca(certs)
+        [stored] = emulator.state()["certificates"]
+        assert stored["id"] == certificate_id and stored["ca"] is True and stored["name"] == "corp-ca"
+        assert outs["expires_on"] == stored["expires_on"] and outs["signature"] == "ECDSAWithSHA256"
+        assert len(outs["subject_key_identifier"]) == 40 and len(outs["fingerprint_sha256"]) == 64
+
+    def test_duplicate_upload_names_the_existing_certificate_and_how_to_adopt(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        pem = make_ca("dup").pem
+        first = certs.create(certs.check({}, {"certificates": pem, "name": "by-hand"}).inputs)
+        with pytest.raises(ProviderError) as refused:
+            certs.create(certs.check({}, {"certificates": pem, "name": "mine"}).inputs)
+        message = str(refused.value)
+        assert first.id in message and "'by-hand'" in message and "adopt_existing=True" in message
+
+    def test_adopt_existing_takes_over_the_upload_matched_by_content(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        pem = make_ca("adopt").pem
+        first = certs.create(certs.check({}, {"certificates": pem, "name": "by-hand"}).inputs)
+        emulator.clear_requests()
+        crlf = pem.replace("\n", "\r\n")
+        adopted = certs.create(certs.check({}, {"certificates": crlf, "name": "x", "adopt_existing": True}).inputs)
+        assert adopted.id == first.id
+        assert writes(emulator) == []
+
+    def test_an_upload_left_by_an_interrupted_run_is_recovered(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        inputs = certs.check({}, {"certificates": make_ca("interrupted").pem, "name": "corp-ca"}).inputs
+        first = certs.create(inputs)
+        again = certs.create(inputs)  # the state never recorded the first: same content, same name, unused
+        assert again.id == first.id
+        assert len(emulator.state()["certificates"]) == 1
+
+    def test_quota_error_says_the_limit_and_lists_the_accounts_cas(self, certs: MTLSCertificateProvider) -> None:
+        for index in range(5):
+            create_ca(certs, f"ca-{index}")
+        with pytest.raises(ProviderError) as refused:
+            create_ca(certs, "sixth")
+        message = str(refused.value)
+        assert "maximum number of CA certificates (5" in message
+        assert all(f"ca-{index}" in message for index in range(5))
+
+    def test_delete_refuses_while_a_foreign_association_remains_and_deletes_nothing(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, outs = create_ca(certs)
+        with emulator.client() as api:
+            api.put(
+                f"/zones/{OTHER_ZONE}/certificate_authorities/hostname_associations",
+                json={"hostnames": ["x.example.org"], "mtls_certificate_id": certificate_id},
+            ).raise_for_status()
+        with pytest.raises(ProviderError) as refused:
+            certs.delete(certificate_id, outs)
+        message = str(refused.value)
+        assert "Cannot delete CA certificate 'corp-ca'" in message and OTHER_ZONE in message
+        assert "Nothing was deleted" in message
+        assert len(emulator.state()["certificates"]) == 1
+
+    def test_delete_of_a_certificate_already_gone_succeeds(self, certs: MTLSCertificateProvider) -> None:
+        certificate_id, outs = create_ca(certs)
+        certs.delete(certificate_id, outs)
+        certs.delete(certificate_id, outs)
+
+    def test_read_of_a_deleted_certificate_drops_it_from_state(self, certs: MTLSCertificateProvider) -> None:
+        certificate_id, outs = create_ca(certs)
+        certs.delete(certificate_id, outs)
+        result = certs.read(certificate_id, outs)
+        assert result.id is None and result.outs == {}
+
+    def test_update_changes_only_the_adopt_flag_without_api_calls(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, outs = create_ca(certs)
+        emulator.clear_requests()
+        updated = certs.update(certificate_id, outs, {**outs, "adopt_existing": True})
+        assert updated.outs == {**outs, "adopt_existing": True}
+        assert emulator.requests() == []
+
+
+class TestHostnameAssociation:
+    def inputs(self, certificate_id: str, hostnames: list[str], **extra: Any) -> dict[str, Any]:
+        return {"zone_id": ZONE, "mtls_certificate_id": certificate_id, "hostnames": hostnames, **extra}
+
+    def test_create_reads_then_puts_with_the_certificate_id(
+        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, _ = create_ca(certs)
+        emulator.clear_requests()
+        created = assocs.create(self.inputs(certificate_id, ["a.example.com", "b.example.com"]))
+        assert created.id == f"{ZONE}/{certificate_id}"
+        assert [(e["method"], e["query"]) for e in emulator.requests()] == [
+            ("GET", f"mtls_certificate_id={certificate_id}"),
+            ("PUT", ""),
+        ]
+        assert emulator.state()["associations"][ZONE][certificate_id] == ["a.example.com", "b.example.com"]
+
+    def test_create_refuses_to_clobber_a_list_made_outside_the_stack(
+        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, _ = create_ca(certs)
+        assocs.create(self.inputs(certificate_id, ["by-hand.example.com"]))
+        with pytest.raises(ProviderError, match=r"already associates .* set adopt_existing=True"):
+            assocs.create(self.inputs(certificate_id, ["mine.example.com"]))
+        assert emulator.state()["associations"][ZONE][certificate_id] == ["by-hand.example.com"]
+        assocs.create(self.inputs(certificate_id, ["mine.example.com"], adopt_existing=True))
+        assert emulator.state()["associations"][ZONE][certificate_id] == ["mine.example.com"]
+
+    def test_update_puts_the_new_list_and_keeps_outputs_complete(
+        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider
+    ) -> None:
+        certificate_id, _ = create_ca(certs)
+        created = assocs.create(self.inputs(certificate_id, ["a.example.com"]))
+        assert created.outs is not None
+        updated = assocs.update(
+            created.id, created.outs, self.inputs(certificate_id, ["a.example.com", "c.example.com"])
+        )
+        assert updated.outs == {**created.outs, "hostnames": ["a.example.com", "c.example.com"]}
+
+    def test_delete_empties_only_its_own_list_never_the_managed_ca(
+        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, _ = create_ca(certs)
+        with emulator.client() as api:  # the zone's Managed CA list, which a PUT without the id would rewrite
+            api.put(
+                f"/zones/{ZONE}/certificate_authorities/hostname_associations",
+                json={"hostnames": ["managed.example.com"]},
+            )
+        created = assocs.create(self.inputs(certificate_id, ["a.example.com"]))
+        assert created.outs is not None
+        assocs.delete(created.id, created.outs)
+        with emulator.client() as api:
+            managed = api.get(f"/zones/{ZONE}/certificate_authorities/hostname_associations").json()["result"]
+        assert managed["hostnames"] == ["managed.example.com"]
+        assert certificate_id not in emulator.state()["associations"].get(ZONE, {})
+
+    def test_delete_after_the_ca_is_gone_counts_as_deleted(
+        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider
+    ) -> None:
+        certificate_id, outs = create_ca(certs)
+        created = assocs.create(self.inputs(certificate_id, ["a.example.com"]))
+        assert created.outs is not None
+        assocs.delete(created.id, created.outs)
+        certs.delete(certificate_id, outs)
+        assocs.delete(created.id, created.outs)
+
+    def test_read_reports_drift_as_new_inputs(
+        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, _ = create_ca(certs)
+        created = assocs.create(self.inputs(certificate_id, ["a.example.com", "b.example.com"]))
+        assert created.outs is not None
+        with emulator.client() as api:
+            api.put(
+                f"/zones/{ZONE}/certificate_authorities/hostname_associations",
+                json={"hostnames": ["a.example.com"], "mtls_certificate_id": certificate_id},
+            )
+        read = assocs.read(created.id, created.outs)
+        assert read.outs is not None and read.inputs is not None
+        assert read.outs["hostnames"] == ["a.example.com"] and read.inputs["hostnames"] == ["a.example.com"]
+
+    def test_unknown_certificate_fails_with_a_clear_message(self, assocs: HostnameAssociationProvider) -> None:
+        with pytest.raises(ProviderError, match=r"is uploaded to the zone's account|Certificate not found"):
+            assocs.create(self.inputs("00000000-0000-4000-8000-000000000000", ["a.example.com"]))
+
+
+class TestClientCertificateRule:
+    def inputs(self, hostnames: list[str], **extra: Any) -> dict[str, Any]:
+        return {"zone_id": ZONE, "hostnames": hostnames, "ref": "cfmtls:p:s:rule", "description": "mtls", **extra}
+
+    def test_create_makes_the_entrypoint_when_absent_and_appends_beside_foreign_rules(
+        self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer
+    ) -> None:
+        created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
+        assert created.outs is not None and created.outs["action"] == "block"
+        other = ClientCertificateRuleProvider()
+        configured(other, emulator)
+        second = other.create(other.check({}, {**self.inputs(["b.example.com"]), "ref": "other"}).inputs)
+        assert second.outs is not None
+        [ruleset] = emulator.state()["rulesets"]
+        assert [rule["ref"] for rule in ruleset["rules"]] == ["cfmtls:p:s:rule", "other"]
+
+    def test_update_patches_only_its_rule_and_delete_removes_only_it(
+        self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer
+    ) -> None:
+        with emulator.client() as api:
+            api.post(
+                f"/zones/{ZONE}/rulesets",
+                json={
+                    "name": "default",
+                    "kind": "zone",
+                    "phase": "http_request_firewall_custom",
+                    "rules": [{"action": "log", "expression": "true", "ref": "foreign"}],
+                },
+            ).raise_for_status()
+        created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
+        assert created.outs is not None
+        emulator.clear_requests()
+        updated = rules.update(
+            created.id, created.outs, rules.check({}, self.inputs(["a.example.com", "b.example.com"])).inputs
+        )
+        assert updated.outs is not None and "b.example.com" in updated.outs["expression"]
+        assert writes(emulator) == [
+            f"PATCH /zones/{ZONE}/rulesets/{created.outs['ruleset_id']}/rules/{created.outs['rule_id']}"
+        ]
+        rules.delete(created.id, updated.outs)
+        [ruleset] = emulator.state()["rulesets"]
+        assert [(rule["ref"], rule["expression"]) for rule in ruleset["rules"]] == [("foreign", "true")]
+
+    def test_read_detects_a_rule_deleted_or_edited_outside_the_stack(
+        self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer
+    ) -> None:
+        created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
+        assert created.outs is not None
+        ruleset_id, rule_id = created.outs["ruleset_id"], created.outs["rule_id"]
+        with emulator.client() as api:
+            api.patch(
+                f"/zones/{ZONE}/rulesets/{ruleset_id}/rules/{rule_id}", json={"action": "log", "expression": "true"}
+            )
+        edited = rules.read(created.id, created.outs)
+        assert edited.outs is not None and edited.outs["expression"] == "true"
+        news = rules.check({}, self.inputs(["a.example.com"])).inputs
+        assert rules.diff(created.id, edited.outs, news).changes
+        with emulator.client() as api:
+            api.delete(f"/zones/{ZONE}/rulesets/{ruleset_id}/rules/{rule_id}")
+        gone = rules.read(created.id, created.outs)
+        assert gone.id is None
