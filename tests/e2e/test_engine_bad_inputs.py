@@ -1,0 +1,57 @@
+"""Bad inputs stop `pulumi preview` with the clear message, before any write reaches the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.certs import make_ca, public_key_pem
+
+from .harness import Emulator, Stack
+
+pytestmark = pytest.mark.e2e
+
+GOOD_HOSTS = ["api.example.com"]
+
+
+def leaf() -> str:
+    return make_ca(ca=False).pem
+
+
+def rsa_pss() -> str:
+    return make_ca(key_type="rsa", rsa_pss=True).pem
+
+
+def public_key() -> str:
+    return public_key_pem(make_ca())
+
+
+def garbage() -> str:
+    return "this is not a certificate\n"
+
+
+CASES: dict[str, tuple[Callable[[], str], list[str], str]] = {
+    "leaf certificate": (leaf, GOOD_HOSTS, "has BasicConstraints CA:FALSE; Cloudflare requires CA:TRUE"),
+    "RSA-PSS CA": (rsa_pss, GOOD_HOSTS, "which Cloudflare refuses. Allowed signature algorithms"),
+    "public key PEM": (public_key, GOOD_HOSTS, "is a public key, not a certificate"),
+    "garbage": (garbage, GOOD_HOSTS, "no PEM block found (expected '-----BEGIN CERTIFICATE-----')"),
+    "invalid hostname": (lambda: make_ca().pem, ["api.example.com", "Bad_Host"], "has upper-case letters"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_preview_fails_with_the_clear_message_and_writes_nothing(
+    case: str, tmp_path: Path, emulator: Emulator, stack: Stack
+) -> None:
+    make_pem, hostnames, expected = CASES[case]
+    pem_path = tmp_path / "input.pem"
+    pem_path.write_text(make_pem())
+    stack.configure_example(pem_path, hostnames)
+    preview = stack.preview(check=False)
+    output = preview.stdout + preview.stderr
+    assert preview.returncode != 0
+    assert expected in output
+    assert "Traceback" not in output
+    assert emulator.writes() == []
