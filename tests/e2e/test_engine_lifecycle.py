@@ -139,7 +139,9 @@ def test_refresh_reports_drift_and_next_up_restores(tmp_path: Path, emulator: Em
             json={"hostnames": ["api.example.com"], "mtls_certificate_id": certificate_id},
         ).raise_for_status()
     refresh = stack.refresh()
-    assert "updated" in refresh.stdout or "~" in refresh.stdout
+    assert "HostnameAssociation corp-hosts updated" in refresh.stdout and "[diff: ~hostnames]" in refresh.stdout
+    plan = stack.preview()
+    assert "~ 1 to update" in plan.stdout and '+ [1]: "admin.example.com"' in plan.stdout
     emulator.clear_requests()
     stack.up()
     assert sorted(associated(emulator, certificate_id)) == sorted(HOSTS)
