@@ -81,6 +81,14 @@ class RuleSpec:
         }
 
 
+class _Attempts:
+    """Internal: the retries one logical call has used. A create shares it between its retries after a 429
+    and its retries after an ambiguous failure, so ``max_retries`` bounds every call, whatever the mix."""
+
+    def __init__(self) -> None:
+        self.retries = 0
+
+
 class _Ambiguous(Exception):
     """Internal: a write failed in a way that may have been applied; carries the error to raise."""
 
@@ -230,32 +238,36 @@ class CloudflareClient:
         json: Any = None,
         params: Mapping[str, str] | None = None,
         idempotent: bool = True,
+        attempts: _Attempts | None = None,
     ) -> Any:
         """Send with bounded retries. A non-idempotent call raises :class:`_Ambiguous` instead of retrying
         a failure that may have been applied; the caller looks the object up before trying again."""
-        attempt = 0
+        used = attempts or _Attempts()
         while True:
             try:
                 return self._send_once(method, path, json=json, params=params)
             except CloudflareError as error:
                 if not idempotent and self._may_have_been_applied(error):
                     raise _Ambiguous(error) from None
-                if not self._retryable(error) or attempt >= self.retry.max_retries:
+                if not self._retryable(error) or used.retries >= self.retry.max_retries:
                     raise
-                self._wait_before_retry(error, attempt)
-                attempt += 1
+                self._wait_before_retry(error, used.retries)
+                used.retries += 1
 
     def _create_safely(
         self,
-        send: Callable[[], T],
+        send: Callable[[_Attempts], T],
         find_existing: Callable[[], T | None],
     ) -> T:
-        """Run a non-idempotent create; after an ambiguous failure, adopt what it made or retry."""
+        """Run a non-idempotent create; after an ambiguous failure, adopt what it made or retry.
+
+        One retry budget covers the whole create (429 retries inside ``send`` and retries after an
+        ambiguous failure alike): at most ``max_retries + 1`` attempts, never ``(max_retries + 1) ** 2``."""
         ambiguous: CloudflareError | None = None
-        attempt = 0
+        used = _Attempts()
         while True:
             try:
-                return send()
+                return send(used)
             except _Ambiguous as failure:
                 ambiguous = failure.error
             except CertificateAlreadyExistsError:
@@ -266,11 +278,11 @@ class CloudflareClient:
             if existing is not None:
                 log.info("an earlier attempt was applied; using the object it created")
                 return existing
-            if attempt >= self.retry.max_retries:
+            if used.retries >= self.retry.max_retries:
                 assert ambiguous is not None
                 raise ambiguous
-            self._wait_before_retry(ambiguous, attempt)
-            attempt += 1
+            self._wait_before_retry(ambiguous, used.retries)
+            used.retries += 1
 
     # -- account: mTLS certificates ---------------------------------------------------------------
 
@@ -291,7 +303,9 @@ class CloudflareClient:
             body["private_key"] = private_key
         path = f"/accounts/{account_id}/mtls_certificates"
         return self._create_safely(
-            lambda: MTLSCertificateRecord.from_api(self._request("POST", path, json=body, idempotent=False)),
+            lambda used: MTLSCertificateRecord.from_api(
+                self._request("POST", path, json=body, idempotent=False, attempts=used)
+            ),
             lambda: self.find_certificate_by_content(account_id, certificates),
         )
 
@@ -383,7 +397,9 @@ class CloudflareClient:
             "rules": [rule.body()],
         }
         return self._create_safely(
-            lambda: Ruleset.from_api(self._request("POST", f"/zones/{zone_id}/rulesets", json=body, idempotent=False)),
+            lambda used: Ruleset.from_api(
+                self._request("POST", f"/zones/{zone_id}/rulesets", json=body, idempotent=False, attempts=used)
+            ),
             lambda: self.get_custom_rules_entrypoint(zone_id),
         )
 
@@ -397,12 +413,13 @@ class CloudflareClient:
             return None
 
         return self._create_safely(
-            lambda: Ruleset.from_api(
+            lambda used: Ruleset.from_api(
                 self._request(
                     "POST",
                     f"/zones/{zone_id}/rulesets/{ruleset_id}/rules",
                     json=rule.body(),
                     idempotent=False,
+                    attempts=used,
                 )
             ),
             find,
