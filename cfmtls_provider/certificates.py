@@ -52,6 +52,8 @@ _OID_NAMES: Mapping[ObjectIdentifier, str] = {
 
 _PEM_BLOCK = re.compile(r"-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>.*?)-----END (?P=label)-----", re.DOTALL)
 
+_BEGIN_LINE = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
+
 _WRONG_BLOCK_ADVICE: Mapping[str, str] = {
     "PRIVATE KEY": "a private key",
     "RSA PRIVATE KEY": "an RSA private key",
@@ -233,13 +235,20 @@ def parse_ca_bundle(text: str, *, now: datetime | None = None) -> CABundle:
             "('-----BEGIN CERTIFICATE-----' ...), e.g. open('ca.pem').read()."
         )
     moment = now if now is not None else datetime.now(UTC)
-    blocks = _split_pem_blocks(text.replace("\r\n", "\n").replace("\r", "\n"))
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks = _split_pem_blocks(normalised)
     if not blocks:
         raise CertificateError(
             "certificates: no PEM block found (expected '-----BEGIN CERTIFICATE-----'). "
             "If you have a DER (.der/.cer) file, convert it: 'openssl x509 -inform der -in ca.der -out ca.pem'."
         )
     total = len(blocks)
+    begins = len(_BEGIN_LINE.findall(normalised))
+    if begins > total:
+        raise CertificateError(
+            f"certificates: found {begins} '-----BEGIN' lines but only {total} complete PEM block(s): a block "
+            "lost its '-----END ...-----' line (a truncated copy?). Copy the whole PEM file again."
+        )
     parsed: list[CACertificate] = []
     warnings: list[str] = []
     seen: set[bytes] = set()

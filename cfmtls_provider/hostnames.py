@@ -51,7 +51,7 @@ def _problem(raw: object) -> str | None:
             return f"{name!r} has an empty label ('..')"
         if len(label) > 63:
             return f"{name!r} has a label longer than 63 characters"
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             return (
                 f"{name!r} has an invalid label {label!r}; labels use a-z, 0-9 and '-' "
                 "and neither start nor end with '-'"

@@ -167,15 +167,10 @@ def test_certificate_block_whose_der_is_not_a_certificate_is_refused() -> None:
     assert "labelled CERTIFICATE but is not a valid X.509 certificate" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse_ca_bundle silently drops a BEGIN CERTIFICATE block that has no END line "
-    "(a truncated chain passes the check and reaches Cloudflare)",
-)
 def test_truncated_second_certificate_without_end_line_is_refused_not_dropped(ec_ca: MadeCert) -> None:
     other = make_ca("second")
     truncated = ec_ca.pem + other.pem.split("-----END")[0]
-    with pytest.raises(CertificateError):
+    with pytest.raises(CertificateError, match="lost its '-----END"):
         parse_ca_bundle(truncated)
 
 
