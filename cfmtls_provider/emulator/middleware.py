@@ -87,6 +87,7 @@ class APILayer:
 
         try:
             if self.latency_ms > 0:
+                receive = await _buffered(receive)
                 await asyncio.sleep(self.latency_ms / 1000)
             rule = self.faults.take(method, api_path)
             if rule is None:
@@ -103,12 +104,31 @@ class APILayer:
 
     async def _fault(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
         if rule.action == "delay":
+            receive = await _buffered(receive)
             await asyncio.sleep(rule.delay)
             await self.app(scope, receive, send)
             return
         if rule.action == "commit_then_status":
             await self.app(scope, receive, _discard)
         await _send_error(rule, send)
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now, so a slow answer still applies the call after the client has gone
+    (timed out or killed), as a slow Cloudflare would; without this the app would meet a disconnect instead."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return replay
 
 
 async def _send_error(rule: FaultRule, send: Send) -> None:

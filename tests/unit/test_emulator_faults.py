@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -67,6 +68,15 @@ def test_delay_exceeds_a_client_timeout(emulator: EmulatorServer, api: httpx.Cli
     with pytest.raises(httpx.ReadTimeout):
         api.get(CERTS, timeout=0.1)
     assert api.get(CERTS, timeout=2).status_code == 200
+
+
+def test_delay_still_applies_the_call_after_the_client_timed_out(emulator: EmulatorServer, api: httpx.Client) -> None:
+    add_fault(emulator, "POST:*/mtls_certificates:delay=0.5")
+    with pytest.raises(httpx.ReadTimeout):
+        api.post(CERTS, json={"ca": True, "certificates": make_ca().pem}, timeout=0.1)
+    time.sleep(0.8)
+    assert len(api.get(CERTS).json()["result"]) == 1  # applied, as a slow Cloudflare would
+    assert statuses(emulator)[0] == 200
 
 
 def test_commit_then_status_really_commits(emulator: EmulatorServer, api: httpx.Client) -> None:
