@@ -274,12 +274,21 @@ class CloudflareClient:
                 if ambiguous is None:
                     raise
                 # An earlier attempt was applied after all; fall through to the lookup.
-            existing = find_existing()
+            assert ambiguous is not None
+            try:
+                existing = find_existing()
+            except CloudflareError as lookup_error:
+                # Neither sent again (it may have been applied) nor blamed on the lookup alone: say both.
+                ambiguous.message = (
+                    f"{ambiguous.message}; it may have been applied, and looking for it failed too "
+                    f"({lookup_error.message})"
+                )
+                ambiguous.args = (ambiguous.message,)
+                raise ambiguous from None
             if existing is not None:
                 log.info("an earlier attempt was applied; using the object it created")
                 return existing
             if used.retries >= self.retry.max_retries:
-                assert ambiguous is not None
                 raise ambiguous
             self._wait_before_retry(ambiguous, used.retries)
             used.retries += 1
