@@ -19,8 +19,15 @@ from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
 from ..cloudflare import CloudflareClient, RetryPolicy
-from ..cloudflare.errors import AuthenticationError, CloudflareError, PermissionDeniedError
-from ..settings import ProviderSettings
+from ..cloudflare.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    CloudflareError,
+    InternalServerError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from ..settings import ProviderSettings, SettingsError
 
 __all__ = [
     "ID_PATTERN",
@@ -96,6 +103,25 @@ def require_id(
         )
 
 
+#: Cloudflare's code for an account without the feature (the emulator's choice; see docs/emulator.md).
+NOT_ENTITLED_CODE = 1406
+
+
+def _not_entitled(error: PermissionDeniedError) -> bool:
+    return NOT_ENTITLED_CODE in error.codes or "enterprise" in error.cloudflare_message.lower()
+
+
+def _permission_for(operation: str) -> str:
+    """The token permission an API call needs, from its path (``METHOD /path``)."""
+    if "/rulesets" in operation:
+        return "Zone 'Zone WAF Write'"
+    if "/hostname_associations" in operation:
+        return "Zone 'SSL and Certificates Write'"
+    if operation.startswith("GET "):
+        return "Account 'SSL and Certificates Write' (or Read)"
+    return "Account 'SSL and Certificates Write'"
+
+
 def explain(error: CloudflareError, doing: str) -> str:
     """A user-facing sentence for an API failure: what we were doing, what Cloudflare said, what to do."""
     advice = ""
@@ -104,11 +130,21 @@ def explain(error: CloudflareError, doing: str) -> str:
             " Check the API token: 'pulumi config set --secret cfmtls:apiToken <token>' or "
             "CLOUDFLARE_API_TOKEN (and cfmtls:baseUrl / CLOUDFLARE_BASE_URL when using the emulator)."
         )
+    elif isinstance(error, PermissionDeniedError) and _not_entitled(error):
+        advice = (
+            " Bring-your-own-CA mTLS needs an Enterprise account: check that account_id (or cfmtls:accountId) "
+            "names the Enterprise account, or ask Cloudflare to enable it."
+        )
     elif isinstance(error, PermissionDeniedError):
         advice = (
-            " The token lacks a permission or the account lacks the feature: it needs Account "
-            "'SSL and Certificates Write', Zone 'SSL and Certificates Write' and Zone 'Zone WAF Write' "
-            "for the rule; bring-your-own-CA mTLS needs an Enterprise account."
+            f" The token lacks a permission this call needs: {_permission_for(error.operation)}. "
+            "Add it to the token (My Profile > API Tokens) or use another token."
+        )
+    elif isinstance(error, RateLimitError | InternalServerError | APIConnectionError):
+        advice = (
+            " Cloudflare did not complete it within the retries (cfmtls:maxRetries / CFMTLS_MAX_RETRIES). "
+            "Run the command again: it resumes where this run stopped, and nothing done so far is lost or "
+            "done twice."
         )
     return f"{doing} failed: {error.message}.{advice}"
 
@@ -128,13 +164,19 @@ class CloudflareProvider(ResourceProvider):
         pass
 
     def configure(self, req: ConfigureRequest) -> None:
-        self.__dict__["_settings"] = ProviderSettings.resolve(req.config.get)
+        try:
+            self.__dict__["_settings"] = ProviderSettings.resolve(req.config.get)
+        except SettingsError as error:
+            raise ProviderError(str(error)) from None
 
     @property
     def settings(self) -> ProviderSettings:
         settings = self.__dict__.get("_settings")
         if settings is None:
-            settings = ProviderSettings.resolve(None)
+            try:
+                settings = ProviderSettings.resolve(None)
+            except SettingsError as error:
+                raise ProviderError(str(error)) from None
             self.__dict__["_settings"] = settings
         assert isinstance(settings, ProviderSettings)
         return settings
@@ -148,8 +190,12 @@ class CloudflareProvider(ResourceProvider):
                 client = self.__dict__.get("_client")
                 if client is None:
                     settings = self.settings
+                    try:
+                        credentials = settings.require_credentials()
+                    except SettingsError as error:
+                        raise ProviderError(str(error)) from None
                     client = CloudflareClient(
-                        settings.require_credentials(),
+                        credentials,
                         base_url=settings.base_url,
                         timeout=settings.timeout_seconds,
                         retry=RetryPolicy(max_retries=settings.max_retries),
