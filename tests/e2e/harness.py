@@ -53,10 +53,17 @@ class Emulator:
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {TOKEN}"})
 
+    def add_fault(self, *specs: str | dict[str, Any]) -> None:
+        """Add fault rules (compact strings or JSON objects, see docs/emulator.md)."""
+        httpx.post(f"{self.admin}/__emulator__/faults", json=list(specs)).raise_for_status()
+
+    def clear_faults(self) -> None:
+        httpx.delete(f"{self.admin}/__emulator__/faults").raise_for_status()
+
 
 @dataclass
 class Stack:
-    """One stack of the example project in a temporary directory."""
+    """One stack of a project (the example project unless ``program`` names another) in a temporary directory."""
 
     workdir: Path
     env: dict[str, str]
@@ -64,11 +71,15 @@ class Stack:
     log: list[str] = field(default_factory=list)
 
     @classmethod
-    def create(cls, tmp: Path, emulator: Emulator, pulumi_bin: str, **extra_env: str) -> Stack:
+    def create(
+        cls, tmp: Path, emulator: Emulator, pulumi_bin: str, *, program: Path | None = None, **extra_env: str
+    ) -> Stack:
+        """``program``: a directory holding Pulumi.yaml and __main__.py (default: the example at the repo root)."""
+        source = program or REPO
         project = tmp / "project"
         project.mkdir()
-        shutil.copy(REPO / "__main__.py", project / "__main__.py")
-        yaml = (REPO / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {REPO / '.venv'}")
+        shutil.copy(source / "__main__.py", project / "__main__.py")
+        yaml = (source / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {REPO / '.venv'}")
         (project / "Pulumi.yaml").write_text(yaml)
         venv_bin = REPO / ".venv" / "bin"
         env = {

@@ -1,0 +1,50 @@
+"""The reliability suite's stack: several CAs, several zones, a dozen hostnames, one rule per zone.
+
+Config (see tests/e2e/test_reliability_faults.py):
+  caPemPaths  ["/path/ca-0.pem", ...]                     one MTLSCertificate per entry; change a path to rotate
+  zones       [{"id": "<32 hex>", "ca": 0, "hostnames": [...]}, ...]
+  caKeyPaths  {"0": "/path/ca-0.key"}                     optional: MTLSCertificate(private_key=...) for that CA
+"""
+
+from pathlib import Path
+
+import pulumi
+
+from cfmtls_provider import ClientCertificateRule, HostnameAssociation, MTLSCertificate
+
+config = pulumi.Config()
+ca_paths: list[str] = config.require_object("caPemPaths")
+zones: list[dict[str, object]] = config.require_object("zones")
+key_paths: dict[str, str] = config.get_object("caKeyPaths") or {}
+
+cas = []
+for index, pem_path in enumerate(ca_paths):
+    key_path = key_paths.get(str(index))
+    cas.append(
+        MTLSCertificate(
+            f"ca-{index}",
+            certificates=Path(pem_path).read_text(),
+            name=f"reliability-ca-{index}",
+            private_key=pulumi.Output.secret(Path(key_path).read_text()) if key_path else None,
+        )
+    )
+
+for position, zone in enumerate(zones):
+    ca = cas[int(str(zone["ca"]))]
+    zone_id = str(zone["id"])
+    hosts = HostnameAssociation(
+        f"hosts-{position}",
+        zone_id=zone_id,
+        mtls_certificate_id=ca.id,
+        hostnames=list(zone["hostnames"]),  # type: ignore[call-overload]
+    )
+    rule = ClientCertificateRule(
+        f"rule-{position}",
+        zone_id=zone_id,
+        hostnames=hosts.hostnames,
+        mtls_certificate_id=ca.id,
+        issuer_ski=ca.subject_key_identifier,
+    )
+    pulumi.export(f"ruleId{position}", rule.rule_id)
+
+pulumi.export("certificateIds", [ca.id for ca in cas])
