@@ -4,8 +4,8 @@ Each entry is caught as early as possible: at check time (what `pulumi preview` 
 before any API call) where the input alone is wrong, otherwise at create time, through the provider, against an
 in-process emulator configured to refuse as Cloudflare would (wrong token, missing permission, non-Enterprise
 account, quota, duplicate upload). Messages are written for a person: what is wrong, where, what to do.
-A few entries also run through the real engine in tests/e2e/test_engine_bad_inputs.py and
-tests/e2e/test_bad_input_preview.py.
+A few entries (leaf, RSA-PSS, public key, garbage, upper-case hostname) also run through `pulumi preview` with the
+real engine in tests/e2e/test_engine_bad_inputs.py: the engine prints the message and no write reaches the API.
 """
 
 from __future__ import annotations
