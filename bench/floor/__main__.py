@@ -1,0 +1,20 @@
+"""The engine floor: the benchmark stack's graph with dynamic providers that make no API call."""
+
+from pathlib import Path
+
+import pulumi
+from bench_floor_providers import Instant
+
+config = pulumi.Config()
+ca_dir = Path(config.require("caDir"))
+cas = config.require_int("cas")
+zones = config.require_int("zones")
+hosts = config.require_int("hosts")
+extra = config.get("extraHost") or ""
+
+certificates = [Instant(f"ca-{i}", {"pem": (ca_dir / f"ca-{i}.pem").read_text()}) for i in range(cas)]
+for z in range(zones):
+    names = [f"h{h}.z{z}.example.com" for h in range(hosts)] + ([f"{extra}.z{z}.example.com"] if extra else [])
+    ca = certificates[z % cas]
+    association = Instant(f"hosts-{z}", {"ca": ca.id, "hostnames": names})
+    Instant(f"rule-{z}", {"hostnames": association.outs, "ca": ca.id})
