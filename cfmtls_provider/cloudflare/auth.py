@@ -25,6 +25,10 @@ class ApiToken(httpx.Auth):
     def __repr__(self) -> str:
         return "ApiToken(****)"
 
+    def secret_values(self) -> tuple[str, ...]:
+        """What must never be quoted back, e.g. from an error page that echoes request headers."""
+        return (self._token,)
+
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("Cloudflare credentials must never be pickled (they would land in state)")
 
@@ -45,6 +49,10 @@ class GlobalApiKey(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"GlobalApiKey(email={self.email!r}, key=****)"
+
+    def secret_values(self) -> tuple[str, ...]:
+        """What must never be quoted back, e.g. from an error page that echoes request headers."""
+        return (self._key,)
 
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("Cloudflare credentials must never be pickled (they would land in state)")

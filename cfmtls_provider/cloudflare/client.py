@@ -41,6 +41,10 @@ DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 CUSTOM_RULES_PHASE = "http_request_firewall_custom"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+PER_PAGE = 50
+"""Page size for list calls; the account limit is five CAs, so one page is the normal case."""
+MAX_PAGES = 100
+"""A bound in case a server keeps announcing more pages."""
 
 log = logging.getLogger("cfmtls_provider.cloudflare")
 T = TypeVar("T")
@@ -150,9 +154,16 @@ class CloudflareClient:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._secret_values = tuple(value for value in credentials.secret_values() if value)
 
     def __repr__(self) -> str:
         return f"CloudflareClient(base_url={self.base_url!r})"
+
+    def _redact(self, text: str) -> str:
+        """Mask the credentials in text quoted from an answer (some proxies echo request headers)."""
+        for value in self._secret_values:
+            text = text.replace(value, "****")
+        return text
 
     def close(self) -> None:
         self._http.close()
@@ -177,7 +188,7 @@ class CloudflareClient:
             ) from None
         except httpx.TransportError as exc:
             raise APIConnectionError(
-                f"{operation} failed: connection error ({type(exc).__name__}: {exc})",
+                self._redact(f"{operation} failed: connection error ({type(exc).__name__}: {exc})"),
                 operation=operation,
                 request_sent=not isinstance(exc, httpx.ConnectError),
             ) from None
@@ -191,7 +202,7 @@ class CloudflareClient:
                 raise error_for_status(
                     operation=operation,
                     status_code=response.status_code,
-                    errors=[APIErrorDetail(0, f"non-JSON answer: {response.text[:200]!r}")],
+                    errors=[APIErrorDetail(0, f"non-JSON answer: {self._redact(response.text)[:200]!r}")],
                     retry_after=_retry_after_seconds(response),
                 )
             raise APIResponseValidationError(
@@ -203,10 +214,13 @@ class CloudflareClient:
             raise error_for_status(
                 operation=operation,
                 status_code=response.status_code,
-                errors=_details(envelope.get("errors")),
+                errors=[
+                    APIErrorDetail(detail.code, self._redact(detail.message))
+                    for detail in _details(envelope.get("errors"))
+                ],
                 retry_after=_retry_after_seconds(response),
             )
-        return envelope.get("result")
+        return envelope
 
     def _wait_before_retry(self, error: CloudflareError, attempt: int) -> None:
         delay = self.retry.backoff(attempt)
@@ -239,13 +253,15 @@ class CloudflareClient:
         params: Mapping[str, str] | None = None,
         idempotent: bool = True,
         attempts: _Attempts | None = None,
+        whole_envelope: bool = False,
     ) -> Any:
         """Send with bounded retries. A non-idempotent call raises :class:`_Ambiguous` instead of retrying
         a failure that may have been applied; the caller looks the object up before trying again."""
         used = attempts or _Attempts()
         while True:
             try:
-                return self._send_once(method, path, json=json, params=params)
+                envelope = self._send_once(method, path, json=json, params=params)
+                return envelope if whole_envelope else envelope.get("result")
             except CloudflareError as error:
                 if not idempotent and self._may_have_been_applied(error):
                     raise _Ambiguous(error) from None
@@ -319,8 +335,25 @@ class CloudflareClient:
         )
 
     def list_certificates(self, account_id: str) -> list[MTLSCertificateRecord]:
-        result = self._request("GET", f"/accounts/{account_id}/mtls_certificates", params={"per_page": "50"})
-        return [MTLSCertificateRecord.from_api(item) for item in result or []]
+        """Every certificate of the account, following ``result_info`` pages."""
+        return [
+            MTLSCertificateRecord.from_api(item)
+            for item in self._all_pages(f"/accounts/{account_id}/mtls_certificates")
+        ]
+
+    def _all_pages(self, path: str) -> list[Any]:
+        items: list[Any] = []
+        for page in range(1, MAX_PAGES + 1):
+            envelope = self._request(
+                "GET", path, params={"page": str(page), "per_page": str(PER_PAGE)}, whole_envelope=True
+            )
+            result = envelope.get("result") or []
+            items.extend(result)
+            info = envelope.get("result_info")
+            total_pages = info.get("total_pages") if isinstance(info, Mapping) else None
+            if not result or not isinstance(total_pages, int) or page >= total_pages:
+                return items
+        return items
 
     def find_certificate_by_content(self, account_id: str, certificates: str) -> MTLSCertificateRecord | None:
         """The uploaded certificate whose DER content equals ``certificates``', or None."""

@@ -226,19 +226,56 @@ def test_result_is_read_from_the_envelope(fake: FakeCloudflare, client: Cloudfla
     assert (record.id, record.ca, record.name, record.issuer, record.signature) == ("c1", True, "n", "CN=x", "S")
 
 
-def test_list_ignores_result_info_and_asks_for_a_page_of_50(
+def _page(items: list[dict[str, Any]], page: int, total_pages: int | None) -> httpx.Response:
+    info: dict[str, int] = {"page": page, "per_page": 50, "count": len(items), "total_count": 50 * page}
+    if total_pages is not None:
+        info["total_pages"] = total_pages
+    body = {"success": True, "errors": [], "messages": [], "result": items, "result_info": info}
+    return httpx.Response(200, json=body)
+
+
+def test_list_asks_for_a_page_of_50_and_stops_when_result_info_says_it_was_the_last(
     fake: FakeCloudflare, client: CloudflareClient, ca_pem: str
 ) -> None:
-    page = {
-        "success": True,
-        "errors": [],
-        "messages": [],
-        "result": [{"id": "c1", "certificates": ca_pem}],
-        "result_info": {"page": 1, "per_page": 50, "count": 1, "total_count": 1},
-    }
-    fake.script = [lambda request, serve: httpx.Response(200, json=page)]
+    fake.script = [lambda request, serve: _page([{"id": "c1", "certificates": ca_pem}], 1, None)]
     assert [r.id for r in client.list_certificates(ACCOUNT)] == ["c1"]
+    assert len(fake.requests) == 1
     assert fake.requests[0].url.params["per_page"] == "50"
+
+
+def test_list_follows_every_page_result_info_announces(
+    fake: FakeCloudflare, client: CloudflareClient, ca_pem: str
+) -> None:
+    fake.script = [
+        lambda request, serve: _page([{"id": "c1", "certificates": ca_pem}], 1, 3),
+        lambda request, serve: _page([{"id": "c2", "certificates": ca_pem}], 2, 3),
+        lambda request, serve: _page([{"id": "c3", "certificates": ca_pem}], 3, 3),
+    ]
+    assert [r.id for r in client.list_certificates(ACCOUNT)] == ["c1", "c2", "c3"]
+    assert [r.url.params["page"] for r in fake.requests] == ["1", "2", "3"]
+
+
+def test_find_by_content_finds_a_certificate_on_a_later_page(
+    fake: FakeCloudflare, client: CloudflareClient, ca_pem: str
+) -> None:
+    other = make_ca("another CA").pem
+    fake.script = [
+        lambda request, serve: _page([{"id": "c1", "certificates": other}], 1, 2),
+        lambda request, serve: _page([{"id": "c2", "certificates": server_normalised(ca_pem)}], 2, 2),
+    ]
+    found = client.find_certificate_by_content(ACCOUNT, ca_pem)
+    assert found is not None and found.id == "c2"
+
+
+def test_list_stops_at_an_empty_page_whatever_total_pages_says(
+    fake: FakeCloudflare, client: CloudflareClient, ca_pem: str
+) -> None:
+    fake.script = [
+        lambda request, serve: _page([{"id": "c1", "certificates": ca_pem}], 1, 9),
+        lambda request, serve: _page([], 2, 9),
+    ]
+    assert [r.id for r in client.list_certificates(ACCOUNT)] == ["c1"]
+    assert len(fake.requests) == 2
 
 
 def test_success_false_with_http_200_raises_a_status_error(fake: FakeCloudflare, client: CloudflareClient) -> None:
@@ -313,6 +350,34 @@ def test_an_html_502_page_is_a_status_error_quoting_the_page(fake: FakeCloudflar
     assert info.value.status_code == 502
     assert "non-JSON answer" in str(info.value)
     assert "502 Bad Gateway" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [ApiToken(TOKEN), GlobalApiKey("ops@example.com", TOKEN)],
+    ids=["token", "global-key"],
+)
+def test_an_error_page_echoing_the_request_headers_is_quoted_without_the_credential(
+    fake: FakeCloudflare, waits: list[float], credentials: Any
+) -> None:
+    """Some proxies answer with a debug page that repeats the request, Authorization header included."""
+    client = make_client(fake, waits, credentials=credentials, max_retries=0)
+    fake.script = [raw(502, f"<pre>Authorization: Bearer {TOKEN}\nX-Auth-Key: {TOKEN}</pre>")]
+    with pytest.raises(InternalServerError) as info:
+        client.list_certificates(ACCOUNT)
+    assert TOKEN not in str(info.value)
+    assert "Bearer ****" in str(info.value)
+
+
+def test_an_error_envelope_echoing_the_token_is_quoted_without_it(
+    fake: FakeCloudflare, client: CloudflareClient
+) -> None:
+    fake.script = [failure(400, 6003, f"Invalid request headers: bad token {TOKEN}")]
+    with pytest.raises(BadRequestError) as info:
+        client.list_certificates(ACCOUNT)
+    assert TOKEN not in str(info.value)
+    assert all(TOKEN not in detail.message for detail in info.value.errors)
+    assert "bad token ****" in str(info.value)
 
 
 @pytest.mark.parametrize(
