@@ -16,7 +16,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..cloudflare import CloudflareClient, Rule, Ruleset, RuleSpec
-from ..cloudflare.errors import CloudflareError
+from ..cloudflare.errors import APIStatusError, CloudflareError, NotFoundError
 from ..hostnames import hostname_problems
 from ..rule_expression import ALLOWED_ACTIONS, build_expression, normalise_ski
 from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
@@ -115,7 +115,7 @@ class ClientCertificateRuleProvider(CloudflareProvider):
         ruleset = self._entrypoint(client, zone_id, doing)
         try:
             if ruleset is None:
-                ruleset = client.create_custom_rules_entrypoint(zone_id, spec)
+                ruleset = self._create_entrypoint(client, zone_id, spec)
             else:
                 existing = (ruleset.rule_by_id(rule_id) if rule_id else None) or ruleset.rule_by_ref(spec.ref)
                 if existing is None:
@@ -134,13 +134,43 @@ class ClientCertificateRuleProvider(CloudflareProvider):
             raise ProviderError(f"{doing}: Cloudflare's answer does not hold the rule (ref {spec.ref}).")
         return _outputs(props, ruleset, rule)
 
+    @staticmethod
+    def _create_entrypoint(client: CloudflareClient, zone_id: str, spec: RuleSpec) -> Ruleset:
+        """Create the zone's entrypoint holding our rule. If another writer (often a second rule of this
+        stack, created in parallel) made the entrypoint since we looked, add our rule to theirs."""
+        try:
+            return client.create_custom_rules_entrypoint(zone_id, spec)
+        except APIStatusError as error:
+            if not 400 <= error.status_code < 500:
+                raise
+            ruleset = client.get_custom_rules_entrypoint(zone_id)
+            if ruleset is None:
+                raise
+        if ruleset.rule_by_ref(spec.ref) is not None:
+            return ruleset
+        return client.add_rule(zone_id, ruleset.id, spec)
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = self._write(self.client(), props, f"Creating the client-certificate rule in zone {props['zone_id']}")
         return CreateResult(f"{outs['zone_id']}/{outs['rule_id']}", outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """PATCH the rule where the state says it is (one call); if it is gone from there, fall back on
+        finding it by ref or adding it again."""
         doing = f"Updating the client-certificate rule in zone {news['zone_id']}"
-        return UpdateResult(self._write(self.client(), news, doing, rule_id=olds.get("rule_id") or ""))
+        client, spec = self.client(), _spec(news)
+        ruleset_id, rule_id = olds.get("ruleset_id") or "", olds.get("rule_id") or ""
+        if ruleset_id and rule_id and olds.get("zone_id") == news["zone_id"]:
+            try:
+                ruleset = client.update_rule(news["zone_id"], ruleset_id, rule_id, spec)
+            except NotFoundError:
+                ruleset = None
+            except CloudflareError as error:
+                raise ProviderError(explain(error, doing)) from None
+            rule = ruleset.rule_by_id(rule_id) if ruleset is not None else None
+            if ruleset is not None and rule is not None and rule.ref == spec.ref:
+                return UpdateResult(_outputs(news, ruleset, rule))
+        return UpdateResult(self._write(client, news, doing, rule_id=rule_id))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         doing = f"Deleting the client-certificate rule {props.get('rule_id')} in zone {props['zone_id']}"

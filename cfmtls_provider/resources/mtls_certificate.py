@@ -199,7 +199,11 @@ class MTLSCertificateProvider(CloudflareProvider):
         return (
             f"Account {account_id} already holds the maximum number of CA certificates (5; Cloudflare "
             f"said: {error.message}). It holds: {listing}. Delete one you no longer use (empty its "
-            "hostname associations first), or rotate by replacing an existing MTLSCertificate."
+            "hostname associations first) and run again. A rotation needs a free slot too: the new CA is "
+            "uploaded before the old one is deleted, so no hostname is ever without a CA. If no slot can be "
+            "freed, give that MTLSCertificate opts=ResourceOptions(delete_before_replace=True) for this one "
+            "run: the old CA and its associations go first, and its hostnames have no CA until the new one is "
+            "uploaded."
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

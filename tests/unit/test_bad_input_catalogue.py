@@ -399,8 +399,9 @@ CATALOGUE: dict[str, Case] = {
             f"Account {ACCOUNT} already holds the maximum number of CA certificates (5; Cloudflare said: POST "
             f"/accounts/{ACCOUNT}/mtls_certificates failed: HTTP 400: Hit maximum CA cert allocation. (code 1489)).",
             "It holds: held-0 (id ",
-            "Delete one you no longer use (empty its hostname associations first), or rotate by replacing an "
-            "existing MTLSCertificate.",
+            "Delete one you no longer use (empty its hostname associations first) and run again. A rotation "
+            "needs a free slot too",
+            "opts=ResourceOptions(delete_before_replace=True)",
         ),
         stage="create",
         before=fill_quota,

@@ -271,12 +271,61 @@ class TestClientCertificateRule:
             created.id, created.outs, rules.check({}, self.inputs(["a.example.com", "b.example.com"])).inputs
         )
         assert updated.outs is not None and "b.example.com" in updated.outs["expression"]
-        assert writes(emulator) == [
+        assert [f"{e['method']} {e['path']}" for e in emulator.requests()] == [
             f"PATCH /zones/{ZONE}/rulesets/{created.outs['ruleset_id']}/rules/{created.outs['rule_id']}"
-        ]
+        ], "an update is one PATCH where the state says the rule is, with no read first"
         rules.delete(created.id, updated.outs)
         [ruleset] = emulator.state()["rulesets"]
         assert [(rule["ref"], rule["expression"]) for rule in ruleset["rules"]] == [("foreign", "true")]
+
+    def test_update_of_a_rule_deleted_outside_the_stack_adds_it_again(
+        self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer
+    ) -> None:
+        created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
+        assert created.outs is not None
+        ruleset_id, rule_id = created.outs["ruleset_id"], created.outs["rule_id"]
+        with emulator.client() as api:
+            api.delete(f"/zones/{ZONE}/rulesets/{ruleset_id}/rules/{rule_id}").raise_for_status()
+        emulator.clear_requests()
+        updated = rules.update(created.id, created.outs, rules.check({}, self.inputs(["b.example.com"])).inputs)
+        assert updated.outs is not None and updated.outs["rule_id"] != rule_id
+        assert [f"{e['method']} {e['path']}" for e in emulator.requests()] == [
+            f"PATCH /zones/{ZONE}/rulesets/{ruleset_id}/rules/{rule_id}",
+            f"GET /zones/{ZONE}/rulesets/phases/http_request_firewall_custom/entrypoint",
+            f"POST /zones/{ZONE}/rulesets/{ruleset_id}/rules",
+        ]
+        [ruleset] = emulator.state()["rulesets"]
+        assert [rule["ref"] for rule in ruleset["rules"]] == ["cfmtls:p:s:rule"]
+        assert "b.example.com" in ruleset["rules"][0]["expression"]
+
+    def test_create_joins_an_entrypoint_made_by_another_writer_since_it_looked(
+        self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two rules of one zone created in parallel both see no entrypoint; the second POST is refused."""
+        client = rules.client()
+        real_get = client.get_custom_rules_entrypoint
+        looks: list[str] = []
+
+        def first_look_sees_none(zone_id: str) -> Any:
+            looks.append(zone_id)
+            return None if len(looks) == 1 else real_get(zone_id)
+
+        monkeypatch.setattr(client, "get_custom_rules_entrypoint", first_look_sees_none)
+        with emulator.client() as api:
+            api.post(
+                f"/zones/{ZONE}/rulesets",
+                json={
+                    "name": "default",
+                    "kind": "zone",
+                    "phase": "http_request_firewall_custom",
+                    "rules": [{"action": "log", "expression": "true", "ref": "parallel"}],
+                },
+            ).raise_for_status()
+        created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
+        assert created.outs is not None
+        [ruleset] = emulator.state()["rulesets"]
+        assert [rule["ref"] for rule in ruleset["rules"]] == ["parallel", "cfmtls:p:s:rule"]
+        assert created.outs["ruleset_id"] == ruleset["id"]
 
     def test_read_detects_a_rule_deleted_or_edited_outside_the_stack(
         self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer

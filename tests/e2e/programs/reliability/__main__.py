@@ -4,6 +4,7 @@ Config (see tests/e2e/test_reliability_faults.py):
   caPemPaths  ["/path/ca-0.pem", ...]                     one MTLSCertificate per entry; change a path to rotate
   zones       [{"id": "<32 hex>", "ca": 0, "hostnames": [...]}, ...]
   caKeyPaths  {"0": "/path/ca-0.key"}                     optional: MTLSCertificate(private_key=...) for that CA
+  deleteBeforeReplace  [0]                                optional: these CAs are replaced delete-first
 """
 
 from pathlib import Path
@@ -16,6 +17,7 @@ config = pulumi.Config()
 ca_paths: list[str] = config.require_object("caPemPaths")
 zones: list[dict[str, object]] = config.require_object("zones")
 key_paths: dict[str, str] = config.get_object("caKeyPaths") or {}
+delete_first: list[int] = config.get_object("deleteBeforeReplace") or []
 
 cas = []
 for index, pem_path in enumerate(ca_paths):
@@ -26,6 +28,7 @@ for index, pem_path in enumerate(ca_paths):
             certificates=Path(pem_path).read_text(),
             name=f"reliability-ca-{index}",
             private_key=pulumi.Output.secret(Path(key_path).read_text()) if key_path else None,
+            opts=pulumi.ResourceOptions(delete_before_replace=True) if index in delete_first else None,
         )
     )
 
