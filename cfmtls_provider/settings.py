@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cloudflare.auth import ApiToken, Credentials, GlobalApiKey
-from .cloudflare.client import DEFAULT_BASE_URL
+from .cloudflare.models import DEFAULT_BASE_URL
 
 __all__ = ["CONFIG_NAMESPACE", "ProviderSettings", "SettingsError"]
 

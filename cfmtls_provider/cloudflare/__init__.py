@@ -1,7 +1,15 @@
-"""The wire: a typed httpx client for Cloudflare's v4 API and its exception tree (no Pulumi here)."""
+"""The wire: a typed httpx client for Cloudflare's v4 API and its exception tree (no Pulumi here).
+
+The client (which needs httpx) is imported on first use: a Pulumi program and a
+``pulumi preview`` never send a request, and should not pay for importing an HTTP stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .auth import ApiToken, Credentials, GlobalApiKey
-from .client import DEFAULT_BASE_URL, CloudflareClient, RetryPolicy, RuleSpec
 from .errors import (
     APIConnectionError,
     APIErrorDetail,
@@ -20,7 +28,19 @@ from .errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from .models import CertificateUsage, MTLSCertificateRecord, Rule, Ruleset
+from .models import DEFAULT_BASE_URL, CertificateUsage, MTLSCertificateRecord, Rule, Ruleset, RuleSpec
+
+if TYPE_CHECKING:
+    from .client import CloudflareClient, RetryPolicy
+
+
+def __getattr__(name: str) -> Any:
+    if name not in ("CloudflareClient", "RetryPolicy"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(".client", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -1,16 +1,17 @@
-"""Credentials for the Cloudflare API, kept out of reprs, logs and error messages."""
+"""Credentials for the Cloudflare API, kept out of reprs, logs and error messages.
+
+Plain objects (no httpx): the settings build them in every provider process, also for a ``pulumi preview``
+that sends no request. The client turns their headers into an ``httpx.Auth``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
-
-import httpx
 
 __all__ = ["ApiToken", "Credentials", "GlobalApiKey"]
 
 
-class ApiToken(httpx.Auth):
+class ApiToken:
     """An API token, sent as ``Authorization: Bearer``. Recommended: scope it to the permissions needed."""
 
     def __init__(self, token: str) -> None:
@@ -18,9 +19,9 @@ class ApiToken(httpx.Auth):
             raise ValueError("the Cloudflare API token is empty")
         self._token = token.strip()
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
+    def headers(self) -> dict[str, str]:
+        """The request headers that carry this credential."""
+        return {"Authorization": f"Bearer {self._token}"}
 
     def __repr__(self) -> str:
         return "ApiToken(****)"
@@ -33,7 +34,7 @@ class ApiToken(httpx.Auth):
         raise TypeError("Cloudflare credentials must never be pickled (they would land in state)")
 
 
-class GlobalApiKey(httpx.Auth):
+class GlobalApiKey:
     """The legacy email + global API key pair (``X-Auth-Email`` / ``X-Auth-Key``)."""
 
     def __init__(self, email: str, key: str) -> None:
@@ -42,10 +43,9 @@ class GlobalApiKey(httpx.Auth):
         self.email = email
         self._key = key
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["X-Auth-Email"] = self.email
-        request.headers["X-Auth-Key"] = self._key
-        yield request
+    def headers(self) -> dict[str, str]:
+        """The request headers that carry this credential."""
+        return {"X-Auth-Email": self.email, "X-Auth-Key": self._key}
 
     def __repr__(self) -> str:
         return f"GlobalApiKey(email={self.email!r}, key=****)"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -33,11 +33,10 @@ from .errors import (
     NotFoundError,
     error_for_status,
 )
-from .models import CertificateUsage, MTLSCertificateRecord, Ruleset
+from .models import DEFAULT_BASE_URL, CertificateUsage, MTLSCertificateRecord, Ruleset, RuleSpec
 
 __all__ = ["DEFAULT_BASE_URL", "CloudflareClient", "RetryPolicy", "RuleSpec"]
 
-DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 CUSTOM_RULES_PHASE = "http_request_firewall_custom"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
@@ -63,26 +62,6 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.max_backoff, self.initial_backoff * (2**attempt))
         return random.uniform(ceiling / 2, ceiling)
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """The fields of one WAF custom rule that this project manages (all sent on every write)."""
-
-    ref: str
-    expression: str
-    action: str = "block"
-    description: str = ""
-    enabled: bool = True
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "expression": self.expression,
-            "action": self.action,
-            "description": self.description,
-            "enabled": self.enabled,
-        }
 
 
 class _Attempts:
@@ -130,6 +109,21 @@ def _details(raw: object) -> list[APIErrorDetail]:
     return details
 
 
+class _CredentialsAuth(httpx.Auth):
+    """Adds the credential's headers to each request (kept out of the client's default headers, which
+    httpx would show in a repr of the request)."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers.update(self._credentials.headers())
+        yield request
+
+    def __repr__(self) -> str:
+        return f"_CredentialsAuth({self._credentials!r})"
+
+
 class CloudflareClient:
     """Thread-safe (httpx's connection pool is); create one per process and reuse it."""
 
@@ -146,7 +140,7 @@ class CloudflareClient:
     ) -> None:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            auth=credentials,
+            auth=_CredentialsAuth(credentials),
             timeout=timeout,
             transport=transport,
             headers={"User-Agent": user_agent, "Accept": "application/json"},

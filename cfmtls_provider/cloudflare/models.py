@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CertificateUsage", "MTLSCertificateRecord", "Rule", "Ruleset"]
+__all__ = ["DEFAULT_BASE_URL", "CertificateUsage", "MTLSCertificateRecord", "Rule", "RuleSpec", "Ruleset"]
+
+DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 
 
 def _str(data: Mapping[str, Any], key: str) -> str:
@@ -109,3 +111,23 @@ class Ruleset:
 
     def rule_by_id(self, rule_id: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.id == rule_id), None)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """The fields of one WAF custom rule that this project manages (all sent on every write)."""
+
+    ref: str
+    expression: str
+    action: str = "block"
+    description: str = ""
+    enabled: bool = True
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "expression": self.expression,
+            "action": self.action,
+            "description": self.description,
+            "enabled": self.enabled,
+        }

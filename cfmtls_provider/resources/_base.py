@@ -13,12 +13,11 @@ import sys
 import threading
 import types
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
-from ..cloudflare import CloudflareClient, RetryPolicy
 from ..cloudflare.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -28,6 +27,9 @@ from ..cloudflare.errors import (
     RateLimitError,
 )
 from ..settings import ProviderSettings, SettingsError
+
+if TYPE_CHECKING:
+    from ..cloudflare.client import CloudflareClient
 
 __all__ = [
     "ID_PATTERN",
@@ -194,6 +196,8 @@ class CloudflareProvider(ResourceProvider):
                         credentials = settings.require_credentials()
                     except SettingsError as error:
                         raise ProviderError(str(error)) from None
+                    from ..cloudflare.client import CloudflareClient, RetryPolicy  # httpx only when a call is made
+
                     client = CloudflareClient(
                         credentials,
                         base_url=settings.base_url,
@@ -201,7 +205,6 @@ class CloudflareProvider(ResourceProvider):
                         retry=RetryPolicy(max_retries=settings.max_retries),
                     )
                     self.__dict__["_client"] = client
-        assert isinstance(client, CloudflareClient)
         return client
 
 

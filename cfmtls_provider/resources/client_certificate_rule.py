@@ -10,16 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..cloudflare import CloudflareClient, Rule, Ruleset, RuleSpec
 from ..cloudflare.errors import APIStatusError, CloudflareError, NotFoundError
+from ..cloudflare.models import Rule, Ruleset, RuleSpec
 from ..hostnames import hostname_problems
 from ..rule_expression import ALLOWED_ACTIONS, build_expression, normalise_ski
 from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+
+if TYPE_CHECKING:
+    from ..cloudflare.client import CloudflareClient
 
 __all__ = ["ClientCertificateRule", "ClientCertificateRuleArgs", "ClientCertificateRuleProvider"]
 

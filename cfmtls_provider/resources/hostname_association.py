@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..cloudflare import CloudflareClient
 from ..cloudflare.errors import CloudflareError, NotFoundError
 from ..hostnames import hostname_problems
 from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+
+if TYPE_CHECKING:
+    from ..cloudflare.client import CloudflareClient
 
 __all__ = ["HostnameAssociation", "HostnameAssociationArgs", "HostnameAssociationProvider"]
 

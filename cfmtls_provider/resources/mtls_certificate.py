@@ -10,20 +10,23 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..certificates import CABundle, CertificateError, parse_ca_bundle, same_certificates
-from ..cloudflare import CloudflareClient, MTLSCertificateRecord
 from ..cloudflare.errors import (
     BadRequestError,
     CertificateAlreadyExistsError,
     CertificateQuotaExceededError,
     CloudflareError,
 )
+from ..cloudflare.models import MTLSCertificateRecord
 from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+
+if TYPE_CHECKING:
+    from ..cloudflare.client import CloudflareClient
 
 __all__ = ["MTLSCertificate", "MTLSCertificateArgs", "MTLSCertificateProvider"]
 
