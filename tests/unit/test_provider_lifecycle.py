@@ -59,6 +59,20 @@ def create_ca(provider: MTLSCertificateProvider, name: str = "corp-ca", **extra:
     return result.id, result.outs
 
 
+def add_foreign_entrypoint(emulator: EmulatorServer, *, ref: str) -> None:
+    """The zone's custom rules entrypoint, made outside the stack with one rule of its own."""
+    with emulator.client() as api:
+        api.post(
+            f"/zones/{ZONE}/rulesets",
+            json={
+                "name": "default",
+                "kind": "zone",
+                "phase": "http_request_firewall_custom",
+                "rules": [{"action": "log", "expression": "true", "ref": ref}],
+            },
+        ).raise_for_status()
+
+
 def writes(emulator: EmulatorServer) -> list[str]:
     return [f"{e['method']} {e['path']}" for e in emulator.requests() if e["method"] != "GET"]
 
@@ -239,6 +253,11 @@ class TestClientCertificateRule:
     def inputs(self, hostnames: list[str], **extra: Any) -> dict[str, Any]:
         return {"zone_id": ZONE, "hostnames": hostnames, "ref": "cfmtls:p:s:rule", "description": "mtls", **extra}
 
+    def create_rule(self, rules: ClientCertificateRuleProvider) -> tuple[Any, str, str]:
+        created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
+        assert created.outs is not None
+        return created, created.outs["ruleset_id"], created.outs["rule_id"]
+
     def test_create_makes_the_entrypoint_when_absent_and_appends_beside_foreign_rules(
         self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer
     ) -> None:
@@ -254,16 +273,7 @@ class TestClientCertificateRule:
     def test_update_patches_only_its_rule_and_delete_removes_only_it(
         self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer
     ) -> None:
-        with emulator.client() as api:
-            api.post(
-                f"/zones/{ZONE}/rulesets",
-                json={
-                    "name": "default",
-                    "kind": "zone",
-                    "phase": "http_request_firewall_custom",
-                    "rules": [{"action": "log", "expression": "true", "ref": "foreign"}],
-                },
-            ).raise_for_status()
+        add_foreign_entrypoint(emulator, ref="foreign")
         created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
         assert created.outs is not None
         emulator.clear_requests()
@@ -281,9 +291,7 @@ class TestClientCertificateRule:
     def test_update_of_a_rule_deleted_outside_the_stack_adds_it_again(
         self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer
     ) -> None:
-        created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
-        assert created.outs is not None
-        ruleset_id, rule_id = created.outs["ruleset_id"], created.outs["rule_id"]
+        created, ruleset_id, rule_id = self.create_rule(rules)
         with emulator.client() as api:
             api.delete(f"/zones/{ZONE}/rulesets/{ruleset_id}/rules/{rule_id}").raise_for_status()
         emulator.clear_requests()
@@ -311,16 +319,7 @@ class TestClientCertificateRule:
             return None if len(looks) == 1 else real_get(zone_id)
 
         monkeypatch.setattr(client, "get_custom_rules_entrypoint", first_look_sees_none)
-        with emulator.client() as api:
-            api.post(
-                f"/zones/{ZONE}/rulesets",
-                json={
-                    "name": "default",
-                    "kind": "zone",
-                    "phase": "http_request_firewall_custom",
-                    "rules": [{"action": "log", "expression": "true", "ref": "parallel"}],
-                },
-            ).raise_for_status()
+        add_foreign_entrypoint(emulator, ref="parallel")
         created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
         assert created.outs is not None
         [ruleset] = emulator.state()["rulesets"]
@@ -330,9 +329,7 @@ class TestClientCertificateRule:
     def test_read_detects_a_rule_deleted_or_edited_outside_the_stack(
         self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer
     ) -> None:
-        created = rules.create(rules.check({}, self.inputs(["a.example.com"])).inputs)
-        assert created.outs is not None
-        ruleset_id, rule_id = created.outs["ruleset_id"], created.outs["rule_id"]
+        created, ruleset_id, rule_id = self.create_rule(rules)
         with emulator.client() as api:
             api.patch(
                 f"/zones/{ZONE}/rulesets/{ruleset_id}/rules/{rule_id}", json={"action": "log", "expression": "true"}
