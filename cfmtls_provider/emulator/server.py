@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from . import assumptions as cf
 from .app import Emulator, create_app
@@ -156,6 +157,12 @@ class EmulatorServer:
     @property
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+    def asgi_app(self) -> ASGIApp:
+        """The same emulator as an ASGI application, for use without a socket (``httpx.ASGITransport``).
+
+        It shares this object's state, request log and faults, whether or not the server is started."""
+        return create_app(self.emulator)
 
     def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
         """An httpx client on the API base URL with a bearer token (the default one unless given)."""
