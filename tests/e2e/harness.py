@@ -53,6 +53,17 @@ class Emulator:
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {TOKEN}"})
 
+    def add_rule_by_hand(self, zone_id: str, rule: dict[str, Any]) -> dict[str, Any]:
+        """Create the zone's custom rules entrypoint outside any stack, holding ``rule``; returns the rule made."""
+        with self.api() as api:
+            answer = api.post(
+                f"/zones/{zone_id}/rulesets",
+                json={"name": "default", "kind": "zone", "phase": "http_request_firewall_custom", "rules": [rule]},
+            )
+            answer.raise_for_status()
+        made: dict[str, Any] = answer.json()["result"]["rules"][0]
+        return made
+
     def add_fault(self, *specs: str | dict[str, Any]) -> None:
         """Add fault rules (compact strings or JSON objects, see docs/emulator.md)."""
         httpx.post(f"{self.admin}/__emulator__/faults", json=list(specs)).raise_for_status()

@@ -191,17 +191,9 @@ def test_destroy_stops_on_association_made_outside_the_stack(tmp_path: Path, emu
 
 
 def test_a_rule_added_by_hand_survives_up_and_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
-    with emulator.api() as api:
-        ruleset = api.post(
-            f"/zones/{ZONE_ID}/rulesets",
-            json={
-                "name": "default",
-                "kind": "zone",
-                "phase": "http_request_firewall_custom",
-                "rules": [{"action": "block", "expression": "ip.src eq 192.0.2.1", "description": "by hand"}],
-            },
-        ).json()["result"]
-    foreign = ruleset["rules"][0]
+    foreign = emulator.add_rule_by_hand(
+        ZONE_ID, {"action": "block", "expression": "ip.src eq 192.0.2.1", "description": "by hand"}
+    )
     stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
     stack.up()
     rules = custom_rules(emulator)

@@ -298,17 +298,8 @@ TRANSIENT: dict[str, dict[str, list[str]]] = {
 
 def hand_made_rule(emulator: Emulator, zone: str) -> str:
     """A rule made outside the stack in one zone: its entrypoint exists, so the stack's rule there is a rules POST."""
-    with emulator.api() as api:
-        ruleset = api.post(
-            f"/zones/{zone}/rulesets",
-            json={
-                "name": "default",
-                "kind": "zone",
-                "phase": "http_request_firewall_custom",
-                "rules": [{"action": "block", "expression": "ip.src eq 192.0.2.1", "ref": "by-hand"}],
-            },
-        ).json()["result"]
-    rule_id: str = ruleset["rules"][0]["id"]
+    rule = emulator.add_rule_by_hand(zone, {"action": "block", "expression": "ip.src eq 192.0.2.1", "ref": "by-hand"})
+    rule_id: str = rule["id"]
     return rule_id
 
 
