@@ -41,7 +41,11 @@ DEFAULT_TOKEN = "cfmtls-emulator-token"  # noqa: S105 (a public test token, not 
 # UNCONFIRMED (our choice, modelled on the token permissions in the notes): the scopes a token may hold.
 # account.ssl:write implies account.ssl:read; zone.ssl:write also allows reading associations;
 # zone.waf:write allows reading and writing rulesets. A token configured without scopes holds all of them.
-SCOPES = ("account.ssl:read", "account.ssl:write", "zone.ssl:write", "zone.waf:write")
+SCOPE_ACCOUNT_SSL_READ = "account.ssl:read"
+SCOPE_ACCOUNT_SSL_WRITE = "account.ssl:write"
+SCOPE_ZONE_SSL_WRITE = "zone.ssl:write"
+SCOPE_ZONE_WAF_WRITE = "zone.waf:write"
+SCOPES = (SCOPE_ACCOUNT_SSL_READ, SCOPE_ACCOUNT_SSL_WRITE, SCOPE_ZONE_SSL_WRITE, SCOPE_ZONE_WAF_WRITE)
 
 # UNCONFIRMED (observed format, not in the notes): account and zone ids are 32 lowercase hex characters.
 ACCOUNT_OR_ZONE_ID_PATTERN = r"^[0-9a-f]{32}$"

@@ -13,7 +13,7 @@ ALL_SCOPES: frozenset[str] = frozenset(cf.SCOPES)
 
 #: A scope a token holds -> the scopes it grants (write implies read).
 _IMPLIED: Mapping[str, frozenset[str]] = {
-    "account.ssl:write": frozenset({"account.ssl:write", "account.ssl:read"}),
+    cf.SCOPE_ACCOUNT_SSL_WRITE: frozenset({cf.SCOPE_ACCOUNT_SSL_WRITE, cf.SCOPE_ACCOUNT_SSL_READ}),
 }
 
 

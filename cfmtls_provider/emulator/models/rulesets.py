@@ -1,6 +1,6 @@
 """Cloudflare's rules for zone rulesets, as far as custom (WAF) rules need them.
 
-Pure operations on a :class:`~.store.State` draft, refusing with :class:`~.errors.APIError`. Every answer
+Pure operations on a :class:`~.state.State` draft, refusing with :class:`~.errors.APIError`. Every answer
 of the API is the whole ruleset (:func:`ruleset_result`).
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from . import assumptions as cf
-from .errors import APIError
-from .mtls import timestamp
-from .store import Rule, Ruleset, State
+from .. import assumptions as cf
+from ..errors import APIError
+from .clock import timestamp
+from .state import Rule, Ruleset, State
 
 __all__ = [
     "add_rule",

@@ -1,6 +1,6 @@
 """Cloudflare's rules for mTLS certificates (account level) and hostname associations (zone level).
 
-Pure operations on a :class:`~.store.State` draft: they validate first and mutate last, and refuse with
+Pure operations on a :class:`~.state.State` draft: they validate first and mutate last, and refuse with
 :class:`~.errors.APIError`. The CA rules and the hostname rules are the shared ones the provider uses.
 """
 
@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ..certificates import ALLOWED_SIGNATURE_ALGORITHMS, CertificateError, parse_ca_bundle
-from ..hostnames import hostname_problems
-from . import assumptions as cf
-from .errors import APIError
-from .store import MANAGED_CA, Certificate, State
+from ...certificates import ALLOWED_SIGNATURE_ALGORITHMS, CertificateError, parse_ca_bundle
+from ...hostnames import hostname_problems
+from .. import assumptions as cf
+from ..errors import APIError
+from .clock import timestamp
+from .state import MANAGED_CA, Certificate, State
 
 __all__ = [
     "certificate_result",
@@ -27,16 +27,10 @@ __all__ = [
     "get_hostnames",
     "list_certificates",
     "replace_hostnames",
-    "timestamp",
     "upload_certificate",
     "usages",
     "zones_using",
 ]
-
-
-def timestamp(moment: datetime | None = None) -> str:
-    """An RFC 3339 UTC timestamp with a 'Z' suffix."""
-    return (moment or datetime.now(UTC)).astimezone(UTC).strftime(cf.TIMESTAMP_FORMAT)
 
 
 def certificate_result(cert: Certificate, *, with_updated_at: bool = False) -> dict[str, Any]:

@@ -1,0 +1,178 @@
+"""The API handlers: parse the request, call the model, wrap the result in the v4 envelope.
+
+:func:`api_endpoint` turns a handler into a Starlette endpoint (ids checked, then credentials, then the
+handler; a refusal becomes an error envelope); :class:`Handlers` holds one method per API operation.
+Which path and scope lead to which handler is :mod:`.routes`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import assumptions as cf
+from .auth import authenticate
+from .config import EmulatorConfig
+from .envelope import Answer, envelope, error_response
+from .errors import APIError
+from .models import certificates, rulesets
+from .models.state import Ruleset, State
+from .store import Store
+
+__all__ = ["Handler", "Handlers", "api_endpoint"]
+
+Handler = Callable[[Request], Awaitable[Answer]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+_ID = re.compile(cf.ACCOUNT_OR_ZONE_ID_PATTERN)
+
+
+def api_endpoint(config: EmulatorConfig, scope: str, handler: Handler) -> Endpoint:
+    """An endpoint: ids checked, then credentials, then the handler; refusals become error envelopes."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            for key in ("account_id", "zone_id"):
+                value = request.path_params.get(key)
+                if value is not None and not _ID.match(value):
+                    raise APIError(cf.INVALID_OBJECT_IDENTIFIER, path=request.url.path)
+            authenticate(config, request.headers, scope)
+            answer = await handler(request)
+        except APIError as error:
+            return error_response(error)
+        return JSONResponse(envelope(answer.result, info=answer.result_info))
+
+    return endpoint
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, else 400 (malformed JSON)."""
+    try:
+        data = json.loads(await request.body())
+    except ValueError:
+        raise APIError(cf.MALFORMED_JSON) from None
+    if not isinstance(data, dict):
+        raise APIError(cf.MALFORMED_JSON)
+    return data
+
+
+def paging(request: Request) -> tuple[int, int]:
+    """The ``page`` and ``per_page`` query parameters, checked."""
+    try:
+        page = int(request.query_params.get("page", "1"))
+        per_page = int(request.query_params.get("per_page", str(cf.DEFAULT_PER_PAGE)))
+    except ValueError:
+        raise APIError(cf.QUERY_INVALID, detail="page and per_page must be integers") from None
+    if page < 1 or not 1 <= per_page <= cf.MAX_PER_PAGE:
+        raise APIError(cf.QUERY_INVALID, detail=f"page >= 1 and 1 <= per_page <= {cf.MAX_PER_PAGE}")
+    return page, per_page
+
+
+@dataclass
+class Handlers:
+    """One method per API operation, over one emulator's configuration and state."""
+
+    config: EmulatorConfig
+    store: Store
+
+    # --- account level: mTLS certificates ------------------------------------------------------------------
+
+    async def upload(self, request: Request) -> Answer:
+        account_id = request.path_params["account_id"]
+        entitled = account_id not in self.config.non_enterprise_accounts
+        body = await json_body(request)
+        with self.store.mutate() as state:
+            cert = certificates.upload_certificate(state, account_id, body, entitled=entitled)
+        return Answer(certificates.certificate_result(cert, with_updated_at=True))
+
+    async def list_certificates(self, request: Request) -> Answer:
+        page, per_page = paging(request)
+        with self.store.read() as state:
+            certs = certificates.list_certificates(state, request.path_params["account_id"])
+            chosen = certs[(page - 1) * per_page : page * per_page]
+            result = [certificates.certificate_result(cert) for cert in chosen]
+        total = len(certs)
+        info = {
+            "page": page,
+            "per_page": per_page,
+            "count": len(result),
+            "total_count": total,
+            "total_pages": max(1, -(-total // per_page)),
+        }
+        return Answer(result, info)
+
+    async def get_certificate(self, request: Request) -> Answer:
+        params = request.path_params
+        with self.store.read() as state:
+            cert = certificates.find_certificate(state, params["account_id"], params["cert_id"])
+            return Answer(certificates.certificate_result(cert))
+
+    async def delete_certificate(self, request: Request) -> Answer:
+        params = request.path_params
+        with self.store.mutate() as state:
+            cert = certificates.delete_certificate(
+                state, params["account_id"], params["cert_id"], time.time(), self.config.association_lag_seconds
+            )
+        return Answer(certificates.certificate_result(cert))
+
+    async def certificate_usages(self, request: Request) -> Answer:
+        params = request.path_params
+        with self.store.read() as state:
+            cert = certificates.find_certificate(state, params["account_id"], params["cert_id"])
+            result = certificates.usages(state, cert, time.time(), self.config.association_lag_seconds)
+        info = {"page": 1, "per_page": max(1, len(result)), "count": len(result), "total_count": len(result)}
+        return Answer(result, {**info, "total_pages": 1})
+
+    # --- zone level: hostname associations -----------------------------------------------------------------
+
+    async def get_hostnames(self, request: Request) -> Answer:
+        with self.store.read() as state:
+            hostnames = certificates.get_hostnames(
+                state, request.path_params["zone_id"], request.query_params.get("mtls_certificate_id")
+            )
+        return Answer({"hostnames": hostnames})
+
+    async def put_hostnames(self, request: Request) -> Answer:
+        body = await json_body(request)
+        with self.store.mutate() as state:
+            hostnames = certificates.replace_hostnames(state, request.path_params["zone_id"], body, time.time())
+        return Answer({"hostnames": hostnames})
+
+    # --- WAF custom rules ----------------------------------------------------------------------------------
+
+    async def get_entrypoint(self, request: Request) -> Answer:
+        with self.store.read() as state:
+            found = rulesets.entrypoint(state, request.path_params["zone_id"], request.path_params["phase"])
+            return Answer(rulesets.ruleset_result(found))
+
+    async def get_ruleset(self, request: Request) -> Answer:
+        with self.store.read() as state:
+            found = rulesets.find_ruleset(state, request.path_params["zone_id"], request.path_params["ruleset_id"])
+            return Answer(rulesets.ruleset_result(found))
+
+    async def create_ruleset(self, request: Request) -> Answer:
+        body = await json_body(request)
+        return self._change(lambda state: rulesets.create_ruleset(state, request.path_params["zone_id"], body))
+
+    async def add_rule(self, request: Request) -> Answer:
+        body, p = await json_body(request), request.path_params
+        return self._change(lambda state: rulesets.add_rule(state, p["zone_id"], p["ruleset_id"], body))
+
+    async def patch_rule(self, request: Request) -> Answer:
+        body, p = await json_body(request), request.path_params
+        return self._change(lambda state: rulesets.patch_rule(state, p["zone_id"], p["ruleset_id"], p["rule_id"], body))
+
+    async def delete_rule(self, request: Request) -> Answer:
+        p = request.path_params
+        return self._change(lambda state: rulesets.delete_rule(state, p["zone_id"], p["ruleset_id"], p["rule_id"]))
+
+    def _change(self, operation: Callable[[State], Ruleset]) -> Answer:
+        with self.store.mutate() as state:
+            return Answer(rulesets.ruleset_result(operation(state)))
