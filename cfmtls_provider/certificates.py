@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier, SignatureAlgorithmOID
 
+from .go_x509 import key_refusal, load_quietly, parse_refusal, suspicious
+
 __all__ = [
     "ALLOWED_SIGNATURE_ALGORITHMS",
     "EXPIRY_WARNING_WINDOW",
@@ -85,6 +87,18 @@ class CACertificate:
     signature_algorithm: str
     fingerprint_sha256: str
     subject_key_identifier: str
+    #: The raw DER of the subject and issuer names, and the AuthorityKeyIdentifier's key id (hex, or ""):
+    #: how the certificates of a bundle are linked to the one that issued them.
+    subject_der: bytes = b""
+    issuer_der: bytes = b""
+    authority_key_identifier: str = ""
+
+    def issued(self, other: CACertificate) -> bool:
+        """True when this certificate issued ``other`` (a different certificate): ``other``'s issuer is this
+        subject and, when both key identifiers are known, ``other``'s AKI is this SKI."""
+        if other.der == self.der or other.issuer_der != self.subject_der:
+            return False
+        return not other.authority_key_identifier or other.authority_key_identifier == self.subject_key_identifier
 
     @property
     def pem(self) -> str:
@@ -95,14 +109,23 @@ class CACertificate:
 
 @dataclass(frozen=True)
 class CABundle:
-    """A validated bundle: the CA first, then any further chain certificates."""
+    """A validated bundle: one CA, or one chain of CAs in any order."""
 
     certificates: tuple[CACertificate, ...]
     warnings: tuple[str, ...] = field(default=())
 
     @property
     def ca(self) -> CACertificate:
+        """The first certificate of the bundle (what Cloudflare describes in its answer)."""
         return self.certificates[0]
+
+    @property
+    def issuing_ca(self) -> CACertificate:
+        """The CA that issues client certificates: the one certificate of the bundle that issued no other
+        certificate of it (the end of the chain, whatever the order). :func:`parse_ca_bundle` refuses a
+        bundle where this is not exactly one certificate."""
+        candidates = _chain_ends(self.certificates)
+        return candidates[0] if len(candidates) == 1 else self.certificates[0]
 
     @property
     def pem(self) -> str:
@@ -186,16 +209,50 @@ def _subject_key_identifier(cert: x509.Certificate) -> str:
     return digest.hex().upper()
 
 
-def _parse_certificate(der: bytes, where: str, now: datetime) -> tuple[CACertificate, str | None]:
+def _authority_key_identifier(cert: x509.Certificate) -> str:
     try:
-        cert = x509.load_der_x509_certificate(der)
-    except ValueError:
+        key_id = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except x509.ExtensionNotFound:
+        return ""
+    return key_id.hex().upper() if key_id else ""
+
+
+def _unparseable(where: str, detail: str) -> CertificateError:
+    return CertificateError(
+        f"certificates: {where} {detail}. Re-issue the CA certificate with a standard tool "
+        "(e.g. 'openssl req -x509' or your PKI) and upload that."
+    )
+
+
+def _parse_certificate(der: bytes, where: str, now: datetime) -> tuple[CACertificate, list[str]]:
+    try:
+        cert = load_quietly(lambda: x509.load_der_x509_certificate(der))
+    except (ValueError, x509.InvalidVersion):
         raise CertificateError(
             f"certificates: {where} is labelled CERTIFICATE but is not a valid X.509 certificate "
             "(its DER content could not be parsed); the PEM text is damaged or not a certificate."
         ) from None
+    try:
+        return _check_certificate(cert, der, where, now)
+    except CertificateError:
+        raise
+    except Exception as error:  # any other parse failure is a refusal too, never a traceback
+        raise _unparseable(
+            where, f"could not be parsed ({type(error).__name__}: {error}), so Cloudflare would refuse it too"
+        ) from None
+
+
+def _check_certificate(
+    cert: x509.Certificate, der: bytes, where: str, now: datetime
+) -> tuple[CACertificate, list[str]]:
+    refusal = parse_refusal(cert)
+    if refusal:
+        raise _unparseable(where, refusal)
     _require_ca(cert, where)
     signature = _signature_algorithm(cert, where)
+    refusal = key_refusal(cert)
+    if refusal:
+        raise _unparseable(where, refusal)
     not_after = cert.not_valid_after_utc
     if not_after <= now:
         raise CertificateError(
@@ -203,16 +260,16 @@ def _parse_certificate(der: bytes, where: str, now: datetime) -> tuple[CACertifi
             f"{not_after.isoformat()}; Cloudflare refuses an expired CA. Issue a new CA certificate "
             "(and new client certificates) and upload that."
         )
-    warning = None
+    subject = cert.subject.rfc4514_string()
+    warnings = [f"{where} ({subject}) {phrase}." for phrase in suspicious(cert, now)]
     if not_after - now <= EXPIRY_WARNING_WINDOW:
         days = (not_after - now).days
-        warning = (
-            f"{where} ({cert.subject.rfc4514_string()}) expires on {not_after.isoformat()}, "
-            f"in {days} day(s): plan its rotation now."
+        warnings.append(
+            f"{where} ({subject}) expires on {not_after.isoformat()}, in {days} day(s): plan its rotation now."
         )
     parsed = CACertificate(
         der=der,
-        subject=cert.subject.rfc4514_string(),
+        subject=subject,
         issuer=cert.issuer.rfc4514_string(),
         serial_number=str(cert.serial_number),
         not_before=cert.not_valid_before_utc,
@@ -220,8 +277,29 @@ def _parse_certificate(der: bytes, where: str, now: datetime) -> tuple[CACertifi
         signature_algorithm=signature,
         fingerprint_sha256=hashlib.sha256(der).hexdigest(),
         subject_key_identifier=_subject_key_identifier(cert),
+        subject_der=cert.subject.public_bytes(),
+        issuer_der=cert.issuer.public_bytes(),
+        authority_key_identifier=_authority_key_identifier(cert),
     )
-    return parsed, warning
+    return parsed, warnings
+
+
+def _chain_ends(certificates: tuple[CACertificate, ...]) -> list[CACertificate]:
+    """The certificates of a bundle that issued no other certificate of it."""
+    return [cert for cert in certificates if not any(cert.issued(other) for other in certificates)]
+
+
+def _require_one_chain(certificates: tuple[CACertificate, ...]) -> None:
+    ends = _chain_ends(certificates)
+    if len(ends) == 1:
+        return
+    names = "; ".join(cert.subject or "(empty subject)" for cert in ends)
+    raise CertificateError(
+        f"certificates: the bundle holds {len(certificates)} certificates that are not one chain: {len(ends)} "
+        f"of them issued no other certificate of the bundle ({names}), so no single CA can be named as the "
+        "issuer of your client certificates (subject_key_identifier, which rules pin with issuer_ski). Upload "
+        "one CA, or one chain (the CA that issues client certificates and the CAs above it), per MTLSCertificate."
+    )
 
 
 def parse_ca_bundle(text: str, *, now: datetime | None = None) -> CABundle:
@@ -270,10 +348,10 @@ def parse_ca_bundle(text: str, *, now: datetime | None = None) -> CABundle:
         if der in seen:
             raise CertificateError(f"certificates: {where} repeats an earlier certificate; list each certificate once.")
         seen.add(der)
-        cert, warning = _parse_certificate(der, where, moment)
+        cert, found = _parse_certificate(der, where, moment)
         parsed.append(cert)
-        if warning:
-            warnings.append(warning)
+        warnings.extend(found)
+    _require_one_chain(tuple(parsed))
     return CABundle(certificates=tuple(parsed), warnings=tuple(warnings))
 
 

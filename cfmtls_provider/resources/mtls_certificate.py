@@ -56,7 +56,8 @@ def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: C
         "expires_on": record.expires_on or ca.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "uploaded_on": record.uploaded_on,
         "fingerprint_sha256": ca.fingerprint_sha256,
-        "subject_key_identifier": ca.subject_key_identifier,
+        # The CA that issues client certificates (the end of the chain), not necessarily the first one.
+        "subject_key_identifier": bundle.issuing_ca.subject_key_identifier,
     }
 
 

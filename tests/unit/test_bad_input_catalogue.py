@@ -28,6 +28,7 @@ from cfmtls_provider.resources._base import CloudflareProvider, ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
+from tests.support import hostile_certs as hostile
 from tests.support.certs import make_ca, public_key_pem
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -119,6 +120,7 @@ ALGORITHMS = (
     "and SHA-224 are refused even where the hash is allowed). Re-issue the CA with an allowed algorithm, e.g. "
     "'openssl req -x509 -sha256' with an RSA or EC key."
 )
+REISSUE = "Re-issue the CA certificate with a standard tool (e.g. 'openssl req -x509' or your PKI) and upload that."
 LEAF_ADVICE = (
     "This is a leaf (client or server) certificate: upload the CA certificate that issues your client certificates "
     "instead."
@@ -219,6 +221,44 @@ CATALOGUE: dict[str, Case] = {
             "; Cloudflare refuses an expired CA. Issue a new CA certificate (and new client certificates) and "
             "upload that.",
         ),
+        prop="certificates",
+    ),
+    "certificate: negative serial number (Go refuses it)": Case(
+        MTLSCertificateProvider,
+        cert(hostile.negative_serial_ca),
+        "certificates: the PEM block has a negative serial number (-511), which Go's crypto/x509 parser (and so "
+        f"Cloudflare) refuses since Go 1.23. {REISSUE}",
+        prop="certificates",
+    ),
+    "certificate: two BasicConstraints extensions": Case(
+        MTLSCertificateProvider,
+        cert(hostile.duplicate_extension_ca),
+        "certificates: the PEM block holds the 2.5.29.19 extension twice (basicConstraints); Go's crypto/x509 "
+        f"parser (and so Cloudflare) refuses duplicate extensions. {REISSUE}",
+        prop="certificates",
+    ),
+    "certificate: malformed extension": Case(
+        MTLSCertificateProvider,
+        cert(hostile.malformed_basic_constraints_ca),
+        ("certificates: the PEM block has a malformed extension (", f"refuses. {REISSUE}"),
+        prop="certificates",
+    ),
+    "certificate: unknown key type": Case(
+        MTLSCertificateProvider,
+        cert(hostile.unknown_key_type_ca),
+        (
+            "certificates: the PEM block has a public key that cannot be used (Unknown key type: ",
+            f"a CA verifying client certificates needs an RSA or ECDSA (P-256, P-384, P-521) key. {REISSUE}",
+        ),
+        prop="certificates",
+    ),
+    "certificate: two unrelated CAs in one bundle": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca("first CA").pem + make_ca("second CA").pem),
+        "certificates: the bundle holds 2 certificates that are not one chain: 2 of them issued no other "
+        "certificate of the bundle (CN=first CA; CN=second CA), so no single CA can be named as the issuer of "
+        "your client certificates (subject_key_identifier, which rules pin with issuer_ski). Upload one CA, or "
+        "one chain (the CA that issues client certificates and the CAs above it), per MTLSCertificate.",
         prop="certificates",
     ),
     "certificate: empty": Case(

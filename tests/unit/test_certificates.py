@@ -408,7 +408,8 @@ def test_bundle_pem_is_canonical_and_reparses_to_the_same_der() -> None:
 
 
 def test_content_fingerprint_is_equal_exactly_for_the_same_bundle() -> None:
-    a, b = make_ca("fp a"), make_ca("fp b")
+    a = make_ca("fp root")
+    b = make_ca("fp intermediate", issuer=a)
     first: CABundle = parse_ca_bundle(a.pem + b.pem)
     assert first.content_fingerprint == parse_ca_bundle(_rewrap(a.pem + b.pem, 76, "\r\n")).content_fingerprint
     assert first.content_fingerprint != parse_ca_bundle(b.pem + a.pem).content_fingerprint

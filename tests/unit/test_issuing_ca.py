@@ -1,0 +1,57 @@
+"""The SKI a rule pins is the one of the CA that issues client certificates: the certificate of the bundle
+that issued no other certificate of it, whatever the order of the bundle (issue 17, point 2)."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography import x509
+
+from cfmtls_provider.certificates import CertificateError, parse_ca_bundle
+from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
+from tests.support.certs import make_ca
+from tests.support.hostile_certs import chain
+from tests.unit.test_provider_lifecycle import configured
+
+
+def ski(cert: x509.Certificate) -> str:
+    return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex().upper()
+
+
+@pytest.mark.parametrize("root_first", [True, False])
+def test_the_issuing_ca_is_the_end_of_the_chain_in_either_order(root_first: bool) -> None:
+    pem, _root, intermediate = chain(root_first=root_first)
+    bundle = parse_ca_bundle(pem)
+    assert bundle.issuing_ca.subject == "CN=cfmtls chain intermediate"
+    assert bundle.issuing_ca.subject_key_identifier == ski(intermediate)
+
+
+def test_a_single_ca_issues_itself() -> None:
+    made = make_ca()
+    assert parse_ca_bundle(made.pem).issuing_ca.subject_key_identifier == ski(made.cert)
+
+
+def test_two_unrelated_cas_in_one_bundle_are_refused_as_ambiguous() -> None:
+    with pytest.raises(CertificateError) as raised:
+        parse_ca_bundle(make_ca("first CA").pem + make_ca("second CA").pem)
+    assert str(raised.value) == (
+        "certificates: the bundle holds 2 certificates that are not one chain: 2 of them issued no other "
+        "certificate of the bundle (CN=first CA; CN=second CA), so no single CA can be named as the issuer of "
+        "your client certificates (subject_key_identifier, which rules pin with issuer_ski). Upload one CA, or "
+        "one chain (the CA that issues client certificates and the CAs above it), per MTLSCertificate."
+    )
+
+
+def test_a_root_with_two_intermediates_is_ambiguous_too() -> None:
+    root = make_ca("root")
+    pem = root.pem + make_ca("left", issuer=root).pem + make_ca("right", issuer=root).pem
+    with pytest.raises(CertificateError, match="2 of them issued no other certificate of the bundle"):
+        parse_ca_bundle(pem)
+
+
+def test_the_provider_exports_the_issuing_cas_ski_for_a_root_first_bundle(emulator: EmulatorServer) -> None:
+    pem, _root, intermediate = chain(root_first=True)
+    provider = configured(MTLSCertificateProvider(), emulator)
+    inputs = provider.check({}, {"certificates": pem, "name": "chain"}).inputs
+    outputs = provider.create(inputs).outs
+    assert outputs["subject_key_identifier"] == ski(intermediate)
