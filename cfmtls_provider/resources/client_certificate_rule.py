@@ -19,6 +19,7 @@ from ..cloudflare.errors import APIStatusError, CloudflareError, NotFoundError
 from ..cloudflare.models import Rule, Ruleset, RuleSpec
 from ..hostnames import hostname_problems
 from ..rule_expression import ALLOWED_ACTIONS, build_expression, normalise_ski
+from ..rules_language import ExpressionSyntaxError, parse
 from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
 
 if TYPE_CHECKING:
@@ -63,6 +64,20 @@ def _outputs(props: Mapping[str, Any], ruleset: Ruleset, rule: Rule) -> dict[str
     }
 
 
+def _expression_problems(inputs: Mapping[str, Any]) -> list[CheckFailure]:
+    """Refuse, at preview, an expression Cloudflare's engine would reject (checked with our parser, which
+    accepts exactly what wirefilter accepts within the client-certificate subset)."""
+    hostnames, ski = inputs.get("hostnames"), inputs.get("issuer_ski")
+    if is_unknown(hostnames) or is_unknown(ski) or any(map(is_unknown, hostnames or [])):
+        return []
+    expression = build_expression(hostnames, ski or None)
+    try:
+        parse(expression)
+    except ExpressionSyntaxError as error:
+        return [CheckFailure("hostnames", f"Cloudflare would reject the rule expression {expression!r}: {error}")]
+    return []
+
+
 class ClientCertificateRuleProvider(CloudflareProvider):
     """Create (entrypoint if absent, then one rule), PATCH, DELETE and read one rule by id and ref."""
 
@@ -89,6 +104,8 @@ class ClientCertificateRuleProvider(CloudflareProvider):
             inputs["enabled"] = True
         if not inputs.get("ref"):
             failures.append(CheckFailure("ref", "ref is required (ClientCertificateRule sets one by default)."))
+        if not failures:
+            failures.extend(_expression_problems(inputs))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
