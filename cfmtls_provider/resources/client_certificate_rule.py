@@ -70,7 +70,7 @@ def _expression_problems(inputs: Mapping[str, Any]) -> list[CheckFailure]:
     hostnames, ski = inputs.get("hostnames"), inputs.get("issuer_ski")
     if is_unknown(hostnames) or is_unknown(ski) or any(map(is_unknown, hostnames or [])):
         return []
-    expression = build_expression(hostnames, ski or None)
+    expression = build_expression(list(hostnames or []), str(ski) if ski else None)
     try:
         parse(expression)
     except ExpressionSyntaxError as error:
