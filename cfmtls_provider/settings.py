@@ -1,37 +1,47 @@
 """Where credentials, the API base URL and tuning come from: stack config first, then the environment.
 
 Read at run time, in the provider process, on every ``configure``; never stored on a provider object
-that is pickled into state, so rotating a token never breaks a refresh.
+that is pickled into state, so rotating a token never breaks a refresh. Every value is checked here, with
+its allowed range, so that a wrong one fails ``pulumi preview`` with one sentence (``nan``, ``inf``, a
+negative or an absurd number, a base URL that is not one, a token with spaces in it).
 
-================================  ==============================  ===========================
-stack config (``pulumi config``)  environment                     meaning
-================================  ==============================  ===========================
-``cfmtls:apiToken`` (secret)      ``CLOUDFLARE_API_TOKEN``        API token (recommended)
-``cfmtls:apiEmail``               ``CLOUDFLARE_EMAIL``            legacy: account email ...
-``cfmtls:apiKey`` (secret)        ``CLOUDFLARE_API_KEY``          ... and global API key
-``cfmtls:baseUrl``                ``CLOUDFLARE_BASE_URL``         API base URL (the emulator)
-``cfmtls:accountId``              ``CLOUDFLARE_ACCOUNT_ID``       default account id
-``cfmtls:timeoutSeconds``         ``CFMTLS_TIMEOUT_SECONDS``      per-request timeout (30)
-``cfmtls:maxRetries``             ``CFMTLS_MAX_RETRIES``          retries per call (4)
-``cfmtls:deleteWaitSeconds``      ``CFMTLS_DELETE_WAIT_SECONDS``  wait for association lag (60)
-================================  ==============================  ===========================
+====================================  ==================================  ==================================
+stack config (``pulumi config``)      environment                         meaning (default, allowed)
+====================================  ==================================  ==================================
+``cfmtls:apiToken`` (secret)          ``CLOUDFLARE_API_TOKEN``            API token (recommended)
+``cfmtls:apiEmail``                   ``CLOUDFLARE_EMAIL``                legacy: account email ...
+``cfmtls:apiKey`` (secret)            ``CLOUDFLARE_API_KEY``              ... and global API key
+``cfmtls:baseUrl``                    ``CLOUDFLARE_BASE_URL``             API base URL (the emulator)
+``cfmtls:accountId``                  ``CLOUDFLARE_ACCOUNT_ID``           default account id
+``cfmtls:timeoutSeconds``             ``CFMTLS_TIMEOUT_SECONDS``          per-request timeout (30; 1-600)
+``cfmtls:maxRetries``                 ``CFMTLS_MAX_RETRIES``              retries per call (4; 0-20)
+``cfmtls:deleteWaitSeconds``          ``CFMTLS_DELETE_WAIT_SECONDS``      wait for association lag (60; 0-3600)
+``cfmtls:rateLimitWaitSeconds``       ``CFMTLS_RATE_LIMIT_WAIT_SECONDS``  longest lock-out waited out (360; 0-3600)
+====================================  ==================================  ==================================
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .cloudflare.auth import ApiToken, Credentials, GlobalApiKey
 from .cloudflare.models import DEFAULT_BASE_URL
 
-__all__ = ["CONFIG_NAMESPACE", "ProviderSettings", "SettingsError"]
+__all__ = ["CONFIG_NAMESPACE", "NUMBERS", "NumberSetting", "ProviderSettings", "SettingsError"]
 
 CONFIG_NAMESPACE = "cfmtls"
 
 Lookup = Callable[[str], Any]
+
+_ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+_HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")
+"""Visible ASCII without spaces: what an HTTP header value can carry as a credential."""
 
 
 class SettingsError(ValueError):
@@ -48,17 +58,96 @@ def _first(config: Lookup, key: str, env: str) -> str | None:
     return text or None
 
 
-def _number(config: Lookup, key: str, env: str, default: float) -> float:
-    raw = _first(config, key, env)
+def _names(key: str, env: str) -> str:
+    return f"{CONFIG_NAMESPACE}:{key} / {env}"
+
+
+@dataclass(frozen=True)
+class NumberSetting:
+    """A numeric setting and the range it must lie in."""
+
+    key: str
+    env: str
+    default: float
+    minimum: float
+    maximum: float
+    integer: bool = False
+
+    def read(self, config: Lookup) -> float:
+        raw = _first(config, self.key, self.env)
+        if raw is None:
+            return self.default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        whole = not self.integer or (math.isfinite(value) and value == int(value))
+        if not (self.minimum <= value <= self.maximum) or not whole:
+            kind = "a whole number" if self.integer else "a number of seconds"
+            raise SettingsError(
+                f"{_names(self.key, self.env)} must be {kind} from {self.minimum:g} to {self.maximum:g} "
+                f"(default {self.default:g}), got {raw!r}."
+            )
+        return value
+
+
+NUMBERS = {
+    "timeout_seconds": NumberSetting("timeoutSeconds", "CFMTLS_TIMEOUT_SECONDS", 30.0, 1.0, 600.0),
+    "max_retries": NumberSetting("maxRetries", "CFMTLS_MAX_RETRIES", 4, 0, 20, integer=True),
+    "delete_wait_seconds": NumberSetting("deleteWaitSeconds", "CFMTLS_DELETE_WAIT_SECONDS", 60.0, 0.0, 3600.0),
+    "rate_limit_wait_seconds": NumberSetting(
+        "rateLimitWaitSeconds", "CFMTLS_RATE_LIMIT_WAIT_SECONDS", 360.0, 0.0, 3600.0
+    ),
+}
+"""The numeric settings by field name: key, variable, default and allowed range (comparisons with ``nan``
+are false, so ``nan`` is out of every range; ``inf`` is above every maximum)."""
+
+
+def _base_url(config: Lookup) -> str:
+    raw = _first(config, "baseUrl", "CLOUDFLARE_BASE_URL")
     if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{CONFIG_NAMESPACE}:{key} / {env} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{CONFIG_NAMESPACE}:{key} / {env} must not be negative, got {raw!r}")
-    return value
+        return DEFAULT_BASE_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or " " in raw:
+        raise SettingsError(
+            f"{_names('baseUrl', 'CLOUDFLARE_BASE_URL')} must be an http(s) URL such as {DEFAULT_BASE_URL} "
+            f"(or the emulator's, e.g. http://127.0.0.1:8787/client/v4), got {raw!r}."
+        )
+    return raw.rstrip("/")
+
+
+def _account_id(config: Lookup) -> str | None:
+    raw = _first(config, "accountId", "CLOUDFLARE_ACCOUNT_ID")
+    if raw is not None and not _ACCOUNT_ID.match(raw):
+        raise SettingsError(
+            f"{_names('accountId', 'CLOUDFLARE_ACCOUNT_ID')} {raw!r} is not a Cloudflare account id: expected "
+            "32 lower-case hex characters (shown in the dashboard's Overview page and in its URL)."
+        )
+    return raw
+
+
+def _secret(config: Lookup, key: str, env: str, what: str) -> str | None:
+    raw = _first(config, key, env)
+    if raw is not None and not _HEADER_SAFE.match(raw):
+        # Never quote the value: it is a secret.
+        raise SettingsError(
+            f"{_names(key, env)} holds characters {what} cannot contain (spaces, line breaks or non-ASCII "
+            "letters): copy it again from the dashboard."
+        )
+    return raw
+
+
+def _credentials(config: Lookup) -> Credentials | None:
+    token = _secret(config, "apiToken", "CLOUDFLARE_API_TOKEN", "an API token")
+    email = _first(config, "apiEmail", "CLOUDFLARE_EMAIL")
+    key = _secret(config, "apiKey", "CLOUDFLARE_API_KEY", "an API key")
+    if token:
+        return ApiToken(token)
+    if email and key:
+        if "@" not in email or not _HEADER_SAFE.match(email):
+            raise SettingsError(f"{_names('apiEmail', 'CLOUDFLARE_EMAIL')} must be an email address, got {email!r}.")
+        return GlobalApiKey(email, key)
+    return None
 
 
 @dataclass(frozen=True)
@@ -71,6 +160,7 @@ class ProviderSettings:
     timeout_seconds: float = 30.0
     max_retries: int = 4
     delete_wait_seconds: float = 60.0
+    rate_limit_wait_seconds: float = 360.0
 
     @classmethod
     def resolve(cls, config: Lookup | Mapping[str, Any] | None = None) -> ProviderSettings:
@@ -81,23 +171,14 @@ class ProviderSettings:
             lookup = config.get
         else:
             lookup = config
-        token = _first(lookup, "apiToken", "CLOUDFLARE_API_TOKEN")
-        email = _first(lookup, "apiEmail", "CLOUDFLARE_EMAIL")
-        key = _first(lookup, "apiKey", "CLOUDFLARE_API_KEY")
-        credentials: Credentials | None
-        if token:
-            credentials = ApiToken(token)
-        elif email and key:
-            credentials = GlobalApiKey(email, key)
-        else:
-            credentials = None
         return cls(
-            credentials=credentials,
-            base_url=_first(lookup, "baseUrl", "CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL,
-            account_id=_first(lookup, "accountId", "CLOUDFLARE_ACCOUNT_ID"),
-            timeout_seconds=_number(lookup, "timeoutSeconds", "CFMTLS_TIMEOUT_SECONDS", 30.0),
-            max_retries=int(_number(lookup, "maxRetries", "CFMTLS_MAX_RETRIES", 4)),
-            delete_wait_seconds=_number(lookup, "deleteWaitSeconds", "CFMTLS_DELETE_WAIT_SECONDS", 60.0),
+            credentials=_credentials(lookup),
+            base_url=_base_url(lookup),
+            account_id=_account_id(lookup),
+            timeout_seconds=NUMBERS["timeout_seconds"].read(lookup),
+            max_retries=int(NUMBERS["max_retries"].read(lookup)),
+            delete_wait_seconds=NUMBERS["delete_wait_seconds"].read(lookup),
+            rate_limit_wait_seconds=NUMBERS["rate_limit_wait_seconds"].read(lookup),
         )
 
     def require_credentials(self) -> Credentials:

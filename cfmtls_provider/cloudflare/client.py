@@ -14,7 +14,6 @@ import random
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -31,9 +30,11 @@ from .errors import (
     CloudflareError,
     InternalServerError,
     NotFoundError,
+    RateLimitError,
     error_for_status,
 )
 from .models import DEFAULT_BASE_URL, CertificateUsage, MTLSCertificateRecord, Ruleset, RuleSpec
+from .pacer import DOCUMENTED_LIMIT, LockedOut, Pacer, retry_after_seconds, shared_pacer
 
 __all__ = ["DEFAULT_BASE_URL", "CloudflareClient", "RetryPolicy", "RuleSpec"]
 
@@ -56,45 +57,17 @@ class RetryPolicy:
     max_retries: int = 4
     initial_backoff: float = 0.5
     max_backoff: float = 16.0
-    #: A ``retry-after`` longer than this is not waited for: the error is raised at once.
-    max_retry_after: float = 120.0
+    #: The longest rate-limit lock-out (a 429's ``retry-after``) a call waits out; longer ones fail at once.
+    #: Cloudflare locks a user out for the rest of its five-minute window, so the default covers one window.
+    max_retry_after: float = 360.0
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.max_backoff, self.initial_backoff * (2**attempt))
         return random.uniform(ceiling / 2, ceiling)
 
 
-class _Attempts:
-    """Internal: the retries one logical call has used. A create shares it between its retries after a 429
-    and its retries after an ambiguous failure, so ``max_retries`` bounds every call, whatever the mix."""
-
-    def __init__(self) -> None:
-        self.retries = 0
-
-
-class _Ambiguous(Exception):
-    """Internal: a write failed in a way that may have been applied; carries the error to raise."""
-
-    def __init__(self, error: CloudflareError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _retry_after_seconds(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
 def _details(raw: object) -> list[APIErrorDetail]:
+    """The envelope's ``errors`` (each with its ``error_chain``, if any); anything malformed is skipped."""
     details: list[APIErrorDetail] = []
     if isinstance(raw, list):
         for item in raw:
@@ -104,6 +77,7 @@ def _details(raw: object) -> list[APIErrorDetail]:
                     APIErrorDetail(
                         code=int(code) if isinstance(code, int | float | str) and str(code).isdigit() else 0,
                         message=str(item.get("message", "")),
+                        chain=tuple(_details(item.get("error_chain"))),
                     )
                 )
     return details
@@ -125,7 +99,10 @@ class _CredentialsAuth(httpx.Auth):
 
 
 class CloudflareClient:
-    """Thread-safe (httpx's connection pool is); create one per process and reuse it."""
+    """Thread-safe (httpx's connection pool is); create one per process and reuse it.
+
+    Every request goes through a :class:`~.pacer.Pacer`: by default the process's one for this API and
+    credential, so that every client of a process keeps to the user's one rate-limit budget."""
 
     def __init__(
         self,
@@ -136,6 +113,7 @@ class CloudflareClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        pacer: Pacer | None = None,
         user_agent: str = "cfmtls-provider",
     ) -> None:
         self._http = httpx.Client(
@@ -149,6 +127,7 @@ class CloudflareClient:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._secret_values = tuple(value for value in credentials.secret_values() if value)
+        self._pacer = pacer or shared_pacer(self.base_url, self._secret_values)
 
     def __repr__(self) -> str:
         return f"CloudflareClient(base_url={self.base_url!r})"
@@ -171,9 +150,20 @@ class CloudflareClient:
     # -- the wire ---------------------------------------------------------------------------------
 
     def _send_once(self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None) -> Any:
+        """One request, paced; the envelope of a successful answer, else the error that describes the answer."""
         operation = f"{method} {path}"
         try:
-            response = self._http.request(method, path, json=json, params=params)
+            with self._pacer.slot(max_lockout_wait=self.retry.max_retry_after) as slot:
+                response = self._http.request(method, path, json=json, params=params)
+                slot.answered(response.status_code, response.headers)
+        except LockedOut as lockout:
+            raise RateLimitError(
+                f"{operation} was not sent: Cloudflare refuses every call of this user for {lockout.seconds:.0f}s more "
+                "(another call of this run was told so)",
+                operation=operation,
+                status_code=429,
+                retry_after=lockout.seconds,
+            ) from None
         except httpx.TimeoutException as exc:
             raise APITimeoutError(
                 f"{operation} failed: no answer within the timeout ({type(exc).__name__})",
@@ -191,39 +181,26 @@ class CloudflareClient:
             envelope = response.json()
         except ValueError:
             envelope = None
-        if not isinstance(envelope, Mapping) or "success" not in envelope:
-            if response.status_code >= 400:
-                raise error_for_status(
-                    operation=operation,
-                    status_code=response.status_code,
-                    errors=[APIErrorDetail(0, f"non-JSON answer: {self._redact(response.text)[:200]!r}")],
-                    retry_after=_retry_after_seconds(response),
-                )
+        is_envelope = isinstance(envelope, Mapping) and "success" in envelope
+        if is_envelope and envelope.get("success") and response.status_code < 400:
+            return envelope
+        if not is_envelope and response.status_code < 400:
             raise APIResponseValidationError(
                 f"{operation} failed: the answer is not a Cloudflare v4 envelope "
                 f"(HTTP {response.status_code}); is the base URL right ({self.base_url})?",
                 operation=operation,
             )
-        if not envelope.get("success") or response.status_code >= 400:
-            raise error_for_status(
-                operation=operation,
-                status_code=response.status_code,
-                errors=[
-                    APIErrorDetail(detail.code, self._redact(detail.message))
-                    for detail in _details(envelope.get("errors"))
-                ],
-                retry_after=_retry_after_seconds(response),
-            )
-        return envelope
-
-    def _wait_before_retry(self, error: CloudflareError, attempt: int) -> None:
-        delay = self.retry.backoff(attempt)
-        if isinstance(error, APIStatusError) and error.retry_after is not None:
-            if error.retry_after > self.retry.max_retry_after:
-                raise error
-            delay = max(delay, error.retry_after)
-        log.info("%s; retrying in %.1fs (attempt %d)", error.message, delay, attempt + 2)
-        self._sleep(delay)
+        raise error_for_status(
+            operation=operation,
+            status_code=response.status_code,
+            errors=[
+                APIErrorDetail(detail.code, self._redact(detail.message), detail.chain)
+                for detail in _details(envelope.get("errors"))
+            ]
+            if is_envelope
+            else [APIErrorDetail(0, f"non-JSON answer: {self._redact(response.text)[:200]!r}")],
+            retry_after=retry_after_seconds(response.headers),
+        )
 
     @staticmethod
     def _retryable(error: CloudflareError) -> bool:
@@ -238,70 +215,74 @@ class CloudflareClient:
             return error.request_sent
         return isinstance(error, InternalServerError)
 
-    def _request(
+    def _call(
         self,
         method: str,
         path: str,
+        parse: Callable[[Mapping[str, Any]], T],
         *,
         json: Any = None,
         params: Mapping[str, str] | None = None,
-        idempotent: bool = True,
-        attempts: _Attempts | None = None,
-        whole_envelope: bool = False,
-    ) -> Any:
-        """Send with bounded retries. A non-idempotent call raises :class:`_Ambiguous` instead of retrying
-        a failure that may have been applied; the caller looks the object up before trying again."""
-        used = attempts or _Attempts()
-        while True:
-            try:
-                envelope = self._send_once(method, path, json=json, params=params)
-                return envelope if whole_envelope else envelope.get("result")
-            except CloudflareError as error:
-                if not idempotent and self._may_have_been_applied(error):
-                    raise _Ambiguous(error) from None
-                if not self._retryable(error) or used.retries >= self.retry.max_retries:
-                    raise
-                self._wait_before_retry(error, used.retries)
-                used.retries += 1
-
-    def _create_safely(
-        self,
-        send: Callable[[_Attempts], T],
-        find_existing: Callable[[], T | None],
+        find_existing: Callable[[], T | None] | None = None,
     ) -> T:
-        """Run a non-idempotent create; after an ambiguous failure, adopt what it made or retry.
+        """One logical call in one bounded loop: at most ``max_retries + 1`` sends, whatever the failures.
 
-        One retry budget covers the whole create (429 retries inside ``send`` and retries after an
-        ambiguous failure alike): at most ``max_retries + 1`` attempts, never ``(max_retries + 1) ** 2``."""
+        ``parse`` turns the answer's envelope into the result. A create passes ``find_existing``: after a
+        failure that may have been applied, it looks the object up before anything is sent again, and
+        adopts what an earlier attempt made, so a retry never creates a duplicate."""
         ambiguous: CloudflareError | None = None
-        used = _Attempts()
-        while True:
+        for retries_taken in range(self.retry.max_retries + 1):
             try:
-                return send(used)
-            except _Ambiguous as failure:
-                ambiguous = failure.error
+                return parse(self._send_once(method, path, json=json, params=params))
             except CertificateAlreadyExistsError:
                 if ambiguous is None:
                     raise
-                # An earlier attempt was applied after all; fall through to the lookup.
-            assert ambiguous is not None
-            try:
-                existing = find_existing()
-            except CloudflareError as lookup_error:
-                # Neither sent again (it may have been applied) nor blamed on the lookup alone: say both.
-                ambiguous.message = (
-                    f"{ambiguous.message}; it may have been applied, and looking for it failed too "
-                    f"({lookup_error.message})"
-                )
-                ambiguous.args = (ambiguous.message,)
-                raise ambiguous from None
-            if existing is not None:
-                log.info("an earlier attempt was applied; using the object it created")
-                return existing
-            if used.retries >= self.retry.max_retries:
-                raise ambiguous
-            self._wait_before_retry(ambiguous, used.retries)
-            used.retries += 1
+                error: CloudflareError = ambiguous  # an earlier attempt was applied after all: look it up
+            except CloudflareError as failure:
+                error = failure
+            if find_existing is not None and (error is ambiguous or self._may_have_been_applied(error)):
+                ambiguous = error
+                existing = self._look_up(find_existing, error)
+                if existing is not None:
+                    return existing
+            if not self._retryable(error) or retries_taken == self.retry.max_retries:
+                raise self._final(error)
+            self._wait_before_retry(error, retries_taken)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    def _look_up(find_existing: Callable[[], T | None], error: CloudflareError) -> T | None:
+        try:
+            existing = find_existing()
+        except CloudflareError as lookup_error:
+            # Neither sent again (it may have been applied) nor blamed on the lookup alone: say both.
+            raise error.with_context(
+                f"it may have been applied, and looking for it failed too ({lookup_error.message})"
+            ) from lookup_error
+        if existing is not None:
+            log.info("an earlier attempt was applied; using the object it created")
+        return existing
+
+    def _wait_before_retry(self, error: CloudflareError, retries_taken: int) -> None:
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            if error.retry_after > self.retry.max_retry_after:
+                raise self._final(error)
+            # The pacer holds this call, and every other one of the process, until the lock-out ends.
+            log.info("%s; waiting out the rate-limit lock-out (%.0fs)", error.message, error.retry_after)
+            return
+        delay = self.retry.backoff(retries_taken)
+        log.info("%s; retrying in %.1fs (attempt %d)", error.message, delay, retries_taken + 2)
+        self._sleep(delay)
+
+    def _final(self, error: CloudflareError) -> CloudflareError:
+        """The error to raise when giving up; a lock-out too long to wait out says which limit, and for how long."""
+        if not isinstance(error, RateLimitError) or (error.retry_after or 0) <= self.retry.max_retry_after:
+            return error
+        return error.with_context(
+            f"Cloudflare's API rate limit ({self._pacer.policy or DOCUMENTED_LIMIT}) is spent and it refuses "
+            f"this user's calls for {error.retry_after:.0f}s more, longer than this client waits "
+            f"({self.retry.max_retry_after:.0f}s)"
+        )
 
     # -- account: mTLS certificates ---------------------------------------------------------------
 
@@ -320,12 +301,12 @@ class CloudflareClient:
             body["name"] = name
         if private_key:
             body["private_key"] = private_key
-        path = f"/accounts/{account_id}/mtls_certificates"
-        return self._create_safely(
-            lambda used: MTLSCertificateRecord.from_api(
-                self._request("POST", path, json=body, idempotent=False, attempts=used)
-            ),
-            lambda: self.find_certificate_by_content(account_id, certificates),
+        return self._call(
+            "POST",
+            f"/accounts/{account_id}/mtls_certificates",
+            lambda envelope: MTLSCertificateRecord.from_api(_result(envelope)),
+            json=body,
+            find_existing=lambda: self.find_certificate_by_content(account_id, certificates),
         )
 
     def list_certificates(self, account_id: str) -> list[MTLSCertificateRecord]:
@@ -338,8 +319,8 @@ class CloudflareClient:
     def _all_pages(self, path: str) -> list[Any]:
         items: list[Any] = []
         for page in range(1, MAX_PAGES + 1):
-            envelope = self._request(
-                "GET", path, params={"page": str(page), "per_page": str(PER_PAGE)}, whole_envelope=True
+            envelope = self._call(
+                "GET", path, lambda envelope: envelope, params={"page": str(page), "per_page": str(PER_PAGE)}
             )
             result = envelope.get("result") or []
             items.extend(result)
@@ -362,22 +343,28 @@ class CloudflareClient:
     def get_certificate(self, account_id: str, certificate_id: str) -> MTLSCertificateRecord | None:
         """The certificate, or None when it does not exist (any more)."""
         try:
-            result = self._request("GET", f"/accounts/{account_id}/mtls_certificates/{certificate_id}")
+            return self._call(
+                "GET",
+                f"/accounts/{account_id}/mtls_certificates/{certificate_id}",
+                lambda envelope: MTLSCertificateRecord.from_api(_result(envelope)),
+            )
         except NotFoundError:
             return None
-        return MTLSCertificateRecord.from_api(result)
 
     def delete_certificate(self, account_id: str, certificate_id: str) -> bool:
         """Delete; returns False when it was already gone."""
         try:
-            self._request("DELETE", f"/accounts/{account_id}/mtls_certificates/{certificate_id}")
+            self._call("DELETE", f"/accounts/{account_id}/mtls_certificates/{certificate_id}", _result)
         except NotFoundError:
             return False
         return True
 
     def certificate_usages(self, account_id: str, certificate_id: str) -> list[CertificateUsage]:
-        result = self._request("GET", f"/accounts/{account_id}/mtls_certificates/{certificate_id}/associations")
-        return [CertificateUsage.from_api(item) for item in result or []]
+        return self._call(
+            "GET",
+            f"/accounts/{account_id}/mtls_certificates/{certificate_id}/associations",
+            lambda envelope: [CertificateUsage.from_api(item) for item in _result(envelope) or []],
+        )
 
     # -- zone: hostname associations --------------------------------------------------------------
 
@@ -390,12 +377,12 @@ class CloudflareClient:
         for the Managed CA, a different list."""
         if not mtls_certificate_id:
             raise ValueError("mtls_certificate_id is required (an empty one means the Managed CA)")
-        result = self._request(
+        return self._call(
             "GET",
             self._associations_path(zone_id),
+            _hostnames,
             params={"mtls_certificate_id": mtls_certificate_id},
         )
-        return list((result or {}).get("hostnames") or [])
 
     def replace_hostname_associations(
         self, zone_id: str, mtls_certificate_id: str, hostnames: Sequence[str]
@@ -406,22 +393,21 @@ class CloudflareClient:
         """
         if not mtls_certificate_id:
             raise ValueError("mtls_certificate_id is required (an empty one means the Managed CA)")
-        result = self._request(
+        return self._call(
             "PUT",
             self._associations_path(zone_id),
+            _hostnames,
             json={"hostnames": list(hostnames), "mtls_certificate_id": mtls_certificate_id},
         )
-        return list((result or {}).get("hostnames") or [])
 
     # -- zone: the custom rules entrypoint --------------------------------------------------------
 
     def get_custom_rules_entrypoint(self, zone_id: str) -> Ruleset | None:
         """The zone's ``http_request_firewall_custom`` entrypoint ruleset, or None if it has none yet."""
         try:
-            result = self._request("GET", f"/zones/{zone_id}/rulesets/phases/{CUSTOM_RULES_PHASE}/entrypoint")
+            return self._call("GET", f"/zones/{zone_id}/rulesets/phases/{CUSTOM_RULES_PHASE}/entrypoint", _ruleset)
         except NotFoundError:
             return None
-        return Ruleset.from_api(result)
 
     def create_custom_rules_entrypoint(self, zone_id: str, rule: RuleSpec) -> Ruleset:
         """Create the entrypoint holding just ``rule`` (only when the zone has none)."""
@@ -432,11 +418,12 @@ class CloudflareClient:
             "phase": CUSTOM_RULES_PHASE,
             "rules": [rule.body()],
         }
-        return self._create_safely(
-            lambda used: Ruleset.from_api(
-                self._request("POST", f"/zones/{zone_id}/rulesets", json=body, idempotent=False, attempts=used)
-            ),
-            lambda: self.get_custom_rules_entrypoint(zone_id),
+        return self._call(
+            "POST",
+            f"/zones/{zone_id}/rulesets",
+            _ruleset,
+            json=body,
+            find_existing=lambda: self.get_custom_rules_entrypoint(zone_id),
         )
 
     def add_rule(self, zone_id: str, ruleset_id: str, rule: RuleSpec) -> Ruleset:
@@ -448,28 +435,32 @@ class CloudflareClient:
                 return ruleset
             return None
 
-        return self._create_safely(
-            lambda used: Ruleset.from_api(
-                self._request(
-                    "POST",
-                    f"/zones/{zone_id}/rulesets/{ruleset_id}/rules",
-                    json=rule.body(),
-                    idempotent=False,
-                    attempts=used,
-                )
-            ),
-            find,
+        return self._call(
+            "POST", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules", _ruleset, json=rule.body(), find_existing=find
         )
 
     def update_rule(self, zone_id: str, ruleset_id: str, rule_id: str, rule: RuleSpec) -> Ruleset:
         """PATCH every field of one rule (idempotent)."""
-        result = self._request("PATCH", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", json=rule.body())
-        return Ruleset.from_api(result)
+        return self._call(
+            "PATCH", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", _ruleset, json=rule.body()
+        )
 
     def delete_rule(self, zone_id: str, ruleset_id: str, rule_id: str) -> bool:
         """Delete one rule; returns False when it (or its ruleset) was already gone."""
         try:
-            self._request("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}")
+            self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", _result)
         except NotFoundError:
             return False
         return True
+
+
+def _result(envelope: Mapping[str, Any]) -> Any:
+    return envelope.get("result")
+
+
+def _hostnames(envelope: Mapping[str, Any]) -> list[str]:
+    return list((_result(envelope) or {}).get("hostnames") or [])
+
+
+def _ruleset(envelope: Mapping[str, Any]) -> Ruleset:
+    return Ruleset.from_api(_result(envelope))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 __all__ = [
     "CERTIFICATE_ALREADY_EXISTS",
@@ -57,13 +58,21 @@ CERTIFICATE_QUOTA_EXCEEDED = 1489
 
 @dataclass(frozen=True)
 class APIErrorDetail:
-    """One entry of the envelope's ``errors`` list."""
+    """One entry of the envelope's ``errors`` list, with its ``error_chain`` (the causes Cloudflare gives)."""
 
     code: int
     message: str
+    chain: tuple[APIErrorDetail, ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.message} (code {self.code})" if self.code else self.message
+        text = f"{self.message} (code {self.code})" if self.code else self.message
+        if self.chain:
+            text += ": " + "; ".join(str(cause) for cause in self.chain)
+        return text
+
+    def all_codes(self) -> tuple[int, ...]:
+        """This code and those of its chain."""
+        return (self.code, *(code for cause in self.chain for code in cause.all_codes()))
 
 
 class CloudflareError(Exception):
@@ -73,6 +82,14 @@ class CloudflareError(Exception):
         super().__init__(message)
         self.message = message
         self.operation = operation
+
+    def with_context(self, context: str) -> Self:
+        """A copy of this error whose message ends with ``context`` (the original is left as it was)."""
+        extended = type(self).__new__(type(self))
+        extended.__dict__.update(self.__dict__)
+        extended.message = f"{self.message}; {context}"
+        extended.args = (extended.message,)
+        return extended
 
 
 class APIConnectionError(CloudflareError):

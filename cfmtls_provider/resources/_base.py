@@ -202,7 +202,9 @@ class CloudflareProvider(ResourceProvider):
                         credentials,
                         base_url=settings.base_url,
                         timeout=settings.timeout_seconds,
-                        retry=RetryPolicy(max_retries=settings.max_retries),
+                        retry=RetryPolicy(
+                            max_retries=settings.max_retries, max_retry_after=settings.rate_limit_wait_seconds
+                        ),
                     )
                     self.__dict__["_client"] = client
         return client

@@ -428,9 +428,65 @@ CATALOGUE: dict[str, Case] = {
     "config: timeout that is not a number": Case(
         MTLSCertificateProvider,
         cert(lambda: make_ca().pem),
-        "cfmtls:timeoutSeconds / CFMTLS_TIMEOUT_SECONDS must be a number, got 'thirty'",
+        "cfmtls:timeoutSeconds / CFMTLS_TIMEOUT_SECONDS must be a number of seconds from 1 to 600 (default 30), "
+        "got 'thirty'.",
         stage="create",
         config={"cfmtls:timeoutSeconds": "thirty"},
+    ),
+    "config: delete wait of nan": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca().pem),
+        "cfmtls:deleteWaitSeconds / CFMTLS_DELETE_WAIT_SECONDS must be a number of seconds from 0 to 3600 "
+        "(default 60), got 'nan'.",
+        stage="create",
+        config={"cfmtls:deleteWaitSeconds": "nan"},
+    ),
+    "config: infinite timeout": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca().pem),
+        "cfmtls:timeoutSeconds / CFMTLS_TIMEOUT_SECONDS must be a number of seconds from 1 to 600 (default 30), "
+        "got 'inf'.",
+        stage="create",
+        config={"cfmtls:timeoutSeconds": "inf"},
+    ),
+    "config: negative retries": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca().pem),
+        "cfmtls:maxRetries / CFMTLS_MAX_RETRIES must be a whole number from 0 to 20 (default 4), got '-1'.",
+        stage="create",
+        config={"cfmtls:maxRetries": "-1"},
+    ),
+    "config: absurd rate-limit wait": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca().pem),
+        "cfmtls:rateLimitWaitSeconds / CFMTLS_RATE_LIMIT_WAIT_SECONDS must be a number of seconds from 0 to 3600 "
+        "(default 360), got '1e9'.",
+        stage="create",
+        config={"cfmtls:rateLimitWaitSeconds": "1e9"},
+    ),
+    "config: base URL that is not one": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca().pem),
+        "cfmtls:baseUrl / CLOUDFLARE_BASE_URL must be an http(s) URL such as https://api.cloudflare.com/client/v4 "
+        "(or the emulator's, e.g. http://127.0.0.1:8787/client/v4), got '127.0.0.1:8787'.",
+        stage="create",
+        config={"cfmtls:baseUrl": "127.0.0.1:8787"},
+    ),
+    "config: account id that is not one": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca().pem),
+        "cfmtls:accountId / CLOUDFLARE_ACCOUNT_ID 'my-account' is not a Cloudflare account id: expected 32 "
+        "lower-case hex characters (shown in the dashboard's Overview page and in its URL).",
+        stage="create",
+        config={"cfmtls:accountId": "my-account"},
+    ),
+    "config: token pasted with a line break": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca().pem),
+        "cfmtls:apiToken / CLOUDFLARE_API_TOKEN holds characters an API token cannot contain (spaces, line breaks "
+        "or non-ASCII letters): copy it again from the dashboard.",
+        stage="create",
+        config={"cfmtls:apiToken": "first-half\nsecond-half"},
     ),
     "config: quota of 5 CAs reached (1489)": Case(
         MTLSCertificateProvider,

@@ -1,6 +1,6 @@
 """CloudflareClient against a small dict-backed fake of the v4 API (httpx.MockTransport), with scripted faults.
 
-No real sleeping: the client gets ``sleep=waits.append`` and every wait is checked.
+No real sleeping: the client and its pacer get a fake clock whose ``sleep`` records every wait in ``waits``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ from cfmtls_provider.cloudflare import (
     RuleSpec,
     UnprocessableEntityError,
 )
+from cfmtls_provider.cloudflare.pacer import Pacer
 from tests.support.certs import make_ca
+from tests.support.clock import FakeClock
 
 BASE = "https://api.cloudflare.test/client/v4"
 TOKEN = "cf-secret-token-3f9a7c1e5b2d"
@@ -196,13 +198,17 @@ def waits() -> list[float]:
 
 
 def make_client(fake: FakeCloudflare, waits: list[float], *, credentials: Any = None, **retry: Any) -> CloudflareClient:
+    """Every wait, the client's backoff and its pacer's (lock-outs), is appended to ``waits``."""
     policy = RetryPolicy(**{"max_retries": 3, "initial_backoff": 0.5, "max_backoff": 16.0, **retry})
+    clock = FakeClock()
+    clock.waits = waits
     return CloudflareClient(
         credentials or ApiToken(TOKEN),
         base_url=BASE,
         retry=policy,
         transport=httpx.MockTransport(fake.handle),
-        sleep=waits.append,
+        sleep=clock.sleep,
+        pacer=Pacer(clock=clock, sleep=clock.sleep),
     )
 
 

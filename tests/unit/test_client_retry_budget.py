@@ -8,7 +8,9 @@ import pytest
 from cfmtls_provider.cloudflare import CloudflareClient, RetryPolicy
 from cfmtls_provider.cloudflare.auth import ApiToken
 from cfmtls_provider.cloudflare.errors import InternalServerError
+from cfmtls_provider.cloudflare.pacer import Pacer
 from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.clock import FakeClock
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 
@@ -36,6 +38,7 @@ def test_upload_alternating_429_and_500_stops_after_max_retries_plus_one_posts()
         retry=RetryPolicy(max_retries=3, initial_backoff=0.0),
         transport=httpx.MockTransport(answer),
         sleep=lambda _seconds: None,
+        pacer=Pacer(clock=FakeClock(), sleep=lambda _seconds: None),
     )
     with pytest.raises(InternalServerError):
         client.upload_certificate(ACCOUNT, make_ca("budget")[0])
