@@ -1,10 +1,12 @@
 """A small typed client for the Cloudflare v4 endpoints of "bring your own CA for mTLS".
 
-Knows nothing of Pulumi. Every call has explicit timeouts and bounded retries with backoff and jitter
-on 408/409/429/5xx, connection errors and timeouts, honouring ``retry-after``. Calls that create
-something (certificate upload, ruleset and rule creation) are not idempotent: after an ambiguous
-failure (the request may have been applied) they look the object up before trying again, so a retry
-never creates a duplicate.
+Knows nothing of Pulumi. Every call has explicit timeouts and one bounded retry loop (at most
+``max_retries + 1`` sends, as cloudflare-python's ``for retries_taken in range(max_retries + 1)``) with backoff
+and jitter on 408/409/429/5xx, connection errors and timeouts. Every request is paced by the process's
+:mod:`.pacer` from Cloudflare's rate-limit headers; a 429's ``retry-after`` holds every call until it ends.
+Calls that create something (certificate upload, ruleset and rule creation) are not idempotent: after an
+ambiguous failure (the request may have been applied) they look the object up before sending again, so a
+retry never creates a duplicate.
 """
 
 from __future__ import annotations

@@ -142,7 +142,14 @@ def explain(error: CloudflareError, doing: str) -> str:
             f" The token lacks a permission this call needs: {_permission_for(error.operation)}. "
             "Add it to the token (My Profile > API Tokens) or use another token."
         )
-    elif isinstance(error, RateLimitError | InternalServerError | APIConnectionError):
+    elif isinstance(error, RateLimitError):
+        advice = (
+            " Cloudflare's rate limit is shared by all of this user's API calls (dashboard and other tools "
+            "included); when it is exceeded every call is refused for up to five minutes. Wait until then and run "
+            "the command again: it resumes where this run stopped, and nothing done so far is lost or done twice. "
+            "cfmtls:rateLimitWaitSeconds / CFMTLS_RATE_LIMIT_WAIT_SECONDS sets how long a lock-out is waited out."
+        )
+    elif isinstance(error, InternalServerError | APIConnectionError):
         advice = (
             " Cloudflare did not complete it within the retries (cfmtls:maxRetries / CFMTLS_MAX_RETRIES). "
             "Run the command again: it resumes where this run stopped, and nothing done so far is lost or "
