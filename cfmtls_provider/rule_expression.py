@@ -11,12 +11,32 @@ from collections.abc import Sequence
 
 from .hostnames import validate_hostnames
 
-__all__ = ["ALLOWED_ACTIONS", "build_expression", "normalise_ski", "quote"]
+__all__ = [
+    "ALLOWED_ACTIONS",
+    "MAX_EXPRESSION_LENGTH",
+    "ExpressionTooLong",
+    "build_expression",
+    "expression_length_problem",
+    "normalise_ski",
+    "quote",
+]
 
 #: Actions that make sense for a request without a valid client certificate.
 ALLOWED_ACTIONS = ("block", "managed_challenge", "challenge", "js_challenge", "log")
 
 _HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
+
+#: "The maximum length of a rule expression is 4,096 characters."
+#: https://developers.cloudflare.com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length
+MAX_EXPRESSION_LENGTH = 4096
+
+#: A SubjectKeyIdentifier as Cloudflare's SKIs usually are (160 bits, RFC 5280 method 1): what a preview
+#: assumes while the CA (and so its SKI) is not known yet.
+_TYPICAL_SKI = "00" * 20
+
+
+class ExpressionTooLong(ValueError):
+    """The rule expression would be over Cloudflare's limit; the message says how far and what to do."""
 
 
 def quote(value: str) -> str:
@@ -44,10 +64,38 @@ def _host_condition(hostnames: Sequence[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
 
 
-def build_expression(hostnames: Sequence[str], issuer_ski: str | None = None) -> str:
-    """Requests to ``hostnames`` without a verified client certificate (issued by ``issuer_ski``) match."""
-    names = validate_hostnames(list(hostnames))
+def _expression(names: Sequence[str], issuer_ski: str | None) -> str:
     verified = "cf.tls_client_auth.cert_verified"
     if issuer_ski:
         verified = f"({verified} and cf.tls_client_auth.cert_issuer_ski eq {quote(normalise_ski(issuer_ski))})"
     return f"({_host_condition(names)} and not {verified})"
+
+
+def expression_length_problem(hostnames: Sequence[str], issuer_ski: str | None, *, ski_known: bool = True) -> str:
+    """Why the expression for ``hostnames`` would be too long for one rule (a sentence), or "".
+
+    Splitting the hostnames over several rules would keep enforcement whole (each rule blocks its own
+    hostnames), but each needs its own ref and lifecycle: that is the user's choice, so it is advised."""
+    names = validate_hostnames(list(hostnames))
+    ski = issuer_ski if ski_known else _TYPICAL_SKI
+    length = len(_expression(names, ski or None))
+    if length <= MAX_EXPRESSION_LENGTH:
+        return ""
+    per_name = (length - len(_expression(names[:1], ski or None))) / max(1, len(names) - 1)
+    fit = max(1, int((MAX_EXPRESSION_LENGTH - (length - per_name * len(names))) // per_name))
+    return (
+        f"the rule expression for these {len(names)} hostnames would be {length} characters, over Cloudflare's "
+        f"limit of {MAX_EXPRESSION_LENGTH:,} characters for one rule expression (https://developers.cloudflare."
+        "com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length). Split the hostnames "
+        f"over several ClientCertificateRule resources of at most about {fit} hostnames each (each blocks its "
+        "own hostnames, so enforcement stays whole), or cover a subdomain with one wildcard ('*.example.com')"
+    )
+
+
+def build_expression(hostnames: Sequence[str], issuer_ski: str | None = None) -> str:
+    """Requests to ``hostnames`` without a verified client certificate (issued by ``issuer_ski``) match.
+    Raises :class:`ExpressionTooLong` over Cloudflare's limit."""
+    problem = expression_length_problem(hostnames, issuer_ski)
+    if problem:
+        raise ExpressionTooLong(f"hostnames: {problem}.")
+    return _expression(validate_hostnames(list(hostnames)), issuer_ski)

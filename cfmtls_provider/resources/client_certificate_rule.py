@@ -7,6 +7,7 @@ the entrypoint is never PUT whole.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,13 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from ..cloudflare.errors import APIStatusError, CloudflareError, NotFoundError
 from ..cloudflare.models import Rule, Ruleset, RuleSpec
 from ..hostnames import hostname_problems
-from ..rule_expression import ALLOWED_ACTIONS, build_expression, normalise_ski
+from ..rule_expression import (
+    ALLOWED_ACTIONS,
+    ExpressionTooLong,
+    build_expression,
+    expression_length_problem,
+    normalise_ski,
+)
 from ..rules_language import ExpressionSyntaxError, parse
 from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
 
@@ -27,21 +34,35 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientCertificateRule", "ClientCertificateRuleArgs", "ClientCertificateRuleProvider"]
 
-_REF_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
+_REF_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 #: Inputs compared against the live rule (the expression stands for hostnames and issuer_ski).
 _RULE_FIELDS = ("expression", "action", "description", "enabled")
+#: Cloudflare documents no maximum length for a rule's ``ref`` (the Rulesets API schema gives ``minLength: 1``
+#: only; https://developers.cloudflare.com/api/resources/rulesets/subresources/rules/methods/create/); default
+#: refs stay at most this long, far under any plausible limit.
+DEFAULT_REF_MAX = 64
+_READABLE_PART = 24
 
 
-def default_ref(resource_name: str) -> str:
-    """A ref unique to this project, stack and resource, so two stacks never share a rule."""
-    raw = f"cfmtls:{pulumi.get_project()}:{pulumi.get_stack()}:{resource_name}"
-    return _REF_UNSAFE.sub("_", raw)[:100]
+def default_ref(resource_name: str, project: str | None = None, stack: str | None = None) -> str:
+    """``cfmtls_<readable name>_<hash>``: the hash (96 bits of SHA-256) is over the exact (project, stack,
+    resource name), so two resources never share a rule whatever their names ("edge rule", "edge/rule");
+    the readable part only helps a person find the rule in the dashboard."""
+    project = pulumi.get_project() if project is None else project
+    stack = pulumi.get_stack() if stack is None else stack
+    digest = hashlib.sha256("\0".join(("cfmtls", project, stack, resource_name)).encode()).hexdigest()[:24]
+    readable = _REF_UNSAFE.sub("_", resource_name).strip("_")[:_READABLE_PART] or "rule"
+    return f"cfmtls_{readable}_{digest}"
 
 
 def _spec(props: Mapping[str, Any]) -> RuleSpec:
+    try:
+        expression = build_expression(props["hostnames"], props.get("issuer_ski") or None)
+    except ExpressionTooLong as error:
+        raise ProviderError(str(error)) from None
     return RuleSpec(
         ref=props["ref"],
-        expression=build_expression(props["hostnames"], props.get("issuer_ski") or None),
+        expression=expression,
         action=props.get("action") or "block",
         description=props.get("description") or "",
         enabled=props.get("enabled", True) is not False,
@@ -70,7 +91,10 @@ def _expression_problems(inputs: Mapping[str, Any]) -> list[CheckFailure]:
     hostnames, ski = inputs.get("hostnames"), inputs.get("issuer_ski")
     if is_unknown(hostnames) or is_unknown(ski) or any(map(is_unknown, hostnames or [])):
         return []
-    expression = build_expression(list(hostnames or []), str(ski) if ski else None)
+    try:
+        expression = build_expression(list(hostnames or []), str(ski) if ski else None)
+    except ExpressionTooLong:
+        return []  # reported on its own, with the count and what to do
     try:
         parse(expression)
     except ExpressionSyntaxError as error:
@@ -78,12 +102,45 @@ def _expression_problems(inputs: Mapping[str, Any]) -> list[CheckFailure]:
     return []
 
 
+def _differences(rule: Rule, spec: RuleSpec) -> list[str]:
+    live: dict[str, Any] = {
+        "expression": rule.expression,
+        "action": rule.action,
+        "description": rule.description,
+        "enabled": rule.enabled,
+    }
+    wanted = spec.body()
+    return [key for key in _RULE_FIELDS if live[key] != wanted[key]]
+
+
+def _refuse_a_foreign_rule(zone_id: str, rule: Rule | None, spec: RuleSpec) -> None:
+    """A rule with our ref found at create: the same definition is ours (a run interrupted after its POST);
+    a different one belongs to someone else, and adopting it silently would leave one of two hostname sets
+    unprotected and make every later run flip the rule between two resources."""
+    if rule is None:
+        return
+    differs = _differences(rule, spec)
+    if not differs:
+        return
+    raise ProviderError(
+        f"Zone {zone_id} already has a rule with ref {spec.ref!r} (rule {rule.id}, {rule.action} "
+        f"{rule.expression!r}) that differs from this one in {', '.join(differs)}. It was not made by this "
+        "resource, and two resources must never share one rule. Give this ClientCertificateRule its own "
+        "ref= (by default every resource gets a ref unique to its project, stack and name); or, to take that "
+        "rule over (it becomes exactly this definition), set adopt_existing=True. Nothing was changed."
+    )
+
+
 class ClientCertificateRuleProvider(CloudflareProvider):
     """Create (entrypoint if absent, then one rule), PATCH, DELETE and read one rule by id and ref."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = dict(news)
         failures: list[CheckFailure] = []
+        if inputs.get("ref_is_default") and isinstance(olds.get("ref"), str) and olds["ref"]:
+            # A rule deployed before (perhaps by an older version with another default ref) keeps its ref:
+            # a new default must neither orphan nor duplicate it.
+            inputs["ref"] = olds["ref"]
         require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
         hostnames = inputs.get("hostnames")
         if not is_unknown(hostnames) and not (isinstance(hostnames, list) and any(map(is_unknown, hostnames))):
@@ -96,6 +153,11 @@ class ClientCertificateRuleProvider(CloudflareProvider):
                 inputs["issuer_ski"] = normalise_ski(str(ski))
             except ValueError as error:
                 failures.append(CheckFailure("issuer_ski", str(error)))
+        if not failures and isinstance(hostnames, list) and not any(map(is_unknown, hostnames)):
+            ski = inputs.get("issuer_ski")
+            problem = expression_length_problem(hostnames, ski or None, ski_known=not is_unknown(ski))
+            if problem:
+                failures.append(CheckFailure("hostnames", f"hostnames: {problem}."))
         action = inputs.get("action") or "block"
         if not is_unknown(action) and action not in ALLOWED_ACTIONS:
             failures.append(CheckFailure("action", f"action {action!r} is not one of {', '.join(ALLOWED_ACTIONS)}."))
@@ -112,7 +174,7 @@ class ClientCertificateRuleProvider(CloudflareProvider):
         replaces = [key for key in ("zone_id", "ref") if is_unknown(news.get(key)) or olds.get(key) != news.get(key)]
         try:
             wanted = _spec(news).body()
-        except (TypeError, ValueError, KeyError):
+        except (TypeError, ValueError, KeyError, ProviderError):
             return DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
         changed = any(olds.get(key) != wanted[key] for key in _RULE_FIELDS)
         changed = changed or (olds.get("mtls_certificate_id") or "") != (news.get("mtls_certificate_id") or "")
@@ -130,14 +192,20 @@ class ClientCertificateRuleProvider(CloudflareProvider):
     def _write(
         self, client: CloudflareClient, props: Mapping[str, Any], doing: str, rule_id: str = ""
     ) -> dict[str, Any]:
-        """Make the live rule match ``props``: PATCH it if it exists (by id, then ref), else add it."""
+        """Make the live rule match ``props``: PATCH it if it exists (by id, then ref), else add it.
+        At create (no ``rule_id``) a rule found by ref that differs is not ours: refused unless adopted."""
         zone_id, spec = props["zone_id"], _spec(props)
+        adopt = bool(props.get("adopt_existing"))
         ruleset = self._entrypoint(client, zone_id, doing)
         try:
             if ruleset is None:
                 ruleset = self._create_entrypoint(client, zone_id, spec)
+                if not rule_id and not adopt:
+                    _refuse_a_foreign_rule(zone_id, ruleset.rule_by_ref(spec.ref), spec)
             else:
                 existing = (ruleset.rule_by_id(rule_id) if rule_id else None) or ruleset.rule_by_ref(spec.ref)
+                if not rule_id and not adopt:
+                    _refuse_a_foreign_rule(zone_id, existing, spec)
                 if existing is None:
                     ruleset = client.add_rule(zone_id, ruleset.id, spec)
                 elif (existing.expression, existing.action, existing.description, existing.enabled) != (
@@ -234,13 +302,16 @@ class ClientCertificateRuleArgs:
     description: pulumi.Input[str] | None = None
     enabled: pulumi.Input[bool] | None = None
     ref: pulumi.Input[str] | None = None
+    adopt_existing: pulumi.Input[bool] | None = None
 
 
 class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="ClientCertificateRule"):
     """Blocks (by default) requests to ``hostnames`` without a verified client certificate.
 
     With ``issuer_ski`` (pass ``MTLSCertificate.subject_key_identifier``) only certificates issued by
-    that CA pass. Pass ``HostnameAssociation.hostnames`` as ``hostnames`` so the rule is created after,
+    that CA pass. The rule is found again by ``ref``: by default unique to the project, stack and resource
+    name (:func:`default_ref`); a different rule already holding that ref is refused at create unless
+    ``adopt_existing=True``. Pass ``HostnameAssociation.hostnames`` as ``hostnames`` so the rule is created after,
     and deleted before, the associations it relies on.
     """
 
@@ -267,12 +338,13 @@ class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="Clie
         description: pulumi.Input[str] | None = None,
         enabled: pulumi.Input[bool] | None = None,
         ref: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
     ) -> None:
         if args is None:
             if zone_id is None or hostnames is None:
                 raise TypeError("ClientCertificateRule needs zone_id= and hostnames=")
             args = ClientCertificateRuleArgs(
-                zone_id, hostnames, mtls_certificate_id, issuer_ski, action, description, enabled, ref
+                zone_id, hostnames, mtls_certificate_id, issuer_ski, action, description, enabled, ref, adopt_existing
             )
         props: dict[str, Any] = {
             "zone_id": args.zone_id,
@@ -285,6 +357,8 @@ class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="Clie
             else f"cfmtls: require a client certificate ({resource_name})",
             "enabled": args.enabled,
             "ref": args.ref or default_ref(resource_name),
+            "ref_is_default": not args.ref,
+            "adopt_existing": args.adopt_existing,
             "ruleset_id": None,
             "rule_id": None,
             "expression": None,

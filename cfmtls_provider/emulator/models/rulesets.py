@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ...rule_expression import MAX_EXPRESSION_LENGTH  # Cloudflare's documented limit, shared with the provider
 from .. import assumptions as cf
 from ..errors import APIError
 from .clock import timestamp
@@ -80,6 +81,11 @@ def _build_rule(body: object, *, rule_id: str, version: int, keep_ref: str | Non
         raise _invalid(f"'action' must be one of {', '.join(cf.RULE_ACTIONS)} (got {action!r})")
     if not isinstance(expression, str) or not expression.strip():
         raise _invalid("'expression' is required and must be a non-empty string")
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise _invalid(
+            f"the expression is {len(expression)} characters long; the maximum length of a rule expression is "
+            f"{MAX_EXPRESSION_LENGTH:,} characters"
+        )
     description, enabled, ref = body.get("description", ""), body.get("enabled", True), body.get("ref")
     if not isinstance(description, str):
         raise _invalid("'description' must be a string")
