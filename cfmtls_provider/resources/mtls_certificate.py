@@ -34,6 +34,40 @@ __all__ = ["MTLSCertificate", "MTLSCertificateArgs", "MTLSCertificateProvider"]
 REPLACE_ON_CHANGE = ("certificates", "name", "account_id", "private_key")
 POLL_INTERVAL_SECONDS = 2.0
 
+#: What a change of ``name`` or ``private_key`` alone does (same certificates, same account). Cloudflare can
+#: neither rename an upload nor take the same certificate twice (1471), so a real re-upload must delete first.
+ON_RENAME = ("refuse", "record_only", "delete_first")
+
+
+def _same_upload_changes(olds: Mapping[str, Any], news: Mapping[str, Any], old_key_digest: str) -> list[str]:
+    """The inputs among name and private_key that changed while the certificates and account did not:
+    a change only a delete-first re-upload could make at Cloudflare."""
+    old_certs, new_certs = olds.get("certificates"), news.get("certificates")
+    if not (isinstance(old_certs, str) and isinstance(new_certs, str) and same_certificates(old_certs, new_certs)):
+        return []
+    if is_unknown(news.get("account_id")) or (olds.get("account_id") or "") != (news.get("account_id") or ""):
+        return []
+    changed = []
+    if not is_unknown(news.get("name")) and (olds.get("name") or "") != (news.get("name") or ""):
+        changed.append("name")
+    new_key = news.get("private_key")
+    if not is_unknown(new_key) and old_key_digest != _key_digest(new_key):
+        changed.append("private_key")
+    return changed
+
+
+def _rename_refusal(changed: list[str], olds: Mapping[str, Any], news: Mapping[str, Any]) -> str:
+    what = " and ".join(changed)
+    renamed = f" from {olds.get('name') or ''!r} to {news.get('name') or ''!r}" if "name" in changed else ""
+    return (
+        f"{what} changed{renamed} while the certificates stay the same. Cloudflare cannot rename an uploaded CA "
+        "or change its key, and refuses a second upload of the same certificate (1471): a re-upload would have "
+        "to delete the CA first, leaving its hostnames without a CA (and a ClientCertificateRule blocking every "
+        "client) until the new upload is done. Nothing is done without your choice: keep the old value; or set "
+        "on_rename='record_only' to record the new value in the stack only (Cloudflare keeps the upload as it "
+        "is: no outage); or set on_rename='delete_first' to delete and re-upload, accepting that outage."
+    )
+
 
 def _key_digest(private_key: object) -> str:
     if not isinstance(private_key, str) or not private_key:
@@ -48,6 +82,7 @@ def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: C
         "name": inputs.get("name") or "",
         "account_id": inputs["account_id"],
         "adopt_existing": bool(inputs.get("adopt_existing")),
+        "on_rename": inputs.get("on_rename") or "refuse",
         "private_key_sha256": _key_digest(inputs.get("private_key")),
         "certificate_id": record.id,
         "issuer": record.issuer or ca.issuer,
@@ -66,9 +101,16 @@ class MTLSCertificateProvider(CloudflareProvider):
 
     # -- preview ----------------------------------------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = dict(news)
         failures: list[CheckFailure] = []
+        on_rename = inputs.get("on_rename") or "refuse"
+        if not is_unknown(on_rename) and on_rename not in ON_RENAME:
+            failures.append(CheckFailure("on_rename", f"on_rename {on_rename!r} is not one of {', '.join(ON_RENAME)}."))
+        elif olds and on_rename == "refuse":
+            changed = _same_upload_changes(olds, inputs, _key_digest(olds.get("private_key")))
+            if changed:
+                failures.append(CheckFailure(changed[0], _rename_refusal(changed, olds, inputs)))
         certificates = inputs.get("certificates")
         if not is_unknown(certificates):
             try:
@@ -104,6 +146,12 @@ class MTLSCertificateProvider(CloudflareProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        same_upload = _same_upload_changes(olds, news, olds.get("private_key_sha256") or "")
+        on_rename = news.get("on_rename") or "refuse"
+        if same_upload and on_rename != "delete_first":
+            if on_rename != "record_only":  # the check refuses it; this is the net for values unknown then
+                raise ProviderError(_rename_refusal(same_upload, olds, news))
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         replaces: list[str] = []
         old_certs, new_certs = olds.get("certificates"), news.get("certificates")
         if is_unknown(new_certs) or not (
@@ -117,14 +165,14 @@ class MTLSCertificateProvider(CloudflareProvider):
         new_key = news.get("private_key")
         if is_unknown(new_key) or (olds.get("private_key_sha256") or "") != _key_digest(new_key):
             replaces.append("private_key")
-        adopt_changed = bool(olds.get("adopt_existing")) != bool(news.get("adopt_existing"))
-        # Same certificate content under a new name or key: Cloudflare refuses a second upload of the
-        # same certificate (1471), so the old one must go first.
-        same_content = "certificates" not in replaces
+        in_place = any(bool(olds.get(key)) != bool(news.get(key)) for key in ("adopt_existing",))
+        in_place = in_place or (olds.get("on_rename") or "refuse") != on_rename
+        # Same content under a new name or key with on_rename='delete_first' (the user's explicit choice):
+        # Cloudflare refuses a second upload of the same certificate (1471), so the old one must go first.
         return DiffResult(
-            changes=bool(replaces) or adopt_changed,
+            changes=bool(replaces) or in_place,
             replaces=replaces,
-            delete_before_replace=bool(replaces) and same_content and "account_id" not in replaces,
+            delete_before_replace=bool(same_upload) and "certificates" not in replaces,
         )
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -211,9 +259,14 @@ class MTLSCertificateProvider(CloudflareProvider):
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Only adopt_existing can change in place (every other input is a replacement): no API call.
+        """No API call: adopt_existing and on_rename change in place; with on_rename='record_only' a new name
+        or key is recorded in the stack only (Cloudflare's upload keeps its name and key)."""
         outs = dict(olds)
         outs["adopt_existing"] = bool(news.get("adopt_existing"))
+        outs["on_rename"] = news.get("on_rename") or "refuse"
+        if (news.get("on_rename") or "") == "record_only":
+            outs["name"] = news.get("name") or ""
+            outs["private_key_sha256"] = _key_digest(news.get("private_key"))
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -283,13 +336,18 @@ class MTLSCertificateArgs:
     account_id: pulumi.Input[str] | None = None
     private_key: pulumi.Input[str] | None = None
     adopt_existing: pulumi.Input[bool] | None = None
+    #: A change of name or private_key alone: "refuse" (default), "record_only" or "delete_first" (outage).
+    on_rename: pulumi.Input[str] | None = None
 
 
 class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertificate"):
     """A CA certificate uploaded for mTLS client-certificate validation (``POST .../mtls_certificates``).
 
-    Its ``id`` is the Cloudflare certificate id. Any change of ``certificates`` (by content), ``name``,
-    ``account_id`` or ``private_key`` replaces it: a new PEM is uploaded before the old one is deleted.
+    Its ``id`` is the Cloudflare certificate id. A change of ``certificates`` (by content) or ``account_id``
+    replaces it: the new CA is uploaded before the old one is deleted, so no hostname is without a CA. A change
+    of ``name`` or ``private_key`` alone cannot be made that way (Cloudflare refuses the same certificate twice):
+    it is refused at preview unless ``on_rename`` says ``"record_only"`` (the stack only) or ``"delete_first"``
+    (delete, then upload: the hostnames have no CA in between).
     """
 
     certificates: pulumi.Output[str]
@@ -315,11 +373,12 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
         account_id: pulumi.Input[str] | None = None,
         private_key: pulumi.Input[str] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
+        on_rename: pulumi.Input[str] | None = None,
     ) -> None:
         if args is None:
             if certificates is None:
                 raise TypeError("MTLSCertificate needs certificates= (the CA's PEM text)")
-            args = MTLSCertificateArgs(certificates, name, account_id, private_key, adopt_existing)
+            args = MTLSCertificateArgs(certificates, name, account_id, private_key, adopt_existing, on_rename)
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
         certificates_input = args.certificates
         if isinstance(certificates_input, str) and "PRIVATE KEY" in certificates_input:
@@ -331,6 +390,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             "account_id": args.account_id,
             "private_key": pulumi.Output.secret(args.private_key) if args.private_key is not None else None,
             "adopt_existing": args.adopt_existing,
+            "on_rename": args.on_rename,
             "private_key_sha256": None,
             "certificate_id": None,
             "issuer": None,
@@ -348,6 +408,13 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             pulumi.ResourceOptions.merge(secret_opts, opts),
         )
         pulumi.Output.from_input(args.certificates).apply(lambda pem: _warn_about(resource_name, pem))
+        if opts is not None and opts.delete_before_replace:
+            pulumi.log.warn(
+                f"MTLSCertificate {resource_name!r} has delete_before_replace=True: if this run replaces it, the "
+                "old CA and its hostname associations are deleted before the new CA is uploaded, and its hostnames "
+                "have no CA (a ClientCertificateRule blocks every client) until then. Remove the option after "
+                "this run."
+            )
 
 
 def _warn_about(resource_name: str, pem: Any) -> None:

@@ -72,8 +72,9 @@ class TestCertificateDiff:
         assert result.changes and result.replaces == ["certificates"]
         assert not result.delete_before_replace
 
-    def test_rename_of_the_same_certificate_deletes_first(self) -> None:
-        result = MTLSCertificateProvider().diff("id", self.olds, {**self.olds, "name": "renamed"})
+    def test_rename_of_the_same_certificate_deletes_first_only_when_asked(self) -> None:
+        news = {**self.olds, "name": "renamed", "on_rename": "delete_first"}
+        result = MTLSCertificateProvider().diff("id", self.olds, news)
         assert result.replaces == ["name"] and result.delete_before_replace
 
     def test_unknown_certificate_is_a_replacement(self) -> None:
