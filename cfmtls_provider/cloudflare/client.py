@@ -35,7 +35,18 @@ from .errors import (
     RateLimitError,
     error_for_status,
 )
-from .models import DEFAULT_BASE_URL, CertificateUsage, MTLSCertificateRecord, Ruleset, RuleSpec
+from .models import (
+    DEFAULT_BASE_URL,
+    AnswerShapeError,
+    CertificateUsage,
+    MTLSCertificateRecord,
+    Ruleset,
+    RuleSpec,
+    expect_object,
+    hostname_list,
+    kind_of,
+    object_list,
+)
 from .pacer import DOCUMENTED_LIMIT, LockedOut, Pacer, retry_after_seconds, shared_pacer
 
 __all__ = ["DEFAULT_BASE_URL", "CloudflareClient", "RetryPolicy", "RuleSpec"]
@@ -43,6 +54,9 @@ __all__ = ["DEFAULT_BASE_URL", "CloudflareClient", "RetryPolicy", "RuleSpec"]
 CUSTOM_RULES_PHASE = "http_request_firewall_custom"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+MAX_ERRORS = 20
+MAX_ERROR_CHAIN_DEPTH = 4
+"""Bounds on what is quoted from an error answer (a hostile or broken answer can nest without end)."""
 PER_PAGE = 50
 """Page size for list calls; the account limit is five CAs, so one page is the normal case."""
 MAX_PAGES = 100
@@ -68,18 +82,18 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)
 
 
-def _details(raw: object) -> list[APIErrorDetail]:
-    """The envelope's ``errors`` (each with its ``error_chain``, if any); anything malformed is skipped."""
+def _details(raw: object, depth: int = 0) -> list[APIErrorDetail]:
+    """The envelope's ``errors`` (each with its ``error_chain``, a few levels deep); anything malformed is skipped."""
     details: list[APIErrorDetail] = []
-    if isinstance(raw, list):
-        for item in raw:
+    if isinstance(raw, list) and depth <= MAX_ERROR_CHAIN_DEPTH:
+        for item in raw[:MAX_ERRORS]:
             if isinstance(item, Mapping):
                 code = item.get("code", 0)
                 details.append(
                     APIErrorDetail(
-                        code=int(code) if isinstance(code, int | float | str) and str(code).isdigit() else 0,
-                        message=str(item.get("message", "")),
-                        chain=tuple(_details(item.get("error_chain"))),
+                        code=int(code) if isinstance(code, int | str) and str(code).isdigit() else 0,
+                        message=str(item.get("message", ""))[:500],
+                        chain=tuple(_details(item.get("error_chain"), depth + 1)),
                     )
                 )
     return details
@@ -179,28 +193,45 @@ class CloudflareClient:
                 request_sent=not isinstance(exc, httpx.ConnectError),
             ) from None
         log.debug("%s -> %s", operation, response.status_code)
+        return self._envelope(operation, response)
+
+    def _envelope(self, operation: str, response: httpx.Response) -> Mapping[str, Any]:
+        """A successful answer's v4 envelope; for any other answer, the one error that describes it."""
         try:
             envelope = response.json()
         except ValueError:
             envelope = None
-        is_envelope = isinstance(envelope, Mapping) and "success" in envelope
-        if is_envelope and envelope.get("success") and response.status_code < 400:
-            return envelope
-        if not is_envelope and response.status_code < 400:
+        except RecursionError:
             raise APIResponseValidationError(
-                f"{operation} failed: the answer is not a Cloudflare v4 envelope "
-                f"(HTTP {response.status_code}); is the base URL right ({self.base_url})?",
+                f"{operation} failed: the answer (HTTP {response.status_code}) is JSON nested too deeply to read",
                 operation=operation,
-            )
-        raise error_for_status(
-            operation=operation,
-            status_code=response.status_code,
-            errors=[
+            ) from None
+        status = response.status_code
+        if isinstance(envelope, Mapping) and "success" in envelope:
+            success = envelope["success"]
+            if success is True and status < 400:
+                return envelope
+            if not isinstance(success, bool) and status < 400:
+                raise APIResponseValidationError(
+                    f'{operation} failed: the answer\'s "success" is {kind_of(success)}, not true or false',
+                    operation=operation,
+                )
+            errors = [
                 APIErrorDetail(detail.code, self._redact(detail.message), detail.chain)
                 for detail in _details(envelope.get("errors"))
             ]
-            if is_envelope
-            else [APIErrorDetail(0, f"non-JSON answer: {self._redact(response.text)[:200]!r}")],
+        elif status < 400:
+            raise APIResponseValidationError(
+                f"{operation} failed: the answer is not a Cloudflare v4 envelope "
+                f"(HTTP {status}); is the base URL right ({self.base_url})?",
+                operation=operation,
+            )
+        else:
+            errors = [APIErrorDetail(0, f"non-JSON answer: {self._redact(response.text)[:200]!r}")]
+        raise error_for_status(
+            operation=operation,
+            status_code=status,
+            errors=errors,
             retry_after=retry_after_seconds(response.headers),
         )
 
@@ -235,7 +266,7 @@ class CloudflareClient:
         ambiguous: CloudflareError | None = None
         for retries_taken in range(self.retry.max_retries + 1):
             try:
-                return parse(self._send_once(method, path, json=json, params=params))
+                return self._parse(method, path, parse, self._send_once(method, path, json=json, params=params))
             except CertificateAlreadyExistsError:
                 if ambiguous is None:
                     raise
@@ -251,6 +282,17 @@ class CloudflareClient:
                 raise self._final(error)
             self._wait_before_retry(error, retries_taken)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    def _parse(method: str, path: str, parse: Callable[[Mapping[str, Any]], T], envelope: Mapping[str, Any]) -> T:
+        try:
+            return parse(envelope)
+        except AnswerShapeError as error:
+            operation = f"{method} {path}"
+            raise APIResponseValidationError(
+                f"{operation} failed: Cloudflare's answer is not shaped as its API documents: {error}",
+                operation=operation,
+            ) from None
 
     @staticmethod
     def _look_up(find_existing: Callable[[], T | None], error: CloudflareError) -> T | None:
@@ -306,31 +348,32 @@ class CloudflareClient:
         return self._call(
             "POST",
             f"/accounts/{account_id}/mtls_certificates",
-            lambda envelope: MTLSCertificateRecord.from_api(_result(envelope)),
+            _certificate,
             json=body,
             find_existing=lambda: self.find_certificate_by_content(account_id, certificates),
         )
 
     def list_certificates(self, account_id: str) -> list[MTLSCertificateRecord]:
         """Every certificate of the account, following ``result_info`` pages."""
-        return [
-            MTLSCertificateRecord.from_api(item)
-            for item in self._all_pages(f"/accounts/{account_id}/mtls_certificates")
-        ]
+        return self._all_pages(f"/accounts/{account_id}/mtls_certificates", MTLSCertificateRecord.from_api)
 
-    def _all_pages(self, path: str) -> list[Any]:
-        items: list[Any] = []
-        for page in range(1, MAX_PAGES + 1):
-            envelope = self._call(
-                "GET", path, lambda envelope: envelope, params={"page": str(page), "per_page": str(PER_PAGE)}
-            )
-            result = envelope.get("result") or []
-            items.extend(result)
+    def _all_pages(self, path: str, parse_item: Callable[[object, str], T]) -> list[T]:
+        """Every item of a list, following ``result_info`` pages when there are any."""
+
+        def parse(envelope: Mapping[str, Any]) -> tuple[list[T], int | None]:
+            items = object_list(_result(envelope), "result")
             info = envelope.get("result_info")
             total_pages = info.get("total_pages") if isinstance(info, Mapping) else None
-            if not result or not isinstance(total_pages, int) or page >= total_pages:
-                return items
-        return items
+            parsed = [parse_item(item, f"result[{index}]") for index, item in enumerate(items)]
+            return parsed, total_pages if isinstance(total_pages, int) and not isinstance(total_pages, bool) else None
+
+        everything: list[T] = []
+        for page in range(1, MAX_PAGES + 1):
+            items, total_pages = self._call("GET", path, parse, params={"page": str(page), "per_page": str(PER_PAGE)})
+            everything.extend(items)
+            if not items or total_pages is None or page >= total_pages:
+                break
+        return everything
 
     def find_certificate_by_content(self, account_id: str, certificates: str) -> MTLSCertificateRecord | None:
         """The uploaded certificate whose DER content equals ``certificates``', or None."""
@@ -348,7 +391,7 @@ class CloudflareClient:
             return self._call(
                 "GET",
                 f"/accounts/{account_id}/mtls_certificates/{certificate_id}",
-                lambda envelope: MTLSCertificateRecord.from_api(_result(envelope)),
+                lambda envelope: _same_id(_certificate(envelope), certificate_id, "certificate"),
             )
         except NotFoundError:
             return None
@@ -365,7 +408,10 @@ class CloudflareClient:
         return self._call(
             "GET",
             f"/accounts/{account_id}/mtls_certificates/{certificate_id}/associations",
-            lambda envelope: [CertificateUsage.from_api(item) for item in _result(envelope) or []],
+            lambda envelope: [
+                CertificateUsage.from_api(item, f"result[{index}]")
+                for index, item in enumerate(object_list(_result(envelope), "result"))
+            ],
         )
 
     # -- zone: hostname associations --------------------------------------------------------------
@@ -407,7 +453,7 @@ class CloudflareClient:
     def get_custom_rules_entrypoint(self, zone_id: str) -> Ruleset | None:
         """The zone's ``http_request_firewall_custom`` entrypoint ruleset, or None if it has none yet."""
         try:
-            return self._call("GET", f"/zones/{zone_id}/rulesets/phases/{CUSTOM_RULES_PHASE}/entrypoint", _ruleset)
+            return self._call("GET", f"/zones/{zone_id}/rulesets/phases/{CUSTOM_RULES_PHASE}/entrypoint", _entrypoint)
         except NotFoundError:
             return None
 
@@ -423,7 +469,7 @@ class CloudflareClient:
         return self._call(
             "POST",
             f"/zones/{zone_id}/rulesets",
-            _ruleset,
+            _entrypoint,
             json=body,
             find_existing=lambda: self.get_custom_rules_entrypoint(zone_id),
         )
@@ -437,15 +483,26 @@ class CloudflareClient:
                 return ruleset
             return None
 
+        def parse(envelope: Mapping[str, Any]) -> Ruleset:
+            ruleset = _same_id(_ruleset(envelope), ruleset_id, "ruleset")
+            if ruleset.rule_by_ref(rule.ref) is None:
+                raise AnswerShapeError(f"result.rules has no rule with ref {rule.ref!r}, the one just added")
+            return ruleset
+
         return self._call(
-            "POST", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules", _ruleset, json=rule.body(), find_existing=find
+            "POST", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules", parse, json=rule.body(), find_existing=find
         )
 
     def update_rule(self, zone_id: str, ruleset_id: str, rule_id: str, rule: RuleSpec) -> Ruleset:
         """PATCH every field of one rule (idempotent)."""
-        return self._call(
-            "PATCH", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", _ruleset, json=rule.body()
-        )
+
+        def parse(envelope: Mapping[str, Any]) -> Ruleset:
+            ruleset = _same_id(_ruleset(envelope), ruleset_id, "ruleset")
+            if ruleset.rule_by_id(rule_id) is None:
+                raise AnswerShapeError(f"result.rules has no rule {rule_id!r}, the one just updated")
+            return ruleset
+
+        return self._call("PATCH", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", parse, json=rule.body())
 
     def delete_rule(self, zone_id: str, ruleset_id: str, rule_id: str) -> bool:
         """Delete one rule; returns False when it (or its ruleset) was already gone."""
@@ -460,9 +517,30 @@ def _result(envelope: Mapping[str, Any]) -> Any:
     return envelope.get("result")
 
 
+def _certificate(envelope: Mapping[str, Any]) -> MTLSCertificateRecord:
+    return MTLSCertificateRecord.from_api(_result(envelope))
+
+
 def _hostnames(envelope: Mapping[str, Any]) -> list[str]:
-    return list((_result(envelope) or {}).get("hostnames") or [])
+    return hostname_list(expect_object(_result(envelope), "result").get("hostnames"), "result.hostnames")
 
 
 def _ruleset(envelope: Mapping[str, Any]) -> Ruleset:
     return Ruleset.from_api(_result(envelope))
+
+
+def _entrypoint(envelope: Mapping[str, Any]) -> Ruleset:
+    ruleset = _ruleset(envelope)
+    if ruleset.phase != CUSTOM_RULES_PHASE:
+        raise AnswerShapeError(f"result.phase is {ruleset.phase!r}, expected {CUSTOM_RULES_PHASE!r}")
+    return ruleset
+
+
+_Identified = TypeVar("_Identified", MTLSCertificateRecord, Ruleset)
+
+
+def _same_id(answer: _Identified, wanted: str, what: str) -> _Identified:
+    """An answer about another object than the one asked for is refused, not taken for it."""
+    if answer.id != wanted:
+        raise AnswerShapeError(f"result.id is {answer.id!r}: an answer about another {what} than {wanted!r}")
+    return answer

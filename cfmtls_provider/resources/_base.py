@@ -20,6 +20,7 @@ from pulumi.output import Unknown
 
 from ..cloudflare.errors import (
     APIConnectionError,
+    APIResponseValidationError,
     AuthenticationError,
     CloudflareError,
     InternalServerError,
@@ -141,6 +142,12 @@ def explain(error: CloudflareError, doing: str) -> str:
         advice = (
             f" The token lacks a permission this call needs: {_permission_for(error.operation)}. "
             "Add it to the token (My Profile > API Tokens) or use another token."
+        )
+    elif isinstance(error, APIResponseValidationError):
+        advice = (
+            " Check that cfmtls:baseUrl / CLOUDFLARE_BASE_URL is Cloudflare's API (https://api.cloudflare.com/"
+            "client/v4) or the emulator, and that no proxy in between rewrites answers; then run the command "
+            "again, and report it if it persists."
         )
     elif isinstance(error, RateLimitError):
         advice = (
