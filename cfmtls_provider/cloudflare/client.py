@@ -42,6 +42,7 @@ from .models import (
     MTLSCertificateRecord,
     Ruleset,
     RuleSpec,
+    Zone,
     expect_object,
     hostname_list,
     kind_of,
@@ -357,7 +358,9 @@ class CloudflareClient:
         """Every certificate of the account, following ``result_info`` pages."""
         return self._all_pages(f"/accounts/{account_id}/mtls_certificates", MTLSCertificateRecord.from_api)
 
-    def _all_pages(self, path: str, parse_item: Callable[[object, str], T]) -> list[T]:
+    def _all_pages(
+        self, path: str, parse_item: Callable[[object, str], T], params: Mapping[str, str] | None = None
+    ) -> list[T]:
         """Every item of a list, following ``result_info`` pages when there are any."""
 
         def parse(envelope: Mapping[str, Any]) -> tuple[list[T], int | None]:
@@ -369,7 +372,8 @@ class CloudflareClient:
 
         everything: list[T] = []
         for page in range(1, MAX_PAGES + 1):
-            items, total_pages = self._call("GET", path, parse, params={"page": str(page), "per_page": str(PER_PAGE)})
+            paging = {**(params or {}), "page": str(page), "per_page": str(PER_PAGE)}
+            items, total_pages = self._call("GET", path, parse, params=paging)
             everything.extend(items)
             if not items or total_pages is None or page >= total_pages:
                 break
@@ -414,6 +418,14 @@ class CloudflareClient:
             ],
         )
 
+    # -- zones ------------------------------------------------------------------------------------
+
+    def list_zones(self, account_id: str | None = None) -> list[Zone]:
+        """Every zone the credentials reach (of ``account_id`` when given), following ``result_info`` pages.
+        ``GET /zones?account.id=...``: https://developers.cloudflare.com/api/resources/zones/methods/list/"""
+        params = {"account.id": account_id} if account_id else None
+        return self._all_pages("/zones", Zone.from_api, params)
+
     # -- zone: hostname associations --------------------------------------------------------------
 
     @staticmethod
@@ -431,6 +443,11 @@ class CloudflareClient:
             _hostnames,
             params={"mtls_certificate_id": mtls_certificate_id},
         )
+
+    def get_managed_ca_hostnames(self, zone_id: str) -> list[str]:
+        """The hostnames of the zone associated with Cloudflare's Managed CA (the list read without a
+        certificate id). Read only: no method here writes that list."""
+        return self._call("GET", self._associations_path(zone_id), _hostnames)
 
     def replace_hostname_associations(
         self, zone_id: str, mtls_certificate_id: str, hostnames: Sequence[str]

@@ -22,6 +22,7 @@ __all__ = [
     "Rule",
     "RuleSpec",
     "Ruleset",
+    "Zone",
     "expect_object",
     "hostname_list",
     "kind_of",
@@ -111,6 +112,8 @@ class MTLSCertificateRecord:
     signature: str
     expires_on: str
     uploaded_on: str
+    #: ``custom`` (uploaded), ``gateway_managed`` or ``access_managed``; "" when the answer leaves it out.
+    type: str = ""
 
     @classmethod
     def from_api(cls, value: object, where: str = "result") -> MTLSCertificateRecord:
@@ -125,6 +128,7 @@ class MTLSCertificateRecord:
             signature=_str(data, "signature", where),
             expires_on=_str(data, "expires_on", where),
             uploaded_on=_str(data, "uploaded_on", where),
+            type=_str(data, "type", where),
         )
 
 
@@ -218,3 +222,24 @@ class RuleSpec:
             "description": self.description,
             "enabled": self.enabled,
         }
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A zone, as ``GET /zones`` lists it (only what the inventory needs)."""
+
+    id: str
+    name: str
+    account_id: str
+    status: str
+
+    @classmethod
+    def from_api(cls, value: object, where: str = "result[0]") -> Zone:
+        data = expect_object(value, where)
+        account = data.get("account")
+        return cls(
+            id=_str(data, "id", where, required=True),
+            name=_str(data, "name", where),
+            account_id=_str(expect_object(account, f"{where}.account"), "id", f"{where}.account") if account else "",
+            status=_str(data, "status", where),
+        )

@@ -1,0 +1,265 @@
+"""``cfmtls``: argument parsing, settings, the client, and exit statuses. The work is in the sibling modules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..client_auth import AssociatedCA, ClientCertificateError, load_certificates
+from ..cloudflare.errors import CloudflareError
+from ..cloudflare.models import Rule, Zone
+from ..settings import ProviderSettings, SettingsError
+from .check import check_client
+from .coverage import covers
+from .findings import find
+from .output import check_json, console, inventory_json, print_check, print_inventory
+from .survey import MANAGED_CA_ID, survey_account
+
+if TYPE_CHECKING:
+    from ..cloudflare.client import CloudflareClient
+
+__all__ = ["EXIT_ERROR_FINDING", "EXIT_USAGE", "main"]
+
+EXIT_OK = 0
+#: inventory: a finding of severity error; check-client: the client is refused.
+EXIT_ERROR_FINDING = 1
+#: Bad arguments, settings, files, or a failed API call.
+EXIT_USAGE = 2
+#: check-client: a rule could not be evaluated, so the verdict is not known.
+EXIT_UNKNOWN = 3
+
+EPILOG = """\
+Settings are the provider's, from the environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL and
+CLOUDFLARE_API_KEY), CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL (the emulator), CFMTLS_TIMEOUT_SECONDS,
+CFMTLS_MAX_RETRIES. Every command only reads (GET).
+"""
+
+
+class UsageError(Exception):
+    """A problem with the arguments, settings or files: one sentence, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cfmtls",
+        description="See what Cloudflare's dashboard does not show about mTLS with your own CA.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    inventory = commands.add_parser(
+        "inventory",
+        help="the account's CAs, each zone's hostname associations and client-certificate rules, and findings",
+        description="Exit status: 0 no error finding, 1 at least one error finding, 2 usage or API error.",
+    )
+    inventory.add_argument("--account", metavar="ID", help="account id (default: CLOUDFLARE_ACCOUNT_ID)")
+    inventory.add_argument(
+        "--zone", metavar="ID", action="append", default=[], help="read only this zone (repeatable; default: all)"
+    )
+    inventory.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    check = commands.add_parser(
+        "check-client",
+        help="would Cloudflare accept this client certificate on this hostname, and why",
+        description=(
+            "Exit status: 0 allowed, 1 refused, 2 usage or API error, 3 cannot tell (a rule could not be "
+            "evaluated). With --ca and --rules it runs offline."
+        ),
+    )
+    check.add_argument("--hostname", required=True, metavar="H")
+    certificate = check.add_mutually_exclusive_group(required=True)
+    certificate.add_argument("--cert", type=Path, metavar="FILE", help="the client certificate (PEM, leaf first)")
+    certificate.add_argument("--no-cert", action="store_true", help="a client that presents no certificate")
+    check.add_argument("--zone", metavar="ID", help="the hostname's zone (default: found from the account's zones)")
+    check.add_argument("--account", metavar="ID", help="account id (default: CLOUDFLARE_ACCOUNT_ID)")
+    check.add_argument("--path", default="/", help="the request path the rules see (default: /)")
+    check.add_argument(
+        "--ca",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="a CA (PEM) associated with the hostname, instead of reading the associations (repeatable; "
+        "the last one counts as the most recently deployed)",
+    )
+    check.add_argument(
+        "--rules",
+        type=Path,
+        metavar="FILE",
+        help="the zone's custom rules instead of reading them: the entrypoint ruleset as JSON (the API answer, "
+        "the ruleset or a list of rules), or a text file with one expression (action block)",
+    )
+    check.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``cfmtls`` console script."""
+    args = _parser().parse_args(argv)
+    client: CloudflareClient | None = None
+    try:
+        if args.command == "inventory":
+            client = _client(ProviderSettings.resolve())
+            return _inventory(client, args)
+        return _check(args)
+    except UsageError as error:
+        print(f"cfmtls: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except SettingsError as error:
+        print(f"cfmtls: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except CloudflareError as error:
+        print(f"cfmtls: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _client(settings: ProviderSettings) -> CloudflareClient:
+    from ..cloudflare.client import CloudflareClient, RetryPolicy
+
+    credentials = settings.credentials
+    if credentials is None:
+        raise UsageError(
+            "no Cloudflare credentials: set CLOUDFLARE_API_TOKEN (a token with Account 'SSL and Certificates "
+            "Read', Zone 'SSL and Certificates Read' and Zone 'Zone WAF Read' is enough: cfmtls only reads)."
+        )
+    return CloudflareClient(
+        credentials,
+        base_url=settings.base_url,
+        timeout=settings.timeout_seconds,
+        retry=RetryPolicy(max_retries=settings.max_retries),
+        user_agent="cfmtls-provider cli",
+    )
+
+
+def _account(args: argparse.Namespace, settings: ProviderSettings) -> str:
+    account = args.account or settings.account_id
+    if not account:
+        raise UsageError("no account: pass --account ID or set CLOUDFLARE_ACCOUNT_ID.")
+    return str(account)
+
+
+def _progress(index: int, total: int, name: str) -> None:
+    if total > 1:
+        print(f"cfmtls: reading zone {index}/{total}: {name}", file=sys.stderr, flush=True)
+
+
+def _inventory(client: CloudflareClient, args: argparse.Namespace) -> int:
+    account = _account(args, ProviderSettings.resolve())
+    survey = survey_account(client, account, args.zone, progress=_progress)
+    now = datetime.now(UTC)
+    findings = find(survey, now)
+    if args.json:
+        print(inventory_json(survey, findings, now))
+    else:
+        print_inventory(console(), survey, findings, now)
+    return EXIT_ERROR_FINDING if any(finding.severity == "error" for finding in findings) else EXIT_OK
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read {what} {path}: {error.strerror or error}") from None
+
+
+def _check(args: argparse.Namespace) -> int:
+    hostname = str(args.hostname).strip().lower().rstrip(".")
+    chain = None
+    try:
+        if args.cert is not None:
+            chain = load_certificates(_read(args.cert, "the client certificate"), what=f"--cert {args.cert}")
+        offline_cas = [
+            AssociatedCA(
+                id=str(path),
+                uploaded_on=f"{index:04d}",
+                certificates=load_certificates(_read(path, "the CA"), what=f"--ca {path}"),
+            )
+            for index, path in enumerate(args.ca or [])
+        ]
+    except ClientCertificateError as error:
+        raise UsageError(str(error)) from None
+    rules = _rules_file(args.rules) if args.rules is not None else None
+    client: CloudflareClient | None = None
+    try:
+        if args.ca is None or rules is None:
+            settings = ProviderSettings.resolve()
+            client = _client(settings)
+            zone_id = args.zone or _zone_of(client, _account(args, settings), hostname)
+            if args.ca is None:
+                offline_cas = _associated_cas(client, _account(args, settings), zone_id, hostname)
+            if rules is None:
+                ruleset = client.get_custom_rules_entrypoint(zone_id)
+                rules = list(ruleset.rules) if ruleset is not None else []
+    finally:
+        if client is not None:
+            client.close()
+    result = check_client(hostname, chain, offline_cas, rules, path=args.path)
+    if args.json:
+        print(check_json(result))
+    else:
+        print_check(console(), result)
+    return {"allowed": EXIT_OK, "refused": EXIT_ERROR_FINDING, "unknown": EXIT_UNKNOWN}[result.decision]
+
+
+def _zone_of(client: CloudflareClient, account: str, hostname: str) -> str:
+    zones: list[Zone] = client.list_zones(account)
+    matching = [zone for zone in zones if hostname == zone.name or hostname.endswith("." + zone.name)]
+    if not matching:
+        raise UsageError(f"no zone of account {account} holds {hostname}; pass --zone ID.")
+    return max(matching, key=lambda zone: len(zone.name)).id
+
+
+def _associated_cas(client: CloudflareClient, account: str, zone_id: str, hostname: str) -> list[AssociatedCA]:
+    """The CAs whose association list in the zone covers ``hostname`` (the Managed CA's too)."""
+    found: list[AssociatedCA] = []
+    if any(covers(name, hostname) for name in client.get_managed_ca_hostnames(zone_id)):
+        found.append(AssociatedCA(id=MANAGED_CA_ID, uploaded_on="", certificates=(), managed=True))
+    for record in client.list_certificates(account):
+        if not record.ca:
+            continue
+        if any(covers(name, hostname) for name in client.get_hostname_associations(zone_id, record.id)):
+            try:
+                certificates = load_certificates(record.certificates, what=f"CA {record.id}")
+            except ClientCertificateError as error:
+                raise UsageError(str(error)) from None
+            found.append(AssociatedCA(id=record.id, uploaded_on=record.uploaded_on, certificates=certificates))
+    return found
+
+
+def _rules_file(path: Path) -> list[Rule]:
+    text = _read(path, "the rules file").decode("utf-8", errors="replace")
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        expression = text.strip()
+        if not expression:
+            raise UsageError(f"the rules file {path} is empty.") from None
+        return [
+            Rule(
+                id="rule-1",
+                ref="",
+                action="block",
+                expression=expression,
+                description=path.name,
+                enabled=True,
+                version="",
+            )
+        ]
+    if isinstance(data, dict) and "result" in data:
+        data = data["result"]
+    if isinstance(data, dict):
+        data = data.get("rules")
+    if not isinstance(data, list) or not all(isinstance(item, dict) and "expression" in item for item in data):
+        raise UsageError(
+            f"the rules file {path} is JSON but not a ruleset: expected the entrypoint answer, a ruleset with "
+            '"rules", or a list of rules each with "expression" and "action".'
+        )
+    return [
+        Rule.from_api({"id": f"rule-{index}", "action": "block", **item}) for index, item in enumerate(data, start=1)
+    ]

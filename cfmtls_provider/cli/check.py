@@ -1,0 +1,124 @@
+"""``check-client``: would Cloudflare let this client through to this hostname, and why.
+
+Cloudflare asks for a client certificate only on hostnames associated with a CA; it verifies the chain
+against the associated CAs (:func:`~cfmtls_provider.client_auth.trusted_for_hostname` says which count), sets
+the ``cf.tls_client_auth.*`` fields (:func:`~cfmtls_provider.client_auth.client_auth`, the code the emulator's
+edge runs too) and runs the zone's custom rules in order: the first matching rule with a terminating action
+decides. https://developers.cloudflare.com/ssl/client-certificates/enable-mtls/ and
+https://developers.cloudflare.com/waf/custom-rules/ (rules are evaluated in order; ``log`` does not stop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography import x509
+
+from ..client_auth import NOT_PRESENTED, AssociatedCA, ClientAuth, client_auth, trust_anchors, trusted_for_hostname
+from ..cloudflare.models import Rule
+from .coverage import BLOCKING_ACTIONS, Outcome, outcome, request_fields
+from .findings import rule_label
+
+__all__ = ["ClientCheck", "Decision", "check_client"]
+
+Decision = Literal["allowed", "refused", "unknown"]
+
+
+@dataclass(frozen=True)
+class ClientCheck:
+    hostname: str
+    path: str
+    associated: tuple[AssociatedCA, ...]
+    counted: tuple[AssociatedCA, ...]
+    auth: ClientAuth
+    outcomes: tuple[Outcome, ...]
+    decision: Decision
+    deciding_rule: Rule | None
+    reason: str
+
+
+def check_client(
+    hostname: str,
+    chain: Sequence[x509.Certificate] | None,
+    associated: Sequence[AssociatedCA],
+    rules: Sequence[Rule],
+    *,
+    path: str = "/",
+) -> ClientCheck:
+    """The verdict for a client presenting ``chain`` (None: no certificate) on ``hostname``."""
+    counted = trusted_for_hostname(associated)
+    auth = client_auth(chain if associated else None, trust_anchors(counted))
+    if chain and not associated:
+        auth = ClientAuth(failure=f"no CA is associated with {hostname}: Cloudflare does not ask for a certificate")
+    fields = request_fields(hostname, auth, path)
+    outcomes: list[Outcome] = []
+    unknown: list[Outcome] = []
+    for rule in rules:
+        if not rule.enabled:
+            continue
+        result = outcome(rule, fields)
+        outcomes.append(result)
+        if result.matched is None:
+            unknown.append(result)
+            continue
+        if not result.matched or rule.action == "log":
+            continue
+        if rule.action in BLOCKING_ACTIONS:
+            return _refused(hostname, path, associated, counted, auth, outcomes, unknown, result)
+        return _done(
+            hostname, path, associated, counted, auth, outcomes, "unknown", rule,
+            f"rule {rule_label(rule)} matches with action '{rule.action}', whose effect is not evaluated here",
+        )  # fmt: skip
+    if unknown:
+        return _done(
+            hostname, path, associated, counted, auth, outcomes, "unknown", unknown[0].rule,
+            f"no rule evaluated here blocks the request, but rule {rule_label(unknown[0].rule)} could not be "
+            f"evaluated ({unknown[0].reason})",
+        )  # fmt: skip
+    why = "its certificate verifies" if auth.cert_verified else "no rule matches the request"
+    return _done(
+        hostname, path, associated, counted, auth, outcomes, "allowed", None, f"no custom rule blocks it ({why})"
+    )
+
+
+def _refused(
+    hostname: str,
+    path: str,
+    associated: Sequence[AssociatedCA],
+    counted: Sequence[AssociatedCA],
+    auth: ClientAuth,
+    outcomes: list[Outcome],
+    unknown: list[Outcome],
+    deciding: Outcome,
+) -> ClientCheck:
+    rule = deciding.rule
+    if not auth.cert_presented:
+        cause = auth.failure if auth.failure and auth.failure != NOT_PRESENTED.failure else "no certificate presented"
+    elif not auth.cert_verified:
+        cause = f"the certificate does not verify: {auth.failure}"
+    else:
+        cause = f"the certificate verifies (issuer SKI {auth.cert_issuer_ski}) but the rule's other conditions hold"
+    reason = f"rule {rule_label(rule)} ({rule.action}) matches: {cause}"
+    # An earlier rule we could not evaluate could only have changed the outcome if it does not block itself.
+    if any(item.rule.action not in BLOCKING_ACTIONS for item in unknown):
+        return _done(
+            hostname, path, associated, counted, auth, outcomes, "unknown", rule,
+            reason + f"; but an earlier rule, {rule_label(unknown[0].rule)}, could not be evaluated",
+        )  # fmt: skip
+    return _done(hostname, path, associated, counted, auth, outcomes, "refused", rule, reason)
+
+
+def _done(
+    hostname: str,
+    path: str,
+    associated: Sequence[AssociatedCA],
+    counted: Sequence[AssociatedCA],
+    auth: ClientAuth,
+    outcomes: list[Outcome],
+    decision: Decision,
+    rule: Rule | None,
+    reason: str,
+) -> ClientCheck:
+    return ClientCheck(hostname, path, tuple(associated), tuple(counted), auth, tuple(outcomes), decision, rule, reason)

@@ -1,0 +1,245 @@
+"""The findings of an inventory: what is wrong or worth knowing, each with a severity and a sentence that
+says what to do. Pure: computed from a :class:`~.survey.Survey` (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from ..cloudflare.models import Rule
+from ..rules_language import Expression
+from .coverage import covers, host_literals, outcome, parsed, pinned_skis, request_fields, sample_host
+from .survey import MANAGED_CA_ID, CAInfo, Survey, ZoneSurvey
+
+__all__ = ["CA_QUOTA", "EXPIRY_WARNING_DAYS", "Finding", "Severity", "find", "rule_label"]
+
+Severity = Literal["error", "warning", "info"]
+
+#: "at most 5 CAs per account" (Cloudflare, BYO CA for mTLS: https://developers.cloudflare.com/ssl/client-certificates/byo-ca/).
+CA_QUOTA = 5
+EXPIRY_WARNING_DAYS = 30
+SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str
+    message: str
+    zone_id: str = ""
+    hostname: str = ""
+    ca_id: str = ""
+    rule_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def rule_label(rule: Rule) -> str:
+    return f"'{rule.description or rule.ref or rule.id}' ({rule.id})"
+
+
+def _ca_label(survey: Survey, ca_id: str) -> str:
+    if ca_id == MANAGED_CA_ID:
+        return "the Cloudflare Managed CA"
+    ca = next((ca for ca in survey.cas if ca.id == ca_id), None)
+    return f"CA '{ca.record.name}' ({ca_id})" if ca is not None and ca.record.name else f"CA {ca_id}"
+
+
+def _zone_label(zone: ZoneSurvey) -> str:
+    return f"{zone.zone.name} ({zone.zone.id})" if zone.zone.name else f"zone {zone.zone.id}"
+
+
+def find(survey: Survey, now: datetime) -> list[Finding]:
+    """Every finding, errors first."""
+    findings: list[Finding] = []
+    for zone in survey.zones:
+        findings += _zone_findings(survey, zone)
+    findings += _ca_findings(survey, now)
+    return sorted(findings, key=lambda finding: SEVERITY_ORDER[finding.severity])
+
+
+def _zone_findings(survey: Survey, zone: ZoneSurvey) -> list[Finding]:
+    findings: list[Finding] = []
+    rules = zone.client_certificate_rules()
+    where = _zone_label(zone)
+    for rule in rules:
+        expression = parsed(rule)
+        if isinstance(expression, Exception) and rule.enabled:
+            findings.append(
+                Finding(
+                    "warning",
+                    "rule-not-evaluated",
+                    f"{where}: rule {rule_label(rule)} cannot be evaluated here ({expression}); what it enforces is "
+                    "not checked.",
+                    zone_id=zone.zone.id,
+                    rule_id=rule.id,
+                )
+            )
+    by_host: dict[str, list[str]] = {}
+    for ca_id, hostnames in zone.associations.items():
+        for hostname in hostnames:
+            by_host.setdefault(hostname, []).append(ca_id)
+    for hostname, ca_ids in sorted(by_host.items()):
+        findings += _association_findings(survey, zone, rules, hostname, ca_ids)
+    for rule in rules:
+        expression = parsed(rule)
+        if isinstance(expression, Expression) and rule.enabled:
+            findings += _rule_findings(survey, zone, rule, expression, by_host)
+    return findings
+
+
+def _association_findings(
+    survey: Survey, zone: ZoneSurvey, rules: Sequence[Rule], hostname: str, ca_ids: list[str]
+) -> list[Finding]:
+    fields = request_fields(sample_host(hostname))
+    outcomes = [outcome(rule, fields) for rule in rules]
+    if any(item.blocks for item in outcomes):
+        findings = []
+        uploaded = [ca_id for ca_id in ca_ids if ca_id != MANAGED_CA_ID]
+        if len(uploaded) > 1:
+            findings.append(
+                Finding(
+                    "info",
+                    "several-cas",
+                    f"{_zone_label(zone)}: {hostname} is associated with {len(uploaded)} uploaded CAs; Cloudflare "
+                    "verifies client certificates against the most recently deployed one only (a rotation in "
+                    "progress?).",
+                    zone_id=zone.zone.id,
+                    hostname=hostname,
+                )
+            )
+        return findings
+    unknown = [item for item in outcomes if item.matched is None and item.rule.enabled]
+    disabled = [item.rule for item in outcomes if item.matched and not item.rule.enabled]
+    cas = ", ".join(_ca_label(survey, ca_id) for ca_id in ca_ids)
+    if unknown:
+        return [
+            Finding(
+                "warning",
+                "enforcement-unknown",
+                f"{_zone_label(zone)}: {hostname} is associated with {cas}; no rule evaluated here enforces it, and "
+                f"{len(unknown)} rule(s) could not be evaluated ({rule_label(unknown[0].rule)}).",
+                zone_id=zone.zone.id,
+                hostname=hostname,
+            )
+        ]
+    why = f" Rule {rule_label(disabled[0])} would, but it is disabled." if disabled else ""
+    return [
+        Finding(
+            "error",
+            "associated-not-enforced",
+            f"{_zone_label(zone)}: {hostname} is associated with {cas} but no enabled rule blocks requests "
+            f"without a valid client certificate: clients without one get through.{why} Add a "
+            "ClientCertificateRule for it, or remove the association.",
+            zone_id=zone.zone.id,
+            hostname=hostname,
+        )
+    ]
+
+
+def _rule_findings(
+    survey: Survey, zone: ZoneSurvey, rule: Rule, expression: Expression, by_host: dict[str, list[str]]
+) -> list[Finding]:
+    findings: list[Finding] = []
+    where = _zone_label(zone)
+    for hostname in host_literals(expression):
+        if any(covers(association, hostname) for association in by_host):
+            continue
+        if not outcome(rule, request_fields(sample_host(hostname))).blocks:
+            continue
+        findings.append(
+            Finding(
+                "error",
+                "enforced-without-ca",
+                f"{where}: rule {rule_label(rule)} blocks {hostname} unless a client certificate verifies, but no CA "
+                f"is associated with {hostname}: Cloudflare never asks for a certificate there, so every client is "
+                "blocked. Associate the CA with it (HostnameAssociation), or take it out of the rule.",
+                zone_id=zone.zone.id,
+                hostname=hostname,
+                rule_id=rule.id,
+            )
+        )
+    associated_skis = {ca.ski for ca in survey.cas if ca.ski and any(ca.id in ids for ids in by_host.values())}
+    for ski in pinned_skis(expression):
+        if ski in associated_skis:
+            continue
+        owner = next((ca for ca in survey.cas if ca.ski == ski), None)
+        state = (
+            f"{_ca_label(survey, owner.id)} has it but is not associated with any hostname of this zone"
+            if owner is not None
+            else "no CA of the account has it"
+        )
+        findings.append(
+            Finding(
+                "error",
+                "pinned-ski-not-associated",
+                f"{where}: rule {rule_label(rule)} lets through only certificates issued by SKI {ski}, but {state}: "
+                "every client of the hostnames it covers is blocked. Pin the rule to an associated CA's SKI "
+                "(MTLSCertificate.subject_key_identifier).",
+                zone_id=zone.zone.id,
+                rule_id=rule.id,
+                extra={"ski": ski},
+            )
+        )
+    return findings
+
+
+def _ca_findings(survey: Survey, now: datetime) -> list[Finding]:
+    findings: list[Finding] = []
+    associated = {ca_id for zone in survey.zones for ca_id in zone.associations}
+    for ca in survey.cas:
+        findings += _one_ca_findings(survey, ca, now, associated)
+    used = len(survey.cas)
+    full = used >= CA_QUOTA
+    findings.append(
+        Finding(
+            "warning" if full else "info",
+            "quota",
+            f"{used} of {CA_QUOTA} CA slots used"
+            + (
+                ": no free slot, and a rotation uploads the new CA before deleting the old one; delete an unused CA "
+                "first (or rotate with delete_before_replace, accepting a gap)."
+                if full
+                else "."
+            ),
+            extra={"used": str(used), "quota": str(CA_QUOTA)},
+        )
+    )
+    return findings
+
+
+def _one_ca_findings(survey: Survey, ca: CAInfo, now: datetime, associated: set[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    label = _ca_label(survey, ca.id)
+    if ca.problem:
+        findings.append(Finding("warning", "ca-unreadable", f"{label}: {ca.problem}", ca_id=ca.id))
+    if ca.id not in associated:
+        scope = "any zone of the account" if survey.all_zones else "the zones read"
+        findings.append(
+            Finding(
+                "warning",
+                "ca-unused",
+                f"{label} is associated with no hostname in {scope}: it verifies no client. Associate it, or delete "
+                "it to free a slot.",
+                ca_id=ca.id,
+            )
+        )
+    days = ca.days_left(now)
+    if days is not None and days < 0:
+        findings.append(
+            Finding(
+                "error", "ca-expired", f"{label} has expired: no client certificate verifies against it.", ca_id=ca.id
+            )
+        )
+    elif days is not None and days <= EXPIRY_WARNING_DAYS:
+        findings.append(
+            Finding(
+                "warning",
+                "ca-expiring",
+                f"{label} expires in {days} day(s) ({ca.record.expires_on}): rotate it (a new CA, new client "
+                "certificates) before then.",
+                ca_id=ca.id,
+            )
+        )
+    return findings

@@ -1,0 +1,232 @@
+"""Rendering: aligned tables for people (rich), JSON for machines. Nothing here reads the API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ..client_auth import AssociatedCA
+from .check import ClientCheck
+from .coverage import outcome, request_fields, sample_host
+from .findings import CA_QUOTA, Finding, rule_label
+from .survey import MANAGED_CA_ID, Survey, ZoneSurvey
+
+__all__ = ["check_json", "console", "inventory_json", "print_check", "print_inventory"]
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+#: Width when the output is not a terminal (a CI log, a pipe): wide enough that tables do not wrap.
+PIPE_WIDTH = 180
+
+
+def console(stream: TextIO | None = None) -> Console:
+    out = stream or sys.stdout
+    terminal = out.isatty()
+    return Console(file=out, width=None if terminal else PIPE_WIDTH, highlight=False, soft_wrap=False)
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _ours(ref: str) -> str:
+    return "cfmtls" if ref.startswith("cfmtls") else "-"
+
+
+def _ca_name(survey: Survey, ca_id: str) -> str:
+    if ca_id == MANAGED_CA_ID:
+        return "Cloudflare Managed CA"
+    ca = next((ca for ca in survey.cas if ca.id == ca_id), None)
+    return f"{ca.record.name or '(no name)'} ({ca_id})" if ca else ca_id
+
+
+def _enforced_hosts(zone: ZoneSurvey, rule_index: int) -> list[str]:
+    rule = zone.rules[rule_index]
+    hosts = sorted({host for hostnames in zone.associations.values() for host in hostnames})
+    return [host for host in hosts if outcome(rule, request_fields(sample_host(host))).blocks]
+
+
+def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], now: datetime) -> None:
+    out.print(
+        f"Account {survey.account_id}: {len(survey.cas)} of {CA_QUOTA} CA slots used, "
+        f"{len(survey.zones)} zone(s) read at {now:%Y-%m-%d %H:%M} UTC"
+    )
+    hosts_per_ca: dict[str, int] = {}
+    for zone in survey.zones:
+        for ca_id, hostnames in zone.associations.items():
+            hosts_per_ca[ca_id] = hosts_per_ca.get(ca_id, 0) + len(hostnames)
+    cas = _table("CAs", "name", "id", "type", "issuer", "SKI", "not after", "days left", "hostnames")
+    for ca in survey.cas:
+        days = ca.days_left(now)
+        cas.add_row(
+            ca.record.name or "-",
+            ca.id,
+            ca.record.type or "-",
+            ca.record.issuer or "-",
+            ca.ski or "-",
+            ca.not_after.strftime("%Y-%m-%d") if ca.not_after else ca.record.expires_on or "-",
+            "-" if days is None else str(days),
+            str(hosts_per_ca.get(ca.id, 0)),
+        )
+    out.print()
+    out.print(cas if survey.cas else "CAs: none uploaded")
+    for zone in survey.zones:
+        _print_zone(out, survey, zone)
+    out.print()
+    if not findings:
+        out.print("Findings: none")
+        return
+    table = _table("Findings", "severity", "finding", "what")
+    for finding in findings:
+        table.add_row(f"[{_SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]", finding.code, finding.message)
+    out.print(table)
+    counts = {severity: sum(1 for f in findings if f.severity == severity) for severity in ("error", "warning")}
+    out.print(f"{counts['error']} error(s), {counts['warning']} warning(s)")
+
+
+def _print_zone(out: Console, survey: Survey, zone: ZoneSurvey) -> None:
+    out.print()
+    out.print(f"[bold]Zone {zone.zone.name + ' ' if zone.zone.name else ''}({zone.zone.id})[/]")
+    if zone.associations:
+        table = _table("Hostname associations", "hostname", "CA")
+        for ca_id, hostnames in zone.associations.items():
+            for hostname in hostnames:
+                table.add_row(hostname, _ca_name(survey, ca_id))
+        out.print(table)
+    else:
+        out.print("Hostname associations: none")
+    rules = zone.client_certificate_rules()
+    if not rules:
+        out.print("Client-certificate rules: none")
+        return
+    table = _table(
+        "Client-certificate rules", "#", "description", "action", "enabled", "ours", "enforces", "expression"
+    )
+    for index, rule in enumerate(zone.rules):
+        if rule not in rules:
+            continue
+        table.add_row(
+            str(index + 1),
+            rule.description or rule.ref or rule.id,
+            rule.action,
+            "yes" if rule.enabled else "no",
+            _ours(rule.ref),
+            ", ".join(_enforced_hosts(zone, index)) or "-",
+            rule.expression,
+        )
+    out.print(table)
+
+
+def inventory_json(survey: Survey, findings: Sequence[Finding], now: datetime) -> str:
+    data: dict[str, Any] = {
+        "account_id": survey.account_id,
+        "read_at": now.isoformat(),
+        "quota": {"used": len(survey.cas), "limit": CA_QUOTA},
+        "cas": [
+            {
+                "id": ca.id,
+                "name": ca.record.name,
+                "type": ca.record.type,
+                "issuer": ca.record.issuer,
+                "ski": ca.ski,
+                "not_after": ca.not_after.isoformat() if ca.not_after else ca.record.expires_on,
+                "days_left": ca.days_left(now),
+                "uploaded_on": ca.record.uploaded_on,
+            }
+            for ca in survey.cas
+        ],
+        "zones": [
+            {
+                "id": zone.zone.id,
+                "name": zone.zone.name,
+                "associations": [
+                    {"ca_id": ca_id, "hostnames": hostnames} for ca_id, hostnames in zone.associations.items()
+                ],
+                "client_certificate_rules": [
+                    {
+                        "position": index + 1,
+                        "id": rule.id,
+                        "ref": rule.ref,
+                        "description": rule.description,
+                        "action": rule.action,
+                        "enabled": rule.enabled,
+                        "ours": rule.ref.startswith("cfmtls"),
+                        "enforces": _enforced_hosts(zone, index),
+                        "expression": rule.expression,
+                    }
+                    for index, rule in enumerate(zone.rules)
+                    if rule in zone.client_certificate_rules()
+                ],
+            }
+            for zone in survey.zones
+        ],
+        "findings": [
+            {key: value for key, value in vars(finding).items() if value not in ("", {})} for finding in findings
+        ],
+    }
+    return json.dumps(data, indent=2)
+
+
+def _ca_row(ca: AssociatedCA) -> str:
+    if ca.managed:
+        return "Cloudflare Managed CA"
+    subject = ca.certificates[-1].subject.rfc4514_string() if ca.certificates else "?"
+    return f"{ca.id} ({subject})"
+
+
+def print_check(out: Console, result: ClientCheck) -> None:
+    auth = result.auth
+    summary = _table("", "", "")
+    summary.show_header = False
+    summary.add_row("hostname", f"{result.hostname} (path {result.path})")
+    summary.add_row("associated CAs", "; ".join(_ca_row(ca) for ca in result.associated) or "none")
+    summary.add_row("verified against", "; ".join(_ca_row(ca) for ca in result.counted) or "-")
+    summary.add_row("certificate", auth.cert_subject_dn or "none presented")
+    summary.add_row("verified", "yes" if auth.cert_verified else f"no: {auth.failure or 'not presented'}")
+    out.print(summary)
+    fields = _table("Fields the rules see", "field", "value")
+    for name, value in auth.fields().items():
+        fields.add_row(name, str(value).lower() if isinstance(value, bool) else (value or '""'))
+    out.print(fields)
+    rules = _table("Custom rules (enabled, in order)", "rule", "action", "matches")
+    for item in result.outcomes:
+        verdict = "cannot evaluate" if item.matched is None else ("yes" if item.matched else "no")
+        rules.add_row(rule_label(item.rule), item.rule.action, verdict + (f": {item.reason}" if item.reason else ""))
+    out.print(rules if result.outcomes else "Custom rules: none enabled")
+    style = {"allowed": "bold green", "refused": "bold red", "unknown": "bold yellow"}[result.decision]
+    word = {"allowed": "ALLOWED", "refused": "REFUSED", "unknown": "CANNOT TELL"}[result.decision]
+    out.print(f"\n[{style}]{word}[/]: {result.reason}")
+
+
+def check_json(result: ClientCheck) -> str:
+    data = {
+        "hostname": result.hostname,
+        "path": result.path,
+        "decision": result.decision,
+        "reason": result.reason,
+        "rule": None
+        if result.deciding_rule is None
+        else {
+            "id": result.deciding_rule.id,
+            "description": result.deciding_rule.description,
+            "action": result.deciding_rule.action,
+        },
+        "associated_cas": [ca.id for ca in result.associated],
+        "verified_against": [ca.id for ca in result.counted],
+        "failure": result.auth.failure,
+        "fields": result.auth.fields(),
+        "rules": [
+            {"id": item.rule.id, "action": item.rule.action, "matched": item.matched, "reason": item.reason}
+            for item in result.outcomes
+        ],
+    }
+    return json.dumps(data, indent=2)
