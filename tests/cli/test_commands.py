@@ -1,0 +1,97 @@
+"""Both commands against the emulator, as an operator runs them (settings from the environment)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cfmtls_provider.certificates import parse_ca_bundle
+from cfmtls_provider.cli import main
+from cfmtls_provider.cloudflare.auth import ApiToken
+from cfmtls_provider.cloudflare.client import CloudflareClient
+from cfmtls_provider.cloudflare.models import RuleSpec
+from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.rule_expression import build_expression
+from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
+
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+ZONE = "fedcba9876543210fedcba9876543210"
+HOSTS = ["api.example.com", "admin.example.com"]
+
+
+@dataclass
+class Demo:
+    client: CloudflareClient
+    ca_id: str
+
+
+@pytest.fixture
+def stack(emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
+    """What the example stack makes: a CA, its hostnames, a rule pinned to it; and client certificates."""
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", emulator.token)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+    ca_pem, ca_key = make_ca("demo CA")
+    other_pem, other_key = make_ca("other CA")
+    (tmp_path / "client.pem").write_text(make_client_certificate(ca_pem, ca_key, "client")[0])
+    (tmp_path / "intruder.pem").write_text(make_client_certificate(other_pem, other_key, "intruder")[0])
+    with CloudflareClient(ApiToken(emulator.token), base_url=emulator.base_url) as client:
+        record = client.upload_certificate(ACCOUNT, ca_pem, name="demo-ca")
+        client.replace_hostname_associations(ZONE, record.id, HOSTS)
+        ski = parse_ca_bundle(ca_pem).issuing_ca.subject_key_identifier
+        spec = RuleSpec(ref="cfmtls:demo", expression=build_expression(HOSTS, ski), description="require mTLS")
+        client.create_custom_rules_entrypoint(ZONE, spec)
+        yield Demo(client, record.id)
+
+
+def test_inventory_shows_the_ca_hostnames_and_rule_and_no_finding(
+    stack: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["inventory", "--zone", ZONE]) == 0
+    out = capsys.readouterr().out
+    for expected in ("demo-ca", *HOSTS, "require mTLS", "block", "0 error(s), 0 warning(s)"):
+        assert expected in out
+    assert main(["inventory", "--zone", ZONE, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [ca["name"] for ca in data["cas"]] == ["demo-ca"]
+    zone = data["zones"][0]
+    assert zone["associations"] == [{"ca_id": stack.ca_id, "hostnames": HOSTS}]
+    assert zone["client_certificate_rules"][0]["enforces"] == sorted(HOSTS)
+    assert [f["code"] for f in data["findings"]] == ["quota"]
+
+
+def test_a_hostname_associated_by_hand_is_reported_and_fails_the_gate(
+    stack: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack.client.replace_hostname_associations(ZONE, stack.ca_id, [*HOSTS, "extra.example.com"])
+    assert main(["inventory", "--zone", ZONE]) == 1
+    out = capsys.readouterr().out
+    assert "associated-not-enforced" in out and "extra.example.com" in out
+
+
+def test_check_client_accepts_the_ca_s_client_and_refuses_others_naming_the_rule(
+    stack: Demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["check-client", "--hostname", "api.example.com", "--zone", ZONE]
+    assert main([*base, "--cert", str(tmp_path / "client.pem")]) == 0
+    assert "ALLOWED" in capsys.readouterr().out
+    assert main([*base, "--cert", str(tmp_path / "intruder.pem")]) == 1
+    out = capsys.readouterr().out
+    assert "REFUSED" in out and "require mTLS" in out and "unable to get local issuer certificate" in out
+    assert main([*base, "--no-cert", "--json"]) == 1
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["rule"]["description"] == "require mTLS"
+
+
+def test_api_failures_are_one_sentence(
+    stack: Demo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "wrong-token")
+    monkeypatch.setenv("CFMTLS_MAX_RETRIES", "0")
+    assert main(["inventory", "--zone", ZONE]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cfmtls: ") and "Traceback" not in err and "wrong-token" not in err
