@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import octorules_wirefilter
 import pytest
 
@@ -26,3 +29,18 @@ def test_an_expression_cloudflare_would_reject_is_refused_with_the_reason(monkey
     assert [failure.property for failure in result.failures] == ["hostnames"]
     assert "Cloudflare would reject the rule expression" in result.failures[0].reason
     assert "use it alone" in result.failures[0].reason
+
+
+NO_CHANGE_PREVIEW = """
+import sys
+from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
+inputs = {"zone_id": "f" * 32, "hostnames": ["a.example.com"], "issuer_ski": "AB", "ref": "r"}
+assert ClientCertificateRuleProvider().check(dict(inputs), dict(inputs)).failures == []
+print("lark" in sys.modules)
+"""
+
+
+def test_a_preview_with_the_rule_unchanged_does_not_build_the_parser() -> None:
+    """The expression was checked when it was made; a no-change preview skips the parser's start-up."""
+    result = subprocess.run([sys.executable, "-c", NO_CHANGE_PREVIEW], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False", result.stderr
