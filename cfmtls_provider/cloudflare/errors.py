@@ -10,15 +10,16 @@
         +-- BadRequestError              400
         |   +-- CertificateAlreadyExistsError   code 1471
         |   +-- CertificateQuotaExceededError   code 1489
-        +-- AuthenticationError          401
-        +-- PermissionDeniedError        403
+        +-- AuthenticationError          401; or 400 with 9106 (no credentials) or 6003 + 6111/6102/6103 (malformed)
+        +-- PermissionDeniedError        403; or code 9109 (no access to this account or zone)
         +-- NotFoundError                404
         +-- ConflictError                409
         +-- UnprocessableEntityError     422
         +-- RateLimitError               429; .retry_after in seconds when Cloudflare said
         +-- InternalServerError          5xx
 
-Code-specific classes win over the status class (1471 is a BadRequestError whatever the status).
+Code-specific classes win over the status class (1471 is a BadRequestError whatever the status; a 400 that says
+the credentials are missing or malformed is an AuthenticationError).
 Messages name the operation and Cloudflare's own errors; they never include credentials.
 """
 
@@ -175,9 +176,22 @@ class CertificateQuotaExceededError(BadRequestError):
     """Code 1489: the account holds its maximum number of CA certificates."""
 
 
+MISSING_CREDENTIALS = 9106
+"""400 "Missing X-Auth-Key, X-Auth-Email or Authorization headers" (cloudflare/cloudflare-python#2678)."""
+MALFORMED_CREDENTIALS = frozenset({6111, 6102, 6103})
+"""The ``error_chain`` of a 400 / 6003 "Invalid request headers": 6111 "Invalid format for Authorization header"
+(jeessy2/ddns-go#916), 6103 "... X-Auth-Key header" (cloudflare/cloudflare-typescript#161), 6102 "... X-Auth-Email
+header" (rmbolger/Posh-ACME#126)."""
+NO_ACCESS = 9109
+"""403 "Unauthorized to access requested resource" (cloudflare/terraform-provider-cloudflare#3227): a valid token
+that may not reach this account or zone. 401/10000 (unknown token) and 403/10000 go by their status."""
+
 _BY_CODE: dict[int, type[APIStatusError]] = {
     CERTIFICATE_ALREADY_EXISTS: CertificateAlreadyExistsError,
     CERTIFICATE_QUOTA_EXCEEDED: CertificateQuotaExceededError,
+    MISSING_CREDENTIALS: AuthenticationError,
+    **dict.fromkeys(MALFORMED_CREDENTIALS, AuthenticationError),
+    NO_ACCESS: PermissionDeniedError,
 }
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
@@ -198,8 +212,10 @@ def error_for_status(
     errors: Sequence[APIErrorDetail],
     retry_after: float | None = None,
 ) -> APIStatusError:
-    """Build the most specific :class:`APIStatusError` for an answer."""
-    cls: type[APIStatusError] | None = next((_BY_CODE[e.code] for e in errors if e.code in _BY_CODE), None)
+    """Build the most specific :class:`APIStatusError` for an answer: the one place where statuses and codes
+    (including those of an ``error_chain``) become exception classes."""
+    codes = [code for error in errors for code in error.all_codes()]
+    cls: type[APIStatusError] | None = next((_BY_CODE[code] for code in codes if code in _BY_CODE), None)
     if cls is None:
         cls = _BY_STATUS.get(status_code)
     if cls is None:

@@ -106,14 +106,6 @@ def require_id(
         )
 
 
-#: Cloudflare's code for an account without the feature (the emulator's choice; see docs/emulator.md).
-NOT_ENTITLED_CODE = 1406
-
-
-def _not_entitled(error: PermissionDeniedError) -> bool:
-    return NOT_ENTITLED_CODE in error.codes or "enterprise" in error.cloudflare_message.lower()
-
-
 def _permission_for(operation: str) -> str:
     """The token permission an API call needs, from its path (``METHOD /path``)."""
     if "/rulesets" in operation:
@@ -125,6 +117,10 @@ def _permission_for(operation: str) -> str:
     return "Account 'SSL and Certificates Write'"
 
 
+def _is_upload(operation: str) -> bool:
+    return operation.startswith("POST ") and operation.endswith("/mtls_certificates")
+
+
 def explain(error: CloudflareError, doing: str) -> str:
     """A user-facing sentence for an API failure: what we were doing, what Cloudflare said, what to do."""
     advice = ""
@@ -133,15 +129,22 @@ def explain(error: CloudflareError, doing: str) -> str:
             " Check the API token: 'pulumi config set --secret cfmtls:apiToken <token>' or "
             "CLOUDFLARE_API_TOKEN (and cfmtls:baseUrl / CLOUDFLARE_BASE_URL when using the emulator)."
         )
-    elif isinstance(error, PermissionDeniedError) and _not_entitled(error):
+    elif isinstance(error, PermissionDeniedError) and _is_upload(error.operation):
+        # Cloudflare gives no documented code for either cause, so both are named (only Enterprise accounts may
+        # bring their own CA: https://developers.cloudflare.com/ssl/client-certificates/byo-ca/).
         advice = (
-            " Bring-your-own-CA mTLS needs an Enterprise account: check that account_id (or cfmtls:accountId) "
-            "names the Enterprise account, or ask Cloudflare to enable it."
+            " Cloudflare refuses an upload like this for one of two reasons: the token lacks Account 'SSL and "
+            "Certificates Write' for this account (add it to the token, My Profile > API Tokens, or use another "
+            "token); or the account's plan does not include bringing your own CA for mTLS, which Cloudflare offers "
+            "on Enterprise accounts only (check that account_id, or cfmtls:accountId, names the Enterprise account, "
+            "or ask Cloudflare to enable it)."
         )
     elif isinstance(error, PermissionDeniedError):
+        where = "zone" if error.operation.split(" ", 1)[-1].startswith("/zones/") else "account"
         advice = (
-            f" The token lacks a permission this call needs: {_permission_for(error.operation)}. "
-            "Add it to the token (My Profile > API Tokens) or use another token."
+            f" The token lacks a permission this call needs: {_permission_for(error.operation)}, or does not cover "
+            f"this {where} (its {where.capitalize()} Resources). Add it to the token (My Profile > API Tokens) or "
+            "use another token."
         )
     elif isinstance(error, APIResponseValidationError):
         advice = (

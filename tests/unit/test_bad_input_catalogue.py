@@ -401,9 +401,12 @@ CATALOGUE: dict[str, Case] = {
         MTLSCertificateProvider,
         cert(lambda: make_ca().pem),
         f"Uploading the CA certificate to account {ACCOUNT} failed: POST /accounts/{ACCOUNT}/mtls_certificates "
-        "failed: HTTP 403: Authentication error (code 10000). The token lacks a permission this call needs: "
-        "Account 'SSL and Certificates Write'. Add it to the token (My Profile > API Tokens) or use another "
-        "token.",
+        "failed: HTTP 403: Authentication error (code 10000). "
+        "Cloudflare refuses an upload like this for one of two reasons: the token lacks Account 'SSL and Certificates "
+        "Write' for this account (add it to the token, My Profile > API Tokens, or use another token); or the "
+        "account's plan does not include bringing your own CA for mTLS, which Cloudflare offers on Enterprise "
+        "accounts only (check that account_id, or cfmtls:accountId, names the Enterprise account, or ask "
+        "Cloudflare to enable it).",
         stage="create",
         config={"cfmtls:apiToken": ZONE_ONLY_TOKEN},
     ),
@@ -412,8 +415,8 @@ CATALOGUE: dict[str, Case] = {
         rule(),
         f"Creating the client-certificate rule in zone {ZONE} failed: GET /zones/{ZONE}/rulesets/phases/"
         "http_request_firewall_custom/entrypoint failed: HTTP 403: Authentication error (code 10000). The token "
-        "lacks a permission this call needs: Zone 'Zone WAF Write'. Add it to the token (My Profile > API "
-        "Tokens) or use another token.",
+        "lacks a permission this call needs: Zone 'Zone WAF Write', or does not cover this zone (its Zone "
+        "Resources). Add it to the token (My Profile > API Tokens) or use another token.",
         stage="create",
         config={"cfmtls:apiToken": SSL_ONLY_TOKEN},
     ),
@@ -422,8 +425,12 @@ CATALOGUE: dict[str, Case] = {
         cert(lambda: make_ca().pem, account_id=NON_ENTERPRISE),
         f"Uploading the CA certificate to account {NON_ENTERPRISE} failed: POST /accounts/{NON_ENTERPRISE}/"
         "mtls_certificates failed: HTTP 403: mTLS certificate management requires an Enterprise plan; this "
-        "account is not entitled to it (code 1406). Bring-your-own-CA mTLS needs an Enterprise account: check "
-        "that account_id (or cfmtls:accountId) names the Enterprise account, or ask Cloudflare to enable it.",
+        "account is not entitled to it (code 1406). "
+        "Cloudflare refuses an upload like this for one of two reasons: the token lacks Account 'SSL and Certificates "
+        "Write' for this account (add it to the token, My Profile > API Tokens, or use another token); or the "
+        "account's plan does not include bringing your own CA for mTLS, which Cloudflare offers on Enterprise "
+        "accounts only (check that account_id, or cfmtls:accountId, names the Enterprise account, or ask "
+        "Cloudflare to enable it).",
         stage="create",
     ),
     "config: no credentials at all": Case(
