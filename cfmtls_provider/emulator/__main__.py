@@ -56,6 +56,27 @@ def _parser() -> argparse.ArgumentParser:
         default=cf.DEFAULT_ASSOCIATION_LAG_SECONDS,
         help="how long a CA still counts as in use after its hostname list is emptied",
     )
+    parser.add_argument(
+        "--edge-port",
+        type=int,
+        metavar="PORT",
+        help="also serve the mTLS edge: HTTPS for any hostname on this port (0: a free one), enforcing the "
+        "hostname associations and custom rules the API built (docs/emulator.md)",
+    )
+    parser.add_argument(
+        "--edge-ca-file",
+        type=Path,
+        metavar="PATH",
+        help="where to write the edge CA certificate for clients (default: edge-ca.pem beside --state-file, "
+        "else in a temporary directory); also served at /__emulator__/edge-ca",
+    )
+    parser.add_argument(
+        "--edge-multiple-cas",
+        choices=("newest", "any"),
+        default=cf.EDGE_MULTIPLE_CAS,
+        help="with several uploaded CAs on one hostname, verify against the most recently deployed one "
+        "(newest, Cloudflare's documented priority) or against any of them",
+    )
     return parser
 
 
@@ -89,7 +110,19 @@ def main(argv: list[str] | None = None) -> int:
     except FaultSpecError as exc:
         parser.error(str(exc))
     try:
-        server = EmulatorServer(config, host=args.host, port=args.port, state_file=args.state_file, faults=faults)
+        edge_ca_file = args.edge_ca_file
+        if edge_ca_file is None and args.state_file is not None:
+            edge_ca_file = args.state_file.parent / "edge-ca.pem"
+        server = EmulatorServer(
+            config,
+            host=args.host,
+            port=args.port,
+            state_file=args.state_file,
+            faults=faults,
+            edge_port=args.edge_port,
+            edge_ca_file=edge_ca_file,
+            edge_multiple_cas=args.edge_multiple_cas,
+        )
     except StateFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -106,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     print(f"cfmtls emulator listening on {server.base_url}", flush=True)
+    if args.edge_port is not None:
+        print(f"cfmtls edge listening on {server.edge.url} (edge CA: {server.edge.ca_file})", flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -9,6 +9,7 @@ assume live in :mod:`.assumptions`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import assumptions as cf
-from .admin import admin_routes
+from .admin import ADMIN_PREFIX, admin_routes
 from .config import EmulatorConfig
+from .edge.admin import edge_admin_routes
 from .envelope import spec_response
 from .faults import FaultSet
 from .handlers import Handlers
@@ -25,17 +27,21 @@ from .middleware import APILayer, RequestLog
 from .routes import api_routes
 from .store import Store
 
+if TYPE_CHECKING:
+    from .edge import EdgeServer
+
 __all__ = ["Emulator", "create_app"]
 
 
 @dataclass
 class Emulator:
-    """One emulator: its configuration, state, fault rules and request log."""
+    """One emulator: its configuration, state, fault rules and request log (and its mTLS edge, if started)."""
 
     config: EmulatorConfig
     store: Store
     faults: FaultSet
     log: RequestLog
+    edge: EdgeServer | None = None
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -51,6 +57,7 @@ def create_app(emulator: Emulator) -> APILayer:
     routes = [
         *api_routes(emulator.config, handlers),
         *admin_routes(emulator.store, emulator.faults, emulator.log),
+        *edge_admin_routes(ADMIN_PREFIX, lambda: emulator.edge),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     return APILayer(app, faults=emulator.faults, log=emulator.log, latency_ms=emulator.config.latency_ms)

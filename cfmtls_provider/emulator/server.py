@@ -14,18 +14,22 @@ import socket
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from ..client_auth import MultipleCAPolicy
 from . import assumptions as cf
 from .app import Emulator, create_app
 from .config import EmulatorConfig
 from .faults import FaultRule, FaultSet
 from .middleware import DroppedConnection, RequestLog
 from .store import Store
+
+if TYPE_CHECKING:
+    from .edge import EdgeServer
 
 __all__ = ["EmulatorServer"]
 
@@ -68,7 +72,11 @@ class EmulatorServer:
         state_file: Path | str | None = None,
         faults: list[FaultRule] | None = None,
         log_level: str = "warning",
+        edge_port: int | None = None,
+        edge_ca_file: Path | str | None = None,
+        edge_multiple_cas: MultipleCAPolicy = "newest",
     ) -> None:
+        """``edge_port`` (0: a free one) also serves the mTLS edge (:mod:`.edge`) on ``host``."""
         self.config = config or EmulatorConfig()
         self.host = host
         self.emulator = Emulator(
@@ -77,6 +85,17 @@ class EmulatorServer:
             faults=FaultSet(faults),
             log=RequestLog(),
         )
+        if edge_port is not None:
+            from .edge import EdgeServer
+
+            self.emulator.edge = EdgeServer(
+                self.emulator.store,
+                host=host,
+                port=edge_port,
+                zones=getattr(self.config, "zones", None),
+                ca_file=Path(edge_ca_file) if edge_ca_file is not None else None,
+                policy=edge_multiple_cas,
+            )
         self._requested_port = port
         self._log_level = log_level
         self._socket: socket.socket | None = None
@@ -113,9 +132,13 @@ class EmulatorServer:
             if not self._thread.is_alive():
                 raise RuntimeError("the emulator server failed to start (see the log above)")
             self._thread.join(0.01)
+        if self.emulator.edge is not None:
+            self.emulator.edge.start()
         return self
 
     def stop(self) -> None:
+        if self.emulator.edge is not None:
+            self.emulator.edge.stop()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -148,6 +171,13 @@ class EmulatorServer:
     def admin_url(self) -> str:
         """The admin endpoints' base, ``http://HOST:PORT/__emulator__``."""
         return self.root_url + "/__emulator__"
+
+    @property
+    def edge(self) -> EdgeServer:
+        """The mTLS edge (``edge_port`` given): ``.url``, ``.ca_file``, ``.ca.pem``, ``.log``."""
+        if self.emulator.edge is None:
+            raise RuntimeError("this emulator has no edge: pass edge_port= (0 for a free port)")
+        return self.emulator.edge
 
     @property
     def token(self) -> str:
