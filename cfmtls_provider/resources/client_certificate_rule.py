@@ -173,6 +173,9 @@ class ClientCertificateRuleProvider(CloudflareProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in ("zone_id", "ref") if is_unknown(news.get(key)) or olds.get(key) != news.get(key)]
+        if any(is_unknown(news.get(key)) for key in ("hostnames", "issuer_ski")):
+            # A rotation: the new CA's SKI is known only once it is uploaded.
+            return DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
         try:
             wanted = _spec(news).body()
         except (TypeError, ValueError, KeyError, ProviderError):

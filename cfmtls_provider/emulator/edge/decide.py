@@ -7,11 +7,12 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from cryptography import x509
 
 from ...client_auth import MultipleCAPolicy, client_auth, trust_anchors, trusted_for_hostname
-from ...rules_language import RulesLanguageError, evaluate
+from ...rules_language import Expression, RulesLanguageError, evaluate, parse
 from ..store import Store
 from .log import EdgeLog, EdgeLogEntry
 from .pages import EdgeAnswer, block_page, challenge_page, error_page, origin_echo
@@ -22,6 +23,12 @@ __all__ = ["EdgeRequest", "answer"]
 logger = logging.getLogger("cfmtls.emulator.edge")
 
 _CHALLENGES = frozenset({"challenge", "js_challenge", "managed_challenge"})
+
+
+@lru_cache(maxsize=1024)
+def _parsed(expression: str) -> Expression:
+    """Each rule's expression is parsed once (a RulesLanguageError is not cached: it is raised again)."""
+    return parse(expression)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ def answer(
     error: str | None = None
     for zone_id, rule in rules:
         try:
-            hit = evaluate(rule.expression, fields)
+            hit = evaluate(_parsed(rule.expression), fields)
         except RulesLanguageError as exc:
             error = f"rule {rule.id} (ref {rule.ref}) of zone {zone_id}: {exc}"
             logger.warning("edge: cannot evaluate %s; answering %s", error, 500)
