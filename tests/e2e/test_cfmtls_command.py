@@ -1,0 +1,69 @@
+"""The cfmtls command after the example stack's `pulumi up`, run as an operator runs it (the console script,
+settings from the environment), against the emulator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .harness import REPO, ZONE_ID, Emulator, Stack
+
+pytestmark = pytest.mark.e2e
+
+HOSTS = ["api.example.com", "admin.example.com"]
+
+
+def cfmtls(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(REPO / ".venv" / "bin" / "cfmtls"), *args], env=stack.env, capture_output=True, text=True, timeout=120
+    )
+
+
+def throwaway(tmp: Path, name: str) -> tuple[Path, Path]:
+    ca, client = tmp / f"{name}-ca.pem", tmp / f"{name}-client.pem"
+    subprocess.run(
+        [sys.executable, "-m", "cfmtls_provider.throwaway_ca", "--out", str(ca), "--client-out", str(client)],
+        check=True,
+        capture_output=True,
+    )
+    return ca, client
+
+
+def test_inventory_and_check_client_after_the_example_stack(tmp_path: Path, stack: Stack, emulator: Emulator) -> None:
+    ca, client = throwaway(tmp_path, "demo")
+    _, intruder = throwaway(tmp_path, "other")
+    stack.configure_example(ca, HOSTS)
+    stack.run("preview")
+    stack.run("up", "--yes")
+
+    # The CA, its hostnames and the rule; no finding: exit 0.
+    inventory = cfmtls(stack, "inventory", "--zone", ZONE_ID)
+    assert inventory.returncode == 0, inventory.stdout + inventory.stderr
+    for expected in ("corp-ca", *HOSTS, "require-client-certificate", "0 error(s), 0 warning(s)"):
+        assert expected in inventory.stdout
+    data = json.loads(cfmtls(stack, "inventory", "--zone", ZONE_ID, "--json").stdout)
+    assert data["zones"][0]["client_certificate_rules"][0]["enforces"] == sorted(HOSTS)
+    assert [finding["code"] for finding in data["findings"]] == ["quota"]
+
+    # check-client: the demo's client passes; another CA's client and no certificate are refused, naming the rule.
+    base = ["check-client", "--hostname", "api.example.com", "--zone", ZONE_ID]
+    allowed = cfmtls(stack, *base, "--cert", str(client))
+    assert (allowed.returncode, "ALLOWED" in allowed.stdout) == (0, True), allowed.stdout + allowed.stderr
+    for refused in (cfmtls(stack, *base, "--cert", str(intruder)), cfmtls(stack, *base, "--no-cert")):
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "REFUSED" in refused.stdout and "require-client-certificate" in refused.stdout
+
+    # A hostname associated by hand, outside the rule: reported, and the gate fails.
+    certificate_id = stack.outputs()["certificateId"]
+    with emulator.api() as api:
+        api.put(
+            f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
+            json={"mtls_certificate_id": certificate_id, "hostnames": [*HOSTS, "extra.example.com"]},
+        ).raise_for_status()
+    after = cfmtls(stack, "inventory", "--zone", ZONE_ID)
+    assert after.returncode == 1, after.stdout + after.stderr
+    assert "associated-not-enforced" in after.stdout and "extra.example.com" in after.stdout
