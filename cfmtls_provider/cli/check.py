@@ -5,7 +5,8 @@ against the associated CAs (:func:`~cfmtls_provider.client_auth.trusted_for_host
 the ``cf.tls_client_auth.*`` fields (:func:`~cfmtls_provider.client_auth.client_auth`, the code the emulator's
 edge runs too) and runs the zone's custom rules in order: the first matching rule with a terminating action
 decides. https://developers.cloudflare.com/ssl/client-certificates/enable-mtls/ and
-https://developers.cloudflare.com/waf/custom-rules/ (rules are evaluated in order; ``log`` does not stop).
+https://developers.cloudflare.com/waf/custom-rules/ (rules are evaluated in order; ``log`` does not stop;
+``skip`` with ``ruleset: current`` skips the rules that follow, as the emulator's edge does).
 """
 
 from __future__ import annotations
@@ -67,6 +68,13 @@ def check_client(
             continue
         if rule.action in BLOCKING_ACTIONS:
             return _refused(hostname, path, associated, counted, auth, outcomes, unknown, result)
+        if rule.action == "skip" and rule.action_parameters.get("ruleset") != "current":
+            continue  # it skips other phases or products, not the rules that follow
+        if rule.action == "skip" and not unknown:
+            return _done(
+                hostname, path, associated, counted, auth, outcomes, "allowed", rule,
+                f"rule {rule_label(rule)} matches and skips the remaining custom rules",
+            )  # fmt: skip
         return _done(
             hostname, path, associated, counted, auth, outcomes, "unknown", rule,
             f"rule {rule_label(rule)} matches with action '{rule.action}', whose effect is not evaluated here",

@@ -162,10 +162,13 @@ class Rule:
     description: str
     enabled: bool
     version: str
+    #: What ``skip`` skips (``{"ruleset": "current"}``: the rest of this ruleset), and other actions' settings.
+    action_parameters: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_api(cls, value: object, where: str = "rule") -> Rule:
         data = expect_object(value, where)
+        parameters = data.get("action_parameters")
         return cls(
             id=_str(data, "id", where, required=True),
             ref=_str(data, "ref", where),
@@ -174,6 +177,7 @@ class Rule:
             description=_str(data, "description", where),
             enabled=_bool(data, "enabled", where, True),
             version=_str(data, "version", where),
+            action_parameters=expect_object(parameters, f"{where}.action_parameters") if parameters else {},
         )
 
 

@@ -170,3 +170,24 @@ def test_bad_input_gets_one_sentence_and_status_2(
     assert main(["check-client", "--hostname", HOST, "--no-cert"]) == 2
     assert "no Cloudflare credentials" in capsys.readouterr().err
     assert load_certificates(pki["client"].pem)
+
+
+def test_a_skip_of_the_current_ruleset_lets_the_request_through(pki: dict[str, MadeCert]) -> None:
+    skip = Rule.from_api(
+        {
+            "id": "r0",
+            "action": "skip",
+            "expression": 'http.host eq "api.example.com"',
+            "action_parameters": {"ruleset": "current"},
+        }
+    )
+    other_phases = Rule.from_api(
+        {
+            "id": "r0",
+            "action": "skip",
+            "expression": 'http.host eq "api.example.com"',
+            "action_parameters": {"phases": ["x"]},
+        }
+    )
+    assert check_client(HOST, None, associated(pki["root"]), [skip, *rules()]).decision == "allowed"
+    assert check_client(HOST, None, associated(pki["root"]), [other_phases, *rules()]).decision == "refused"
