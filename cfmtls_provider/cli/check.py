@@ -40,6 +40,22 @@ class ClientCheck:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What is known before the rules run; ``verdict`` completes it."""
+
+    hostname: str
+    path: str
+    associated: tuple[AssociatedCA, ...]
+    counted: tuple[AssociatedCA, ...]
+    auth: ClientAuth
+
+    def verdict(self, outcomes: list[Outcome], decision: Decision, rule: Rule | None, reason: str) -> ClientCheck:
+        return ClientCheck(
+            self.hostname, self.path, self.associated, self.counted, self.auth, tuple(outcomes), decision, rule, reason
+        )
+
+
 def check_client(
     hostname: str,
     chain: Sequence[x509.Certificate] | None,
@@ -53,6 +69,7 @@ def check_client(
     auth = client_auth(chain if associated else None, trust_anchors(counted))
     if chain and not associated:
         auth = ClientAuth(failure=f"no CA is associated with {hostname}: Cloudflare does not ask for a certificate")
+    request = _Request(hostname, path, tuple(associated), tuple(counted), auth)
     fields = request_fields(hostname, auth, path)
     outcomes: list[Outcome] = []
     unknown: list[Outcome] = []
@@ -67,41 +84,27 @@ def check_client(
         if not result.matched or rule.action == "log":
             continue
         if rule.action in BLOCKING_ACTIONS:
-            return _refused(hostname, path, associated, counted, auth, outcomes, unknown, result)
+            return _refused(request, outcomes, unknown, result)
         if rule.action == "skip" and rule.action_parameters.get("ruleset") != "current":
             continue  # it skips other phases or products, not the rules that follow
         if rule.action == "skip" and not unknown:
-            return _done(
-                hostname, path, associated, counted, auth, outcomes, "allowed", rule,
-                f"rule {rule_label(rule)} matches and skips the remaining custom rules",
-            )  # fmt: skip
-        return _done(
-            hostname, path, associated, counted, auth, outcomes, "unknown", rule,
-            f"rule {rule_label(rule)} matches with action '{rule.action}', whose effect is not evaluated here",
-        )  # fmt: skip
+            reason = f"rule {rule_label(rule)} matches and skips the remaining custom rules"
+            return request.verdict(outcomes, "allowed", rule, reason)
+        reason = f"rule {rule_label(rule)} matches with action '{rule.action}', whose effect is not evaluated here"
+        return request.verdict(outcomes, "unknown", rule, reason)
     if unknown:
-        return _done(
-            hostname, path, associated, counted, auth, outcomes, "unknown", unknown[0].rule,
-            f"no rule evaluated here blocks the request, but rule {rule_label(unknown[0].rule)} could not be "
-            f"evaluated ({unknown[0].reason})",
-        )  # fmt: skip
+        first = unknown[0]
+        reason = (
+            f"no rule evaluated here blocks the request, but rule {rule_label(first.rule)} could not be "
+            f"evaluated ({first.reason})"
+        )
+        return request.verdict(outcomes, "unknown", first.rule, reason)
     why = "its certificate verifies" if auth.cert_verified else "no rule matches the request"
-    return _done(
-        hostname, path, associated, counted, auth, outcomes, "allowed", None, f"no custom rule blocks it ({why})"
-    )
+    return request.verdict(outcomes, "allowed", None, f"no custom rule blocks it ({why})")
 
 
-def _refused(
-    hostname: str,
-    path: str,
-    associated: Sequence[AssociatedCA],
-    counted: Sequence[AssociatedCA],
-    auth: ClientAuth,
-    outcomes: list[Outcome],
-    unknown: list[Outcome],
-    deciding: Outcome,
-) -> ClientCheck:
-    rule = deciding.rule
+def _refused(request: _Request, outcomes: list[Outcome], unknown: list[Outcome], deciding: Outcome) -> ClientCheck:
+    rule, auth = deciding.rule, request.auth
     if not auth.cert_presented:
         cause = auth.failure if auth.failure and auth.failure != NOT_PRESENTED.failure else "no certificate presented"
     elif not auth.cert_verified:
@@ -111,22 +114,6 @@ def _refused(
     reason = f"rule {rule_label(rule)} ({rule.action}) matches: {cause}"
     # An earlier rule we could not evaluate could only have changed the outcome if it does not block itself.
     if any(item.rule.action not in BLOCKING_ACTIONS for item in unknown):
-        return _done(
-            hostname, path, associated, counted, auth, outcomes, "unknown", rule,
-            reason + f"; but an earlier rule, {rule_label(unknown[0].rule)}, could not be evaluated",
-        )  # fmt: skip
-    return _done(hostname, path, associated, counted, auth, outcomes, "refused", rule, reason)
-
-
-def _done(
-    hostname: str,
-    path: str,
-    associated: Sequence[AssociatedCA],
-    counted: Sequence[AssociatedCA],
-    auth: ClientAuth,
-    outcomes: list[Outcome],
-    decision: Decision,
-    rule: Rule | None,
-    reason: str,
-) -> ClientCheck:
-    return ClientCheck(hostname, path, tuple(associated), tuple(counted), auth, tuple(outcomes), decision, rule, reason)
+        reason += f"; but an earlier rule, {rule_label(unknown[0].rule)}, could not be evaluated"
+        return request.verdict(outcomes, "unknown", rule, reason)
+    return request.verdict(outcomes, "refused", rule, reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..client_auth import NOT_PRESENTED, ClientAuth
 from ..cloudflare.models import Rule
@@ -49,19 +50,17 @@ def request_fields(hostname: str, auth: ClientAuth = NOT_PRESENTED, path: str = 
     return {"http.host": hostname, "http.request.uri.path": path, **auth.fields()}
 
 
-_PARSED: dict[str, Expression | Exception] = {}
-
-
 def parsed(rule: Rule) -> Expression | Exception:
-    """The rule's expression parsed (cached by text), or the error that says why it is not evaluated."""
-    found = _PARSED.get(rule.expression)
-    if found is None:
-        try:
-            found = parse(rule.expression)
-        except (CannotEvaluate, ExpressionSyntaxError) as error:
-            found = error
-        _PARSED[rule.expression] = found
-    return found
+    """The rule's expression parsed, or the error that says why it is not evaluated."""
+    return _parsed(rule.expression)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(expression: str) -> Expression | Exception:
+    try:
+        return parse(expression)
+    except (CannotEvaluate, ExpressionSyntaxError) as error:
+        return error
 
 
 def outcome(rule: Rule, fields: Mapping[str, str | bool]) -> Outcome:
