@@ -22,27 +22,14 @@ from ..cloudflare.models import Rule
 from .coverage import BLOCKING_ACTIONS, Outcome, outcome, request_fields
 from .findings import rule_label
 
-__all__ = ["ClientCheck", "Decision", "check_client"]
+__all__ = ["ClientCheck", "ClientRequest", "Decision", "check_client"]
 
 Decision = Literal["allowed", "refused", "unknown"]
 
 
 @dataclass(frozen=True)
-class ClientCheck:
-    hostname: str
-    path: str
-    associated: tuple[AssociatedCA, ...]
-    counted: tuple[AssociatedCA, ...]
-    auth: ClientAuth
-    outcomes: tuple[Outcome, ...]
-    decision: Decision
-    deciding_rule: Rule | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class _Request:
-    """What is known before the rules run; ``verdict`` completes it."""
+class ClientRequest:
+    """What is known before the rules run: the CAs associated with the hostname, those that count, the fields."""
 
     hostname: str
     path: str
@@ -51,9 +38,20 @@ class _Request:
     auth: ClientAuth
 
     def verdict(self, outcomes: list[Outcome], decision: Decision, rule: Rule | None, reason: str) -> ClientCheck:
-        return ClientCheck(
-            self.hostname, self.path, self.associated, self.counted, self.auth, tuple(outcomes), decision, rule, reason
-        )
+        return ClientCheck(self, tuple(outcomes), decision, rule, reason)
+
+
+@dataclass(frozen=True)
+class ClientCheck:
+    request: ClientRequest
+    outcomes: tuple[Outcome, ...]
+    decision: Decision
+    deciding_rule: Rule | None
+    reason: str
+
+    @property
+    def auth(self) -> ClientAuth:
+        return self.request.auth
 
 
 def check_client(
@@ -69,7 +67,7 @@ def check_client(
     auth = client_auth(chain if associated else None, trust_anchors(counted))
     if chain and not associated:
         auth = ClientAuth(failure=f"no CA is associated with {hostname}: Cloudflare does not ask for a certificate")
-    request = _Request(hostname, path, tuple(associated), tuple(counted), auth)
+    request = ClientRequest(hostname, path, tuple(associated), tuple(counted), auth)
     fields = request_fields(hostname, auth, path)
     outcomes: list[Outcome] = []
     unknown: list[Outcome] = []
@@ -103,7 +101,7 @@ def check_client(
     return request.verdict(outcomes, "allowed", None, f"no custom rule blocks it ({why})")
 
 
-def _refused(request: _Request, outcomes: list[Outcome], unknown: list[Outcome], deciding: Outcome) -> ClientCheck:
+def _refused(request: ClientRequest, outcomes: list[Outcome], unknown: list[Outcome], deciding: Outcome) -> ClientCheck:
     rule, auth = deciding.rule, request.auth
     if not auth.cert_presented:
         cause = auth.failure if auth.failure and auth.failure != NOT_PRESENTED.failure else "no certificate presented"

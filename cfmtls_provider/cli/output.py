@@ -187,9 +187,9 @@ def print_check(out: Console, result: ClientCheck) -> None:
     auth = result.auth
     summary = _table("", "", "")
     summary.show_header = False
-    summary.add_row("hostname", f"{result.hostname} (path {result.path})")
-    summary.add_row("associated CAs", "; ".join(_ca_row(ca) for ca in result.associated) or "none")
-    summary.add_row("verified against", "; ".join(_ca_row(ca) for ca in result.counted) or "-")
+    summary.add_row("hostname", f"{result.request.hostname} (path {result.request.path})")
+    summary.add_row("associated CAs", "; ".join(_ca_row(ca) for ca in result.request.associated) or "none")
+    summary.add_row("verified against", "; ".join(_ca_row(ca) for ca in result.request.counted) or "-")
     summary.add_row("certificate", auth.cert_subject_dn or "none presented")
     summary.add_row("verified", "yes" if auth.cert_verified else f"no: {auth.failure or 'not presented'}")
     out.print(summary)
@@ -209,8 +209,8 @@ def print_check(out: Console, result: ClientCheck) -> None:
 
 def check_json(result: ClientCheck) -> str:
     data = {
-        "hostname": result.hostname,
-        "path": result.path,
+        "hostname": result.request.hostname,
+        "path": result.request.path,
         "decision": result.decision,
         "reason": result.reason,
         "rule": None
@@ -220,8 +220,8 @@ def check_json(result: ClientCheck) -> str:
             "description": result.deciding_rule.description,
             "action": result.deciding_rule.action,
         },
-        "associated_cas": [ca.id for ca in result.associated],
-        "verified_against": [ca.id for ca in result.counted],
+        "associated_cas": [ca.id for ca in result.request.associated],
+        "verified_against": [ca.id for ca in result.request.counted],
         "failure": result.auth.failure,
         "fields": result.auth.fields(),
         "rules": [

@@ -97,7 +97,7 @@ def test_only_the_newest_uploaded_ca_verifies(pki: dict[str, MadeCert]) -> None:
     # Cloudflare: "the most recently deployed certificate will be prioritized".
     result = check_client(HOST, [pki["client"].cert], associated(pki["root"], pki["other"]), rules())
     assert result.decision == "refused"
-    assert [ca.id for ca in result.counted] == ["ca1"]
+    assert [ca.id for ca in result.request.counted] == ["ca1"]
 
 
 def test_without_an_associated_ca_no_certificate_is_asked_for(pki: dict[str, MadeCert]) -> None:
