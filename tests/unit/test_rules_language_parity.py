@@ -65,7 +65,22 @@ DOCS_VALID = [
     'starts_with(http.request.uri.path, "/blog")',
 ]
 
+# Client-certificate rules as people publish them (Cloudflare's docs, public repositories).
+PUBLISHED_VALID = [
+    f"{V} and not cf.tls_client_auth.cert_revoked",
+    f'((not {V} or cf.tls_client_auth.cert_revoked) and http.request.uri.path in {{"/admin"}})',
+    f'(http.host eq "talon.example.com" and (not {V} or cf.tls_client_auth.cert_revoked))',
+    f'(http.host eq "api.example.com" and (not {V} or cf.tls_client_auth.cert_revoked or '
+    'cf.tls_client_auth.cert_fingerprint_sha256 ne "ab12"))',
+    f'(\n    cf.tls_client_auth.cert_serial ne "SERIAL_NUMBER"\n    or not {V}\n    or not {P}\n'
+    '    or cf.tls_client_auth.cert_revoked\n)\nand http.host contains "rmfakecloud.example.com"',
+    f'(http.request.uri.path matches "^/api/internal/") and\n  not (\n    {V} and\n'
+    '    cf.tls_client_auth.cert_issuer_dn contains "example project-api-ca"\n  )',
+]
+
 DOCS_INVALID = [
+    "cf.tls_client_auth.cert_revoked = true",
+    f'(http.request.uri.path matches "^/api/internal/") and not ({V} eq true)',
     'http.request.uri.path ends_with ".html"',  # the operators page calls it invalid
     f"{V} eq true",
 ]
@@ -204,7 +219,7 @@ EDGE_INVALID = [
 ]
 
 
-@pytest.mark.parametrize("expression", BUILT + DOCS_VALID + EDGE_VALID)
+@pytest.mark.parametrize("expression", BUILT + DOCS_VALID + PUBLISHED_VALID + EDGE_VALID)
 def test_valid_expressions_are_parsed_as_cloudflare_accepts_them(expression: str) -> None:
     assert wirefilter_accepts(expression), octorules_wirefilter.parse_expression(expression)["error"]
     assert ours(expression) == "accept"
@@ -223,7 +238,7 @@ def test_valid_cloudflare_syntax_outside_the_subset_cannot_be_evaluated(expressi
 
 
 def test_string_literals_decode_as_cloudflare_decodes_them() -> None:
-    for expression in BUILT + DOCS_VALID + EDGE_VALID:
+    for expression in BUILT + DOCS_VALID + PUBLISHED_VALID + EDGE_VALID:
         info = octorules_wirefilter.parse_expression(expression)
         literals = _literals(parse(expression).root)
         assert sorted(literals) == sorted(info["string_literals"]), expression
