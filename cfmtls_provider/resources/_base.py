@@ -28,6 +28,7 @@ from ..cloudflare.errors import (
     RateLimitError,
 )
 from ..settings import ProviderSettings, SettingsError
+from ._watchdog import start_engine_watchdog
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -70,16 +71,18 @@ class _UserFacingTracebacks:
         return text
 
 
-def _install_user_facing_errors() -> None:
+def _install_server_shims() -> None:
+    """Inside ``python -m pulumi.dynamic`` only: errors for people, and an exit when the engine is gone."""
     server = sys.modules.get("__main__")
     if server is None or not hasattr(server, "DynamicResourceProviderServicer"):
         return  # not inside `python -m pulumi.dynamic`
     current = getattr(server, "traceback", None)
     if isinstance(current, types.ModuleType):
         server.traceback = _UserFacingTracebacks(current)  # type: ignore[attr-defined]
+    start_engine_watchdog()
 
 
-_install_user_facing_errors()
+_install_server_shims()
 
 
 def is_unknown(value: object) -> bool:

@@ -173,8 +173,9 @@ class ClientCertificateRuleProvider(CloudflareProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in ("zone_id", "ref") if is_unknown(news.get(key)) or olds.get(key) != news.get(key)]
-        if any(is_unknown(news.get(key)) for key in ("hostnames", "issuer_ski")):
-            # A rotation: the new CA's SKI is known only once it is uploaded.
+        hostnames = news.get("hostnames")
+        if is_unknown(news.get("issuer_ski")) or is_unknown(hostnames) or any(map(is_unknown, hostnames or [])):
+            # Not known until the resources it depends on are updated (a rotation, or a CA updated in place).
             return DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
         try:
             wanted = _spec(news).body()

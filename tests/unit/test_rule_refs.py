@@ -111,3 +111,11 @@ def test_an_explicit_ref_is_never_overridden_by_the_stored_one() -> None:
     checked = provider.check(olds, {**olds, "ref": "new"}).inputs
     assert checked["ref"] == "new"
     assert provider.diff("id", olds, checked).replaces == ["ref"]
+
+
+def test_diff_with_an_unknown_issuer_ski_is_a_possible_change_not_a_traceback() -> None:
+    from pulumi.output import Unknown
+
+    olds = {"zone_id": ZONE, "hostnames": ["a.example.com"], "ref": "r", "issuer_ski": "AB" * 20}
+    result = ClientCertificateRuleProvider().diff("id", olds, {**olds, "issuer_ski": Unknown()})
+    assert result.changes and not result.replaces

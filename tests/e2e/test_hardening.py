@@ -1,0 +1,130 @@
+"""Issue 17 through the real engine, as users run it: `pulumi up` (with its preview) and `pulumi preview`.
+
+* two rules named "edge rule" and "edge/rule" get two Cloudflare rules (point 1);
+* a bundle given root first pins the intermediate, the CA that issues client certificates (point 2);
+* renaming the CA fails the preview with the options, changes nothing, and on_rename='record_only' then makes
+  no API call (point 4);
+* killing the CLI's process group ends the provider process too (point 12).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from tests.support.certs import make_ca
+
+from .harness import REPO, ZONE_ID, Emulator, Stack
+
+pytestmark = pytest.mark.e2e
+
+PROGRAM = REPO / "tests" / "e2e" / "programs" / "hardening"
+
+
+def custom_rules(emulator: Emulator) -> list[dict[str, object]]:
+    [ruleset] = emulator.state()["rulesets"]
+    rules: list[dict[str, object]] = ruleset["rules"]
+    return rules
+
+
+def ski(cert: x509.Certificate) -> str:
+    return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex().upper()
+
+
+def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: Emulator, pulumi_bin: str) -> None:
+    root = make_ca("hardening root")
+    intermediate = make_ca("hardening intermediate", issuer=root)
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(root.pem + intermediate.pem)
+    stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM)
+    try:
+        stack.config("zoneId", ZONE_ID)
+        stack.config("caPemPath", str(bundle))
+        stack.run("up", "--yes")
+
+        rules = custom_rules(emulator)
+        assert len(rules) == 2 and len({rule["ref"] for rule in rules}) == 2, rules
+        expressions = sorted(str(rule["expression"]) for rule in rules)
+        assert '"a.example.com"' in expressions[0] and '"b.example.com"' not in expressions[0]
+        assert '"b.example.com"' in expressions[1] and '"a.example.com"' not in expressions[1]
+        assert stack.outputs()["subjectKeyIdentifier"] == ski(intermediate.cert)
+        assert all(ski(intermediate.cert) in expression for expression in expressions)
+        assert stack.run("preview", "--expect-no-changes").returncode == 0
+
+        [held] = emulator.state()["certificates"]
+        stack.config("caName", "corp-ca-2024")
+        emulator.clear_requests()
+        refused = stack.preview(check=False)
+        said = refused.stdout + refused.stderr
+        assert refused.returncode != 0
+        assert "name changed from 'corp-ca' to 'corp-ca-2024' while the certificates stay the same." in said
+        assert "on_rename='record_only'" in said and "on_rename='delete_first'" in said
+        assert "Traceback" not in said
+        assert emulator.writes() == []
+
+        stack.config("onRename", "record_only")
+        stack.run("up", "--yes")
+        assert emulator.writes() == []
+        assert [cert["id"] for cert in emulator.state()["certificates"]] == [held["id"]]
+    finally:
+        stack.destroy(check=False)
+
+
+def provider_processes(stack: Stack) -> list[int]:
+    """The `python -m pulumi.dynamic` processes started for this stack (found by its PULUMI_HOME)."""
+    marker = f"PULUMI_HOME={stack.env['PULUMI_HOME']}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"pulumi.dynamic" in cmdline and marker in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the provider processes through /proc")
+def test_killing_the_cli_process_group_ends_the_provider_process(
+    tmp_path: Path, emulator: Emulator, pulumi_bin: str, stack: Stack
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text(make_ca("watchdog CA").pem)
+    stack.config("zoneId", ZONE_ID)
+    stack.config("caPemPath", str(ca))
+    stack.run("config", "set", "--path", "hostnames[0]", "api.example.com")
+    emulator.add_fault("POST:*/mtls_certificates:delay=60")  # the provider is mid-call when the CLI dies
+    output = tmp_path / "up.log"
+    cli = subprocess.Popen(
+        ["pulumi", "up", "--yes", "--non-interactive"],
+        cwd=stack.workdir,
+        env=stack.env,
+        stdout=output.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, as a shell's job is
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while "MTLSCertificate corp-ca creating" not in output.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert provider_processes(stack), "no provider process started:\n" + output.read_text()
+        time.sleep(3)  # the upload is in flight (the emulator delays it)
+        os.killpg(cli.pid, signal.SIGKILL)  # what a user's kill of the CLI's process group does
+        cli.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while provider_processes(stack) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert provider_processes(stack) == [], "the provider process outlived the engine"
+    finally:
+        for pid in provider_processes(stack):
+            os.kill(pid, signal.SIGKILL)
+        emulator.clear_faults()
