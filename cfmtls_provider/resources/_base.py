@@ -15,6 +15,7 @@ import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
@@ -37,8 +38,12 @@ __all__ = [
     "ID_PATTERN",
     "CloudflareProvider",
     "ProviderError",
+    "differs",
+    "has_unknown",
     "is_unknown",
+    "refuse_import",
     "require_id",
+    "same_items",
 ]
 
 #: Cloudflare account and zone ids: 32 lower-case hex characters.
@@ -85,9 +90,47 @@ def _install_server_shims() -> None:
 _install_server_shims()
 
 
+ADOPT_INSTEAD = "set adopt_existing=True on it instead: the next 'pulumi up' takes the existing object into the stack"
+
+
+def refuse_import(kind: str, resource_name: str, opts: pulumi.ResourceOptions | None, instead: str) -> None:
+    """Pulumi cannot import a dynamic resource (the engine reads it without its provider and fails with
+    ``KeyError: '__provider'``): say so in the program, before the engine is asked to, and say what works."""
+    if opts is not None and opts.import_:
+        raise pulumi.RunError(
+            f"{kind} {resource_name!r}: opts=ResourceOptions(import_={opts.import_!r}) cannot work: Pulumi does "
+            f"not import dynamic resources, and this package's resources are dynamic. Remove import_ and {instead}."
+        )
+
+
 def is_unknown(value: object) -> bool:
     """True for a value Pulumi does not know yet (a preview of something not yet created)."""
     return isinstance(value, Unknown)
+
+
+def has_unknown(value: object) -> bool:
+    """True when the value, or any element nested in it, is not known yet.
+
+    At preview, any input may be unknown, and so may any element of a list or map (a hostname taken from
+    another resource's output). Code that inspects an input looks here first, and plans around the value.
+    """
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(has_unknown(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(has_unknown(item) for item in value)
+    return False
+
+
+def same_items(a: object, b: object) -> bool:
+    """Two lists holding the same items in any order (hostname lists: Cloudflare keeps no order)."""
+    return isinstance(a, list) and isinstance(b, list) and sorted(map(str, a)) == sorted(map(str, b))
+
+
+def differs(old: object, new: object) -> bool:
+    """Whether a planned value may differ from the recorded one: an unknown value may."""
+    return has_unknown(new) or old != new
 
 
 def require_id(

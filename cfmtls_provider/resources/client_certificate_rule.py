@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.output import UNKNOWN
 
 from ..cloudflare.errors import APIStatusError, CloudflareError, NotFoundError
 from ..cloudflare.models import Rule, Ruleset, RuleSpec
@@ -27,7 +28,18 @@ from ..rule_expression import (
     normalise_ski,
 )
 from ..rules_language import ExpressionSyntaxError, parse
-from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+from ._base import (
+    ID_PATTERN,
+    CloudflareProvider,
+    ProviderError,
+    differs,
+    explain,
+    has_unknown,
+    is_unknown,
+    refuse_import,
+    require_id,
+    same_items,
+)
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -69,6 +81,24 @@ def _spec(props: Mapping[str, Any]) -> RuleSpec:
     )
 
 
+def _planned_rule(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule fields as they will be written, with UNKNOWN for any not known yet."""
+    expression = props.get("expression")
+    if not isinstance(expression, str) and not has_unknown(props.get("hostnames")):
+        try:
+            expression = build_expression(props["hostnames"], props.get("issuer_ski") or None)
+        except (TypeError, ValueError, KeyError, AttributeError):  # ExpressionTooLong too: check reports it
+            expression = UNKNOWN
+    action = props.get("action") or "block"
+    enabled = props.get("enabled")
+    return {
+        "expression": expression if expression is not None else UNKNOWN,
+        "action": action,
+        "description": props.get("description") or "",
+        "enabled": enabled if is_unknown(enabled) else enabled is not False,
+    }
+
+
 def _outputs(props: Mapping[str, Any], ruleset: Ruleset, rule: Rule) -> dict[str, Any]:
     return {
         "zone_id": props["zone_id"],
@@ -85,16 +115,9 @@ def _outputs(props: Mapping[str, Any], ruleset: Ruleset, rule: Rule) -> dict[str
     }
 
 
-def _expression_problems(inputs: Mapping[str, Any]) -> list[CheckFailure]:
+def _expression_problems(expression: str) -> list[CheckFailure]:
     """Refuse, at preview, an expression Cloudflare's engine would reject (checked with our parser, which
     accepts exactly what wirefilter accepts within the client-certificate subset)."""
-    hostnames, ski = inputs.get("hostnames"), inputs.get("issuer_ski")
-    if is_unknown(hostnames) or is_unknown(ski) or any(map(is_unknown, hostnames or [])):
-        return []
-    try:
-        expression = build_expression(list(hostnames or []), str(ski) if ski else None)
-    except ExpressionTooLong:
-        return []  # reported on its own, with the count and what to do
     try:
         parse(expression)
     except ExpressionSyntaxError as error:
@@ -135,6 +158,8 @@ class ClientCertificateRuleProvider(CloudflareProvider):
     """Create (entrypoint if absent, then one rule), PATCH, DELETE and read one rule by id and ref."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate what is known; compute the rule's expression when its parts are known, so that
+        `pulumi preview` shows the exact expression to be written. Unknown values (at preview) pass."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         if inputs.get("ref_is_default") and isinstance(olds.get("ref"), str) and olds["ref"]:
@@ -142,20 +167,25 @@ class ClientCertificateRuleProvider(CloudflareProvider):
             # a new default must neither orphan nor duplicate it.
             inputs["ref"] = olds["ref"]
         require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
-        hostnames = inputs.get("hostnames")
-        if not is_unknown(hostnames) and not (isinstance(hostnames, list) and any(map(is_unknown, hostnames))):
+        hostnames: Any = inputs.get("hostnames")
+        expression_known = not has_unknown(hostnames)
+        if expression_known:
             problems = hostname_problems(hostnames)
             if problems:
                 failures.append(CheckFailure("hostnames", "hostnames: " + "; ".join(problems)))
+                expression_known = False
         ski = inputs.get("issuer_ski")
-        if ski and not is_unknown(ski):
+        if has_unknown(ski):
+            expression_known = False
+        elif ski:
             try:
-                inputs["issuer_ski"] = normalise_ski(str(ski))
+                inputs["issuer_ski"] = normalise_ski(ski if isinstance(ski, str) else repr(ski))
             except ValueError as error:
                 failures.append(CheckFailure("issuer_ski", str(error)))
-        if not failures and isinstance(hostnames, list) and not any(map(is_unknown, hostnames)):
+                expression_known = False
+        if not failures and isinstance(hostnames, list) and not has_unknown(hostnames):
             ski = inputs.get("issuer_ski")
-            problem = expression_length_problem(hostnames, ski or None, ski_known=not is_unknown(ski))
+            problem = expression_length_problem(hostnames, ski or None, ski_known=not has_unknown(ski))
             if problem:
                 failures.append(CheckFailure("hostnames", f"hostnames: {problem}."))
         action = inputs.get("action") or "block"
@@ -166,24 +196,23 @@ class ClientCertificateRuleProvider(CloudflareProvider):
             inputs["enabled"] = True
         if not inputs.get("ref"):
             failures.append(CheckFailure("ref", "ref is required (ClientCertificateRule sets one by default)."))
-        unchanged = all(olds.get(key) == inputs.get(key) for key in ("hostnames", "issuer_ski"))
-        if not failures and not unchanged:  # an unchanged expression passed this check when it was made
-            failures.extend(_expression_problems(inputs))
+        inputs["expression"] = UNKNOWN
+        if expression_known and not failures:
+            inputs["expression"] = build_expression(hostnames, inputs.get("issuer_ski") or None)
+            unchanged = all(olds.get(key) == inputs.get(key) for key in ("hostnames", "issuer_ski"))
+            if not unchanged:  # an unchanged expression passed this check when it was made
+                failures.extend(_expression_problems(inputs["expression"]))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in ("zone_id", "ref") if is_unknown(news.get(key)) or olds.get(key) != news.get(key)]
+        """Replace on a new zone or ref; update when the rule Cloudflare holds would change. A value not
+        known yet (at preview) counts as a change, never as an error."""
+        replaces = [key for key in ("zone_id", "ref") if differs(olds.get(key), news.get(key))]
+        wanted = _planned_rule(news)
+        changed = any(differs(olds.get(key), wanted[key]) for key in _RULE_FIELDS)
+        changed = changed or differs(olds.get("mtls_certificate_id") or "", news.get("mtls_certificate_id") or "")
         hostnames = news.get("hostnames")
-        if is_unknown(news.get("issuer_ski")) or is_unknown(hostnames) or any(map(is_unknown, hostnames or [])):
-            # Not known until the resources it depends on are updated (a rotation, or a CA updated in place).
-            return DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        try:
-            wanted = _spec(news).body()
-        except (TypeError, ValueError, KeyError, ProviderError):
-            return DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        changed = any(olds.get(key) != wanted[key] for key in _RULE_FIELDS)
-        changed = changed or (olds.get("mtls_certificate_id") or "") != (news.get("mtls_certificate_id") or "")
-        changed = changed or sorted(olds.get("hostnames") or []) != sorted(news.get("hostnames") or [])
+        changed = changed or has_unknown(hostnames) or not same_items(olds.get("hostnames"), hostnames)
         return DiffResult(changes=bool(replaces) or changed, replaces=replaces, delete_before_replace=False)
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -345,6 +374,13 @@ class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="Clie
         ref: pulumi.Input[str] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
     ) -> None:
+        refuse_import(
+            "ClientCertificateRule",
+            resource_name,
+            opts,
+            "give it ref=<the existing rule's ref> and adopt_existing=True instead: the next 'pulumi up' takes that rule "
+            "over (PATCH, no second rule)",
+        )
         if args is None:
             if zone_id is None or hostnames is None:
                 raise TypeError("ClientCertificateRule needs zone_id= and hostnames=")

@@ -7,6 +7,7 @@ Every PUT names the certificate: a PUT without it would rewrite the Cloudflare M
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,18 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from ..cloudflare.errors import CloudflareError, NotFoundError
 from ..hostnames import hostname_problems
-from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+from ._base import (
+    ADOPT_INSTEAD,
+    ID_PATTERN,
+    CloudflareProvider,
+    ProviderError,
+    differs,
+    explain,
+    has_unknown,
+    refuse_import,
+    require_id,
+    same_items,
+)
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -28,8 +40,48 @@ def association_id(zone_id: str, mtls_certificate_id: str) -> str:
     return f"{zone_id}/{mtls_certificate_id}"
 
 
-def _same_set(a: object, b: object) -> bool:
-    return isinstance(a, list) and isinstance(b, list) and sorted(map(str, a)) == sorted(map(str, b))
+#: Lists written in this run (one provider process serves one `pulumi up`), and by which resource: a list
+#: another resource of the stack has just taken (a renamed resource) is not emptied when the engine then
+#: deletes the old one.
+_WRITTEN_THIS_RUN: dict[str, str] = {}
+_WRITTEN_LOCK = threading.Lock()
+
+
+def _written(props: Mapping[str, Any]) -> None:
+    with _WRITTEN_LOCK:
+        _WRITTEN_THIS_RUN[association_id(props["zone_id"], props["mtls_certificate_id"])] = (
+            props.get("declared_by") or ""
+        )
+
+
+def _taken_over_this_run(props: Mapping[str, Any]) -> bool:
+    with _WRITTEN_LOCK:
+        writer = _WRITTEN_THIS_RUN.get(association_id(props["zone_id"], props["mtls_certificate_id"]))
+    return writer is not None and writer != (props.get("declared_by") or "")
+
+
+#: Program side: the (zone, CA) lists declared by this program, and by which resource.
+_DECLARED: dict[tuple[str, str], str] = {}
+_DECLARED_LOCK = threading.Lock()
+
+
+def claim(resource_name: str, zone_id: str, mtls_certificate_id: str) -> str:
+    """Record that ``resource_name`` declares the (zone, CA) list; refuse a second declaration.
+
+    Cloudflare keeps one list per (zone, CA) pair and every PUT replaces it whole: two resources declaring
+    the same pair would overwrite each other, and deleting either would empty the other's list.
+    Returns ``mtls_certificate_id`` (the claim sits in that input's chain, so it runs before registration).
+    """
+    with _DECLARED_LOCK:
+        owner = _DECLARED.setdefault((zone_id, mtls_certificate_id), resource_name)
+    if owner != resource_name:
+        raise pulumi.RunError(
+            f"HostnameAssociation {resource_name!r} and {owner!r} both declare the hostnames of zone {zone_id} "
+            f"for CA {mtls_certificate_id}. Cloudflare keeps one hostname list per (zone, CA) pair and each "
+            f"update replaces it whole, so one resource must own it: put every hostname in {owner!r} and remove "
+            f"{resource_name!r}."
+        )
+    return mtls_certificate_id
 
 
 class HostnameAssociationProvider(CloudflareProvider):
@@ -41,23 +93,17 @@ class HostnameAssociationProvider(CloudflareProvider):
         require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
         require_id(inputs, "mtls_certificate_id", "id of the uploaded CA (MTLSCertificate.id)", failures, pattern=None)
         hostnames = inputs.get("hostnames")
-        if not is_unknown(hostnames):
-            if isinstance(hostnames, list) and any(is_unknown(name) for name in hostnames):
-                return CheckResult(inputs, failures)
+        if not has_unknown(hostnames):
             problems = hostname_problems(hostnames)
             if problems:
                 failures.append(CheckFailure("hostnames", "hostnames: " + "; ".join(problems)))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [
-            key
-            for key in ("zone_id", "mtls_certificate_id")
-            if is_unknown(news.get(key)) or olds.get(key) != news.get(key)
-        ]
+        replaces = [key for key in ("zone_id", "mtls_certificate_id") if differs(olds.get(key), news.get(key))]
         hostnames = news.get("hostnames")
-        changed = bool(replaces) or is_unknown(hostnames) or not _same_set(olds.get("hostnames"), hostnames)
-        changed = changed or bool(olds.get("adopt_existing")) != bool(news.get("adopt_existing"))
+        changed = bool(replaces) or has_unknown(hostnames) or not same_items(olds.get("hostnames"), hostnames)
+        changed = changed or differs(bool(olds.get("adopt_existing")), news.get("adopt_existing") or False)
         return DiffResult(changes=changed, replaces=replaces, delete_before_replace=False)
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -99,6 +145,7 @@ class HostnameAssociationProvider(CloudflareProvider):
             "mtls_certificate_id": props["mtls_certificate_id"],
             "hostnames": live,
             "adopt_existing": bool(props.get("adopt_existing")),
+            "declared_by": props.get("declared_by") or "",
         }
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -109,23 +156,31 @@ class HostnameAssociationProvider(CloudflareProvider):
         wanted = list(props["hostnames"])
         if existing and sorted(existing) != sorted(wanted) and not props.get("adopt_existing"):
             raise ProviderError(
-                f"Zone {zone_id} already associates {existing} with CA {certificate_id}, outside this stack. "
-                "A HostnameAssociation owns the whole list of its (zone, CA) pair and would replace it. "
-                "To take the list over (it becomes exactly the hostnames you declare), set "
-                "adopt_existing=True; or remove the existing association first."
+                f"Zone {zone_id} already associates {existing} with CA {certificate_id}, and this "
+                "HostnameAssociation would replace that whole list (Cloudflare keeps one list per (zone, CA) "
+                "pair). If another stack or a person made it, set adopt_existing=True to take it over (it becomes "
+                "exactly the hostnames you declare), or remove it first. If it belongs to a HostnameAssociation "
+                "of this stack that you renamed, keep the old name or add "
+                "opts=ResourceOptions(aliases=[pulumi.Alias(name='<old name>')]) instead."
             )
         live = existing if sorted(existing) == sorted(wanted) else self._put(client, props, wanted, doing)
+        _written(props)
         return CreateResult(association_id(zone_id, certificate_id), self._outputs(props, live))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = list(news["hostnames"])
-        if _same_set(olds.get("hostnames"), wanted):
+        if same_items(olds.get("hostnames"), wanted):
             return UpdateResult(self._outputs(news, list(olds["hostnames"])))
         doing = f"Updating the hostnames of zone {news['zone_id']} for CA {news['mtls_certificate_id']}"
         live = self._put(self.client(), news, wanted, doing)
+        _written(news)
         return UpdateResult(self._outputs(news, live))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Empty the list (PUT []), unless another resource of this stack took this (zone, CA) list over in
+        this run (a renamed HostnameAssociation): then the list is its, and stays."""
+        if _taken_over_this_run(props):
+            return
         zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
         doing = f"Removing the hostnames of zone {zone_id} from CA {certificate_id}"
         try:
@@ -149,7 +204,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         except CloudflareError as error:
             raise ProviderError(explain(error, f"Reading the hostnames of zone {zone_id}")) from None
         outs = self._outputs(props, live)
-        inputs = {key: outs[key] for key in ("zone_id", "mtls_certificate_id", "hostnames")}
+        inputs = {key: outs[key] for key in ("zone_id", "mtls_certificate_id", "hostnames", "declared_by")}
         if props.get("adopt_existing"):
             inputs["adopt_existing"] = True
         return ReadResult(id_, outs, inputs)
@@ -187,14 +242,19 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
         hostnames: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
     ) -> None:
+        refuse_import("HostnameAssociation", resource_name, opts, ADOPT_INSTEAD)
         if args is None:
             if zone_id is None or mtls_certificate_id is None or hostnames is None:
                 raise TypeError("HostnameAssociation needs zone_id=, mtls_certificate_id= and hostnames=")
             args = HostnameAssociationArgs(zone_id, mtls_certificate_id, hostnames, adopt_existing)
+        claimed_certificate_id = pulumi.Output.all(args.zone_id, args.mtls_certificate_id).apply(
+            lambda ids: claim(resource_name, str(ids[0]), str(ids[1]))
+        )
         props: dict[str, Any] = {
             "zone_id": args.zone_id,
-            "mtls_certificate_id": args.mtls_certificate_id,
+            "mtls_certificate_id": claimed_certificate_id,
             "hostnames": args.hostnames,
             "adopt_existing": args.adopt_existing,
+            "declared_by": resource_name,
         }
         super().__init__(HostnameAssociationProvider(), resource_name, props, opts)

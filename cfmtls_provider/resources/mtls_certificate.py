@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.output import UNKNOWN
 
 from ..certificates import CABundle, CertificateError, parse_ca_bundle, same_certificates
 from ..cloudflare.errors import (
@@ -23,7 +24,18 @@ from ..cloudflare.errors import (
     CloudflareError,
 )
 from ..cloudflare.models import MTLSCertificateRecord
-from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+from ._base import (
+    ADOPT_INSTEAD,
+    ID_PATTERN,
+    CloudflareProvider,
+    ProviderError,
+    differs,
+    explain,
+    has_unknown,
+    is_unknown,
+    refuse_import,
+    require_id,
+)
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -69,10 +81,43 @@ def _rename_refusal(changed: list[str], olds: Mapping[str, Any], news: Mapping[s
     )
 
 
+def ownership_tag(resource_name: str) -> str:
+    """A tag only this resource of this stack makes: ``cfmtls-`` and 12 hex characters of a hash of the
+    organization, project, stack and resource name. It goes into the uploaded ``name`` (the upload's only
+    free-text field), so that an upload left by an interrupted run can be told from anyone else's."""
+    owner = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
+    return "cfmtls-" + hashlib.sha256(owner.encode()).hexdigest()[:12]
+
+
+def uploaded_name(props: Mapping[str, Any]) -> str:
+    """The ``name`` sent to Cloudflare: the user's name followed by the ownership tag, e.g.
+    ``corp-ca [cfmtls-3f9a1c2b7d4e]`` (the tag alone when no name is given)."""
+    name, tag = props.get("name") or "", props.get("ownership_tag") or ""
+    if not tag:
+        return str(name)
+    return f"{name} [{tag}]" if name else f"[{tag}]"
+
+
 def _key_digest(private_key: object) -> str:
     if not isinstance(private_key, str) or not private_key:
         return ""
     return hashlib.sha256(private_key.strip().encode()).hexdigest()
+
+
+#: Outputs computed from the PEM alone, known at `pulumi preview` (Cloudflare's own values win after upload).
+LOCAL_FACTS = ("issuer", "serial_number", "signature", "expires_on", "fingerprint_sha256", "subject_key_identifier")
+
+
+def _local_facts(bundle: CABundle) -> dict[str, str]:
+    ca = bundle.ca
+    return {
+        "issuer": ca.issuer,
+        "serial_number": ca.serial_number,
+        "signature": ca.signature_algorithm,
+        "expires_on": ca.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fingerprint_sha256": ca.fingerprint_sha256,
+        "subject_key_identifier": ca.subject_key_identifier,
+    }
 
 
 def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: CABundle) -> dict[str, Any]:
@@ -83,6 +128,7 @@ def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: C
         "account_id": inputs["account_id"],
         "adopt_existing": bool(inputs.get("adopt_existing")),
         "on_rename": inputs.get("on_rename") or "refuse",
+        "ownership_tag": inputs.get("ownership_tag") or "",
         "private_key_sha256": _key_digest(inputs.get("private_key")),
         "certificate_id": record.id,
         "issuer": record.issuer or ca.issuer,
@@ -102,6 +148,8 @@ class MTLSCertificateProvider(CloudflareProvider):
     # -- preview ----------------------------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate the inputs; compute what the PEM alone tells (SKI, fingerprint, expiry, issuer...) so
+        that `pulumi preview` shows them, and a rule pinned to the SKI is planned exactly."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         on_rename = inputs.get("on_rename") or "refuse"
@@ -112,14 +160,15 @@ class MTLSCertificateProvider(CloudflareProvider):
             if changed:
                 failures.append(CheckFailure(changed[0], _rename_refusal(changed, olds, inputs)))
         certificates = inputs.get("certificates")
-        if not is_unknown(certificates):
+        inputs.update(dict.fromkeys(LOCAL_FACTS, UNKNOWN))
+        if not has_unknown(certificates):
             try:
-                parse_ca_bundle(certificates if isinstance(certificates, str) else "")
+                inputs.update(_local_facts(parse_ca_bundle(certificates if isinstance(certificates, str) else "")))
             except CertificateError as error:
                 # The engine echoes a failing property's value: never let it echo a private key.
                 leaks_key = isinstance(certificates, str) and "PRIVATE KEY" in certificates
                 failures.append(CheckFailure("" if leaks_key else "certificates", str(error)))
-        if not inputs.get("account_id") and not is_unknown(inputs.get("account_id")):
+        if not inputs.get("account_id") and not has_unknown(inputs.get("account_id")):
             inputs["account_id"] = self.settings.account_id or ""
         if not inputs.get("account_id"):
             failures.append(
@@ -148,7 +197,7 @@ class MTLSCertificateProvider(CloudflareProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         same_upload = _same_upload_changes(olds, news, olds.get("private_key_sha256") or "")
         on_rename = news.get("on_rename") or "refuse"
-        if same_upload and on_rename != "delete_first":
+        if same_upload and not is_unknown(on_rename) and on_rename != "delete_first":
             if on_rename != "record_only":  # the check refuses it; this is the net for values unknown then
                 raise ProviderError(_rename_refusal(same_upload, olds, news))
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
@@ -165,8 +214,8 @@ class MTLSCertificateProvider(CloudflareProvider):
         new_key = news.get("private_key")
         if is_unknown(new_key) or (olds.get("private_key_sha256") or "") != _key_digest(new_key):
             replaces.append("private_key")
-        in_place = any(bool(olds.get(key)) != bool(news.get(key)) for key in ("adopt_existing",))
-        in_place = in_place or (olds.get("on_rename") or "refuse") != on_rename
+        in_place = differs(bool(olds.get("adopt_existing")), news.get("adopt_existing") or False)
+        in_place = in_place or differs(olds.get("on_rename") or "refuse", on_rename)
         # Same content under a new name or key with on_rename='delete_first' (the user's explicit choice):
         # Cloudflare refuses a second upload of the same certificate (1471), so the old one must go first.
         return DiffResult(
@@ -200,7 +249,7 @@ class MTLSCertificateProvider(CloudflareProvider):
             return client.upload_certificate(
                 account_id,
                 bundle.pem,
-                name=props.get("name") or None,
+                name=uploaded_name(props) or None,
                 private_key=props.get("private_key") or None,
             )
         except CertificateAlreadyExistsError:
@@ -227,10 +276,10 @@ class MTLSCertificateProvider(CloudflareProvider):
     def _left_by_an_interrupted_run(
         client: CloudflareClient, account_id: str, existing: MTLSCertificateRecord, props: Mapping[str, Any]
     ) -> bool:
-        """An upload with our content and our (non-empty) name, used by nothing yet, is taken to be ours:
-        a run killed after its POST but before Pulumi recorded it. Anything else needs adopt_existing."""
-        name = props.get("name") or ""
-        if not name or existing.name != name:
+        """An upload with our content and our name carrying our ownership tag, used by nothing yet, was made
+        by this resource: a run killed after its POST but before Pulumi recorded it. Anyone else's upload
+        (without the tag) is never taken over: that needs adopt_existing."""
+        if not props.get("ownership_tag") or existing.name != uploaded_name(props):
             return False
         try:
             return not client.certificate_usages(account_id, existing.id)
@@ -375,6 +424,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
         adopt_existing: pulumi.Input[bool] | None = None,
         on_rename: pulumi.Input[str] | None = None,
     ) -> None:
+        refuse_import("MTLSCertificate", resource_name, opts, ADOPT_INSTEAD)
         if args is None:
             if certificates is None:
                 raise TypeError("MTLSCertificate needs certificates= (the CA's PEM text)")
@@ -391,6 +441,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             "private_key": pulumi.Output.secret(args.private_key) if args.private_key is not None else None,
             "adopt_existing": args.adopt_existing,
             "on_rename": args.on_rename,
+            "ownership_tag": ownership_tag(resource_name),
             "private_key_sha256": None,
             "certificate_id": None,
             "issuer": None,

@@ -111,10 +111,25 @@ class TestMTLSCertificate:
     def test_an_upload_left_by_an_interrupted_run_is_recovered(
         self, certs: MTLSCertificateProvider, emulator: EmulatorServer
     ) -> None:
-        inputs = certs.check({}, {"certificates": make_ca("interrupted").pem, "name": "corp-ca"}).inputs
+        props = {"certificates": make_ca("interrupted").pem, "name": "corp-ca", "ownership_tag": "cfmtls-0123456789ab"}
+        inputs = certs.check({}, props).inputs
         first = certs.create(inputs)
-        again = certs.create(inputs)  # the state never recorded the first: same content, same name, unused
+        assert [c["name"] for c in emulator.state()["certificates"]] == ["corp-ca [cfmtls-0123456789ab]"]
+        again = certs.create(inputs)  # the state never recorded the first: our content, our tagged name, unused
         assert again.id == first.id
+        assert len(emulator.state()["certificates"]) == 1
+
+    def test_a_users_own_upload_with_the_same_content_and_name_is_never_taken_over(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        pem = make_ca("theirs").pem
+        theirs = certs.create(certs.check({}, {"certificates": pem, "name": "corp-ca"}).inputs)  # made by hand
+        another_stack = {"certificates": pem, "name": "corp-ca", "ownership_tag": "cfmtls-ffffffffffff"}
+        ours = {"certificates": pem, "name": "corp-ca", "ownership_tag": "cfmtls-0123456789ab"}
+        for props in (ours, another_stack):
+            with pytest.raises(ProviderError) as refused:
+                certs.create(certs.check({}, props).inputs)
+            assert theirs.id in str(refused.value) and "adopt_existing=True" in str(refused.value)
         assert len(emulator.state()["certificates"]) == 1
 
     def test_quota_error_says_the_limit_and_lists_the_accounts_cas(self, certs: MTLSCertificateProvider) -> None:
