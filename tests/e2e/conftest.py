@@ -10,12 +10,18 @@ import pytest
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 
-from .harness import TOKEN, Emulator, Stack, pulumi_bin_dir
+from .harness import TOKEN, Emulator, Stack, install_as_a_user, pulumi_bin_dir
 
 
 @pytest.fixture(scope="session")
 def pulumi_bin() -> str:
     return pulumi_bin_dir()
+
+
+@pytest.fixture(scope="session")
+def user_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv holding the package as a user installs it: `pip install <path>`, not editable, no extras."""
+    return install_as_a_user(tmp_path_factory.mktemp("user"))
 
 
 @pytest.fixture

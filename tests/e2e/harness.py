@@ -6,11 +6,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from cfmtls_provider.throwaway_ca import make_ca
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-token-7f3a9c1d5b2e4f60a8b7c6d5e4f3a2b1"
@@ -25,6 +28,24 @@ def pulumi_bin_dir() -> str:
         [str(REPO / "scripts" / "install-pulumi")], check=True, capture_output=True, text=True, timeout=1800
     )
     return result.stdout.strip().splitlines()[-1]
+
+
+def install_as_a_user(where: Path) -> Path:
+    """A fresh virtualenv with this package pip-installed from a copy of its source (what a user's requirement
+    line ``cfmtls-provider @ file:///path`` does): no editable install, no extra, no dev tools. Returns it."""
+    source = where / "cfmtls-provider"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "cfmtls_provider", source / "cfmtls_provider", ignore=shutil.ignore_patterns("__pycache__"))
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
+        check=True,
+        timeout=900,
+    )
+    return venv
 
 
 class Emulator:
@@ -83,16 +104,26 @@ class Stack:
 
     @classmethod
     def create(
-        cls, tmp: Path, emulator: Emulator, pulumi_bin: str, *, program: Path | None = None, **extra_env: str
+        cls,
+        tmp: Path,
+        emulator: Emulator,
+        pulumi_bin: str,
+        *,
+        program: Path | None = None,
+        venv: Path | None = None,
+        **extra_env: str,
     ) -> Stack:
-        """``program``: a directory holding Pulumi.yaml and __main__.py (default: the example at the repo root)."""
+        """``program``: a directory holding Pulumi.yaml and __main__.py (default: the example at the repo root).
+        ``venv``: the virtualenv the program runs in (default: the repository's .venv), first on PATH as an
+        activated virtualenv is (the pinned CLI build's Python host runs the first python3 on PATH)."""
         source = program or REPO
+        venv = venv or REPO / ".venv"
         project = tmp / "project"
         project.mkdir()
         shutil.copy(source / "__main__.py", project / "__main__.py")
-        yaml = (source / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {REPO / '.venv'}")
+        yaml = (source / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {venv}")
         (project / "Pulumi.yaml").write_text(yaml)
-        venv_bin = REPO / ".venv" / "bin"
+        venv_bin = venv / "bin"
         env = {
             key: value for key, value in os.environ.items() if not key.startswith(("PULUMI_", "CLOUDFLARE_", "CFMTLS_"))
         }
@@ -147,17 +178,20 @@ class Stack:
         for index, name in enumerate(hostnames):
             self.config(f"hostnames[{index}]", name, path=True)
 
+    # up, refresh and destroy run as users run them: the engine previews first (no --skip-preview), so a
+    # plan that cannot be previewed fails the test that drives it.
+
     def up(self, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run("up", "--yes", "--skip-preview", check=check)
+        return self.run("up", "--yes", check=check)
 
     def preview(self, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run("preview", "--diff", check=check)
 
     def refresh(self, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run("refresh", "--yes", "--skip-preview", check=check)
+        return self.run("refresh", "--yes", check=check)
 
     def destroy(self, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run("destroy", "--yes", "--skip-preview", check=check)
+        return self.run("destroy", "--yes", check=check)
 
     def outputs(self) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(self.run("stack", "output", "--json", "--show-secrets").stdout)
@@ -171,3 +205,54 @@ class Stack:
         deployment = json.loads(self.export(show_secrets=True))["deployment"]
         resources: list[dict[str, Any]] = deployment.get("resources") or []
         return resources
+
+
+# -- what the emulator holds, read through its public API ------------------------------------------------
+
+
+def write_ca(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.pem"
+    path.write_text(make_ca(name)[0])
+    return path
+
+
+def certificates(emulator: Emulator) -> list[dict[str, object]]:
+    with emulator.api() as api:
+        result: list[dict[str, object]] = api.get(f"/accounts/{ACCOUNT_ID}/mtls_certificates").json()["result"]
+    return result
+
+
+def associated(emulator: Emulator, certificate_id: str) -> list[str]:
+    with emulator.api() as api:
+        answer = api.get(
+            f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
+            params={"mtls_certificate_id": certificate_id},
+        )
+    hostnames: list[str] = answer.json()["result"]["hostnames"]
+    return hostnames
+
+
+def custom_rules(emulator: Emulator) -> list[dict[str, object]]:
+    with emulator.api() as api:
+        answer = api.get(f"/zones/{ZONE_ID}/rulesets/phases/http_request_firewall_custom/entrypoint")
+    if answer.status_code == 404:
+        return []
+    rules: list[dict[str, object]] = answer.json()["result"]["rules"]
+    return rules
+
+
+def write_kinds(emulator: Emulator) -> list[str]:
+    """Each write as 'METHOD kind', kind being the last meaningful path segment."""
+    kinds = []
+    for entry in emulator.writes():
+        path = entry["path"]
+        if "hostname_associations" in path:
+            kind = "associations"
+        elif path.endswith("/rulesets"):
+            kind = "ruleset"
+        elif "/rules" in path:
+            kind = "rule"
+        else:
+            kind = "certificate"
+        kinds.append(f"{entry['method']} {kind}")
+    return kinds

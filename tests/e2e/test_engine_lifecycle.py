@@ -6,61 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from cfmtls_provider.throwaway_ca import make_ca
-
-from .harness import ACCOUNT_ID, TOKEN, ZONE_ID, Emulator, Stack
+from .harness import (
+    ACCOUNT_ID,
+    TOKEN,
+    ZONE_ID,
+    Emulator,
+    Stack,
+    associated,
+    certificates,
+    custom_rules,
+    write_ca,
+    write_kinds,
+)
 
 pytestmark = pytest.mark.e2e
 
 HOSTS = ["api.example.com", "admin.example.com"]
-
-
-def write_ca(tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.pem"
-    path.write_text(make_ca(name)[0])
-    return path
-
-
-def certificates(emulator: Emulator) -> list[dict[str, object]]:
-    with emulator.api() as api:
-        result: list[dict[str, object]] = api.get(f"/accounts/{ACCOUNT_ID}/mtls_certificates").json()["result"]
-    return result
-
-
-def associated(emulator: Emulator, certificate_id: str) -> list[str]:
-    with emulator.api() as api:
-        answer = api.get(
-            f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
-            params={"mtls_certificate_id": certificate_id},
-        )
-    hostnames: list[str] = answer.json()["result"]["hostnames"]
-    return hostnames
-
-
-def custom_rules(emulator: Emulator) -> list[dict[str, object]]:
-    with emulator.api() as api:
-        answer = api.get(f"/zones/{ZONE_ID}/rulesets/phases/http_request_firewall_custom/entrypoint")
-    if answer.status_code == 404:
-        return []
-    rules: list[dict[str, object]] = answer.json()["result"]["rules"]
-    return rules
-
-
-def write_kinds(emulator: Emulator) -> list[str]:
-    """Each write as 'METHOD kind', kind being the last meaningful path segment."""
-    kinds = []
-    for entry in emulator.writes():
-        path = entry["path"]
-        if "hostname_associations" in path:
-            kind = "associations"
-        elif path.endswith("/rulesets"):
-            kind = "ruleset"
-        elif "/rules" in path:
-            kind = "rule"
-        else:
-            kind = "certificate"
-        kinds.append(f"{entry['method']} {kind}")
-    return kinds
 
 
 def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:

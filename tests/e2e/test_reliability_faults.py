@@ -85,6 +85,9 @@ def rotate(stack: Stack, tmp_path: Path, index: int = 1) -> None:
 
 
 def run(stack: Stack, command: str, *, serial: bool = True, check: bool = True) -> subprocess.CompletedProcess[str]:
+    # --skip-preview: these tests measure how a run survives faults injected into its API calls; a preview
+    # makes no writes, and its reads would spend the injected faults before the run they are meant for.
+    # Plain preview-then-up is covered by test_engine_lifecycle and test_own_stack.
     args = [command, "--yes", "--skip-preview"] + (["--parallel", "1"] if serial else [])
     return stack.run(*args, check=check)
 
@@ -477,7 +480,7 @@ def test_up_killed_mid_run_then_refresh_and_up_converge_without_duplicate_ca(
     # The delayed call is applied by the emulator after the kill, as Cloudflare would: its answer is lost.
     delayed = f"POST:{CERTS}:delay=4:skip=2" if interrupted == "ca_upload" else f"PUT:{ASSOC}:delay=4"
     phase(emulator, delayed)
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # --skip-preview: the kill is timed by counting this run's API calls
         ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"],
         cwd=rstack.workdir,
         env=rstack.env,
@@ -501,6 +504,7 @@ def test_up_killed_mid_run_then_refresh_and_up_converge_without_duplicate_ca(
     time.sleep(4.0)  # the delayed call has been applied (its answer went nowhere)
 
     # The killed CLI left its lock: on a file backend the lock file is removed by hand, as the CLI's error says.
+    # --skip-preview with --clear-pending-creates: the pending operations are cleared by the run itself.
     locked = rstack.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates", check=False)
     assert "the stack is currently locked" in locked.stderr
     for lock in (Path(rstack.env["PULUMI_BACKEND_URL"].removeprefix("file://")) / ".pulumi" / "locks").rglob("*.json"):

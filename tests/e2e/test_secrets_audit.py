@@ -84,14 +84,14 @@ def test_token_and_private_key_never_leak_through_the_whole_lifecycle(
     assert SECRET_TOKEN not in stack_config  # stored encrypted
 
     # up, with every log the engine and the provider write, captured once.
-    verbose = audited.run("up", "--yes", "--skip-preview", "--logflow", "-v=9", "--logtostderr")
+    verbose = audited.run("up", "--yes", "--logflow", "-v=9", "--logtostderr")  # the preview's logs too
     assert len(verbose.stderr) > 10_000  # the verbose log really was captured
     assert sorted(c["has_private_key"] for c in emulator.state()["certificates"]) == [False, True]  # key sent
 
     # a change, a refresh, and the state in between.
     audited.config("zones[0].hostnames[4]", "extra.alpha.example", path=True)
-    audited.run("up", "--yes", "--skip-preview")
-    audited.run("refresh", "--yes", "--skip-preview")
+    audited.up()
+    audited.refresh()
 
     plain = audited.export()
     shown = audited.export(show_secrets=True)

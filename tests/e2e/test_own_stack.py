@@ -1,0 +1,85 @@
+"""A user's own stack, run as a user runs it: a program in its own folder (tests/e2e/programs/own_stack), the
+package pip-installed into its own virtualenv, and plain `pulumi preview` / `pulumi up` / `pulumi destroy`.
+
+Issue 13: rotating the CA of a stack whose rule is pinned to it (issuer_ski) crashed `pulumi preview`, and so a
+plain `pulumi up`, with a traceback from the rule's diff: the new CA's SKI was unknown at preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cfmtls_provider.certificates import parse_ca_bundle
+
+from .harness import ZONE_ID, Emulator, Stack, associated, certificates, custom_rules, write_ca, write_kinds
+
+pytestmark = pytest.mark.e2e
+
+PROGRAM = Path(__file__).parent / "programs" / "own_stack"
+HOSTS = ["api.example.com", "admin.example.com"]
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path, emulator: Emulator, pulumi_bin: str, user_venv: Path) -> Iterator[Stack]:
+    stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM, venv=user_venv)
+    yield stack
+    print("\n".join(stack.log[-6:]))
+
+
+def ski_of(pem_path: Path) -> str:
+    return parse_ca_bundle(pem_path.read_text()).ca.subject_key_identifier
+
+
+def test_rotation_with_a_pinned_rule_previews_a_replacement_then_up_rotates_in_order(
+    tmp_path: Path, emulator: Emulator, own_stack: Stack
+) -> None:
+    stack = own_stack
+    first_ca = write_ca(tmp_path, "first-ca")
+    stack.config("zoneId", ZONE_ID)
+    stack.set_hostnames(HOSTS)
+    stack.config("caPemPath", str(first_ca))
+
+    # A new stack: the plan shows what the PEM alone tells (the SKI, in the CA and in the rule's expression).
+    plan = stack.run("preview", "--diff")
+    assert "+ 4 to create" in plan.stdout
+    assert plan.stdout.count(ski_of(first_ca)) >= 2, plan.stdout
+    assert emulator.writes() == []
+    stack.up()
+    [old] = certificates(emulator)
+
+    # Rotation: the plan replaces the CA and its association, updates the rule to the new SKI, writes nothing.
+    second_ca = write_ca(tmp_path, "second-ca")
+    stack.config("caPemPath", str(second_ca))
+    emulator.clear_requests()
+    plan = stack.preview()
+    shown = plan.stdout + plan.stderr
+    assert "Traceback" not in shown and "error" not in shown.lower(), shown
+    assert "+-2 to replace" in plan.stdout and "~ 1 to update" in plan.stdout, plan.stdout
+    assert f'cert_issuer_ski eq \\"{ski_of(second_ca)}\\"' in plan.stdout, plan.stdout
+    assert emulator.writes() == []
+
+    # A plain `pulumi up` (it previews first): new CA, its list, the rule, then the old list emptied and the old
+    # CA deleted, so no hostname is ever without a CA.
+    stack.up()
+    assert write_kinds(emulator) == [
+        "POST certificate",
+        "PUT associations",
+        "PATCH rule",
+        "PUT associations",
+        "DELETE certificate",
+    ]
+    [new] = certificates(emulator)
+    assert new["id"] != old["id"] and emulator.writes()[-1]["path"].endswith(str(old["id"]))
+    assert sorted(associated(emulator, str(new["id"]))) == sorted(HOSTS)
+    [rule] = custom_rules(emulator)
+    assert ski_of(second_ca) in str(rule["expression"]) and ski_of(first_ca) not in str(rule["expression"])
+
+    # Nothing left to do, then a plain destroy removes everything.
+    emulator.clear_requests()
+    assert "4 unchanged" in stack.up().stdout
+    assert emulator.writes() == []
+    stack.destroy()
+    assert certificates(emulator) == [] and custom_rules(emulator) == []
