@@ -185,7 +185,6 @@ class Pacer:
         self._probing = False
         self._needs_probe = True
         self._locked_until = -math.inf
-        self._waited_for = -math.inf
         self.policy = ""
         """The budget last reported, for messages (e.g. ``1200 requests per 300 s``), or empty."""
 
@@ -202,14 +201,15 @@ class Pacer:
 
     def _acquire(self, max_lockout_wait: float) -> Slot:
         slot = Slot()
+        waited_for = -math.inf  # the lock-out this call has waited out (a sleep may end early, or be a test's)
         with self._lock:
             while True:
                 now = self._clock()
-                if self._locked_until > now and self._locked_until != self._waited_for:
+                if self._locked_until > now and self._locked_until != waited_for:
                     wait = self._locked_until - now
                     if slot.lockout_waited + wait > max_lockout_wait:
                         raise LockedOut(wait)
-                    self._waited_for = self._locked_until
+                    waited_for = self._locked_until
                     self._pause(wait)
                     slot.lockout_waited += wait
                     continue

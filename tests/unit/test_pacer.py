@@ -137,6 +137,34 @@ def test_a_lock_out_holds_every_call_until_retry_after_then_one_probe_goes_first
     assert clock.waits == [300]
 
 
+def test_every_call_waits_out_a_lock_out_even_when_another_is_already_waiting() -> None:
+    clock = FakeClock()
+    frozen: list[float] = []
+    pacer = Pacer(clock=clock, sleep=frozen.append)  # sleeps end at once: as if the other call were still asleep
+    with pacer.slot() as slot:
+        slot.answered(429, {"retry-after": "300"})
+    for _ in range(2):
+        with pacer.slot() as slot:
+            assert slot.lockout_waited == 300
+    assert frozen == [300, 300]
+
+
+def test_several_resource_providers_of_one_process_share_one_pacer() -> None:
+    from pulumi.dynamic import Config, ConfigureRequest
+
+    from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
+    from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
+    from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
+
+    config = {"cfmtls:apiToken": "shared-pacer-token", "cfmtls:baseUrl": "http://127.0.0.1:9/client/v4"}
+    pacers = []
+    for provider_class in (MTLSCertificateProvider, HostnameAssociationProvider, ClientCertificateRuleProvider):
+        provider = provider_class()
+        provider.configure(ConfigureRequest(Config(config, "proj")))
+        pacers.append(provider.client()._pacer)
+    assert pacers[0] is pacers[1] is pacers[2]
+
+
 def test_a_lock_out_longer_than_the_caller_waits_raises_at_once() -> None:
     clock = FakeClock()
     pacer = Pacer(clock=clock, sleep=clock.sleep)
