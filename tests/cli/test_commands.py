@@ -95,3 +95,11 @@ def test_api_failures_are_one_sentence(
     assert main(["inventory", "--zone", ZONE]) == 2
     err = capsys.readouterr().err
     assert err.startswith("cfmtls: ") and "Traceback" not in err and "wrong-token" not in err
+
+
+def test_progress_goes_to_stderr_and_the_tables_to_stdout(stack: Demo, capsys: pytest.CaptureFixture[str]) -> None:
+    other_zone = "abcdefabcdefabcdefabcdefabcdefab"
+    assert main(["inventory", "--zone", ZONE, "--zone", other_zone, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "reading zone 1/2" in captured.err and "reading zone 2/2" in captured.err
+    assert [zone["id"] for zone in json.loads(captured.out)["zones"]] == [ZONE, other_zone]
