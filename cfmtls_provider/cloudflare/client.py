@@ -174,9 +174,15 @@ class CloudflareClient:
                 response = self._http.request(method, path, json=json, params=params)
                 slot.answered(response.status_code, response.headers)
         except LockedOut as lockout:
+            limit = self._pacer.policy or DOCUMENTED_LIMIT
+            why = (
+                f"Cloudflare's API rate-limit budget ({limit}) has no calls left until its window resets in "
+                if lockout.spent
+                else f"Cloudflare's API rate limit ({limit}) is spent and an earlier call was told to wait "
+            )
             raise RateLimitError(
-                f"{operation} was not sent: Cloudflare refuses every call of this user for {lockout.seconds:.0f}s more "
-                "(another call of this run was told so)",
+                f"{operation} was not sent: {why}{lockout.seconds:.0f}s, longer than this client waits "
+                f"({self.retry.max_retry_after:.0f}s)",
                 operation=operation,
                 status_code=429,
                 retry_after=lockout.seconds,
@@ -323,6 +329,8 @@ class CloudflareClient:
         """The error to raise when giving up; a lock-out too long to wait out says which limit, and for how long."""
         if not isinstance(error, RateLimitError) or (error.retry_after or 0) <= self.retry.max_retry_after:
             return error
+        if not error.errors:
+            return error  # the pacer's own refusal to send: its message already says all
         return error.with_context(
             f"Cloudflare's API rate limit ({self._pacer.policy or DOCUMENTED_LIMIT}) is spent and it refuses "
             f"this user's calls for {error.retry_after:.0f}s more, longer than this client waits "

@@ -63,11 +63,13 @@ PROBE_POLL_SECONDS = 1.0
 
 
 class LockedOut(Exception):
-    """Cloudflare has locked this user out for longer than the caller may wait."""
+    """No call may go for longer than the caller may wait: Cloudflare has locked this user out, or the budget it
+    reported has nothing left until its window resets (``spent``)."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"locked out for {seconds:.0f}s more")
+    def __init__(self, seconds: float, *, spent: bool = False) -> None:
+        super().__init__(f"{'budget spent' if spent else 'locked out'} for {seconds:.0f}s more")
         self.seconds = seconds
+        self.spent = spent
 
 
 def _parameters(item: str) -> tuple[str, dict[str, float]]:
@@ -192,7 +194,8 @@ class Pacer:
     def slot(self, *, max_lockout_wait: float = math.inf) -> Iterator[Slot]:
         """Wait until a call may be sent, then hold a place for it until it is answered.
 
-        Raises :class:`LockedOut` at once when a lock-out would last longer than ``max_lockout_wait``."""
+        Raises :class:`LockedOut` at once when a lock-out, or the wait for a spent budget's reset, would last longer
+        than ``max_lockout_wait``."""
         slot = self._acquire(max_lockout_wait)
         try:
             yield slot
@@ -222,8 +225,10 @@ class Pacer:
                     return slot
                 spent = [budget for budget in self._budgets.values() if not budget.has_room()]
                 if spent:
-                    reset_at = max(budget.reset_at for budget in spent)
-                    self._pause(max(0.0, reset_at + RESET_MARGIN_SECONDS - now))
+                    wait = max(0.0, max(budget.reset_at for budget in spent) + RESET_MARGIN_SECONDS - now)
+                    if wait > max_lockout_wait:  # a window longer than the documented five minutes
+                        raise LockedOut(wait, spent=True)
+                    self._pause(wait)
                     for budget in spent:
                         budget.expired = True
                     continue

@@ -149,6 +149,31 @@ def test_every_call_waits_out_a_lock_out_even_when_another_is_already_waiting() 
     assert frozen == [300, 300]
 
 
+def test_a_budget_whose_window_resets_later_than_the_caller_waits_raises_instead_of_hanging() -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    with pacer.slot() as slot:
+        slot.answered(200, {"ratelimit": '"daily";r=0;t=86400', "ratelimit-policy": '"daily";q=10000;w=86400'})
+    with pytest.raises(LockedOut) as info, pacer.slot(max_lockout_wait=360):
+        pass
+    assert info.value.spent and info.value.seconds == 86401
+    assert clock.waits == []
+
+
+def test_a_client_refused_by_its_own_pacer_says_which_budget_and_sends_nothing() -> None:
+    clock = FakeClock()
+    server = BudgetServer(clock, quota=100, window=3600, used=99)
+    client = client_for(server, clock, max_retry_after=60)
+    client.list_certificates("acc")  # the probe spends the last call but one
+    with pytest.raises(RateLimitError) as info:
+        client.list_certificates("acc")
+    assert str(info.value) == (
+        "GET /accounts/acc/mtls_certificates was not sent: Cloudflare's API rate-limit budget (100 requests per "
+        "3600 s) has no calls left until its window resets in 3601s, longer than this client waits (60s)"
+    )
+    assert sum(server.per_window.values()) == 1 and server.rejected == 0
+
+
 def test_several_resource_providers_of_one_process_share_one_pacer() -> None:
     from pulumi.dynamic import Config, ConfigureRequest
 
