@@ -10,6 +10,7 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -62,8 +63,7 @@ def _same_upload_changes(olds: Mapping[str, Any], news: Mapping[str, Any], old_k
     changed = []
     if not is_unknown(news.get("name")) and (olds.get("name") or "") != (news.get("name") or ""):
         changed.append("name")
-    new_key = news.get("private_key")
-    if not is_unknown(new_key) and old_key_digest != _key_digest(new_key):
+    if not is_unknown(news.get("private_key")) and old_key_digest != _input_key_digest(news):
         changed.append("private_key")
     return changed
 
@@ -98,6 +98,27 @@ def uploaded_name(props: Mapping[str, Any]) -> str:
     return f"{name} [{tag}]" if name else f"[{tag}]"
 
 
+def _input_key_digest(inputs: Mapping[str, Any]) -> str:
+    """The SHA-256 of the private key an input set names: ``private_key`` itself, or the digest the check took
+    of ``private_key_file`` (whose content never leaves the provider process)."""
+    return _key_digest(inputs.get("private_key")) or str(inputs.get("private_key_file_sha256") or "")
+
+
+def _read_key_file(path: object) -> str:
+    """The PEM private key in ``path`` (read in the provider process, next to the program); raises ValueError."""
+    if not isinstance(path, str) or not path.strip():
+        return ""
+    try:
+        text = Path(path).expanduser().read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"private_key_file {path!r} cannot be read ({type(error).__name__}: {error.args[-1]})"
+        ) from None
+    if "PRIVATE KEY-----" not in text:
+        raise ValueError(f"private_key_file {path!r} does not hold a PEM private key ('-----BEGIN PRIVATE KEY-----').")
+    return text
+
+
 def _key_digest(private_key: object) -> str:
     if not isinstance(private_key, str) or not private_key:
         return ""
@@ -129,7 +150,7 @@ def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: C
         "adopt_existing": bool(inputs.get("adopt_existing")),
         "on_rename": inputs.get("on_rename") or "refuse",
         "ownership_tag": inputs.get("ownership_tag") or "",
-        "private_key_sha256": _key_digest(inputs.get("private_key")),
+        "private_key_sha256": _input_key_digest(inputs),
         "certificate_id": record.id,
         "issuer": record.issuer or ca.issuer,
         "serial_number": record.serial_number or ca.serial_number,
@@ -152,13 +173,6 @@ class MTLSCertificateProvider(CloudflareProvider):
         that `pulumi preview` shows them, and a rule pinned to the SKI is planned exactly."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
-        on_rename = inputs.get("on_rename") or "refuse"
-        if not is_unknown(on_rename) and on_rename not in ON_RENAME:
-            failures.append(CheckFailure("on_rename", f"on_rename {on_rename!r} is not one of {', '.join(ON_RENAME)}."))
-        elif olds and on_rename == "refuse":
-            changed = _same_upload_changes(olds, inputs, _key_digest(olds.get("private_key")))
-            if changed:
-                failures.append(CheckFailure(changed[0], _rename_refusal(changed, olds, inputs)))
         certificates = inputs.get("certificates")
         inputs.update(dict.fromkeys(LOCAL_FACTS, UNKNOWN))
         if not has_unknown(certificates):
@@ -183,6 +197,15 @@ class MTLSCertificateProvider(CloudflareProvider):
         name = inputs.get("name")
         if name is not None and not is_unknown(name) and not isinstance(name, str):
             failures.append(CheckFailure("name", "name must be a string."))
+        key_file = inputs.get("private_key_file")
+        inputs.pop("private_key_file_sha256", None)
+        if key_file and not is_unknown(key_file):
+            try:
+                inputs["private_key_file_sha256"] = _key_digest(_read_key_file(key_file))
+            except ValueError as error:
+                failures.append(CheckFailure("private_key_file", str(error)))
+            if inputs.get("private_key"):
+                failures.append(CheckFailure("private_key_file", "pass private_key or private_key_file, not both."))
         key = inputs.get("private_key")
         if key and not is_unknown(key) and (not isinstance(key, str) or "PRIVATE KEY-----" not in key):
             failures.append(
@@ -192,6 +215,13 @@ class MTLSCertificateProvider(CloudflareProvider):
                     "a CA upload normally needs none: leave it out.",
                 )
             )
+        on_rename = inputs.get("on_rename") or "refuse"
+        if not is_unknown(on_rename) and on_rename not in ON_RENAME:
+            failures.append(CheckFailure("on_rename", f"on_rename {on_rename!r} is not one of {', '.join(ON_RENAME)}."))
+        elif olds and on_rename == "refuse":
+            changed = _same_upload_changes(olds, inputs, _input_key_digest(olds))
+            if changed:
+                failures.append(CheckFailure(changed[0], _rename_refusal(changed, olds, inputs)))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -211,8 +241,7 @@ class MTLSCertificateProvider(CloudflareProvider):
             new = news.get(key)
             if is_unknown(new) or (olds.get(key) or "") != (new or ""):
                 replaces.append(key)
-        new_key = news.get("private_key")
-        if is_unknown(new_key) or (olds.get("private_key_sha256") or "") != _key_digest(new_key):
+        if is_unknown(news.get("private_key")) or (olds.get("private_key_sha256") or "") != _input_key_digest(news):
             replaces.append("private_key")
         in_place = differs(bool(olds.get("adopt_existing")), news.get("adopt_existing") or False)
         in_place = in_place or differs(olds.get("on_rename") or "refuse", on_rename)
@@ -246,11 +275,12 @@ class MTLSCertificateProvider(CloudflareProvider):
     def _upload(self, client: CloudflareClient, props: Mapping[str, Any], bundle: CABundle) -> MTLSCertificateRecord:
         account_id = props["account_id"]
         try:
+            private_key = props.get("private_key") or _read_key_file(props.get("private_key_file"))
+        except ValueError as error:
+            raise ProviderError(f"{error} Nothing was uploaded.") from None
+        try:
             return client.upload_certificate(
-                account_id,
-                bundle.pem,
-                name=uploaded_name(props) or None,
-                private_key=props.get("private_key") or None,
+                account_id, bundle.pem, name=uploaded_name(props) or None, private_key=private_key or None
             )
         except CertificateAlreadyExistsError:
             existing = self._find(client, account_id, props["certificates"])
@@ -315,7 +345,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         outs["on_rename"] = news.get("on_rename") or "refuse"
         if (news.get("on_rename") or "") == "record_only":
             outs["name"] = news.get("name") or ""
-            outs["private_key_sha256"] = _key_digest(news.get("private_key"))
+            outs["private_key_sha256"] = _input_key_digest(news)
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -387,6 +417,9 @@ class MTLSCertificateArgs:
     adopt_existing: pulumi.Input[bool] | None = None
     #: A change of name or private_key alone: "refuse" (default), "record_only" or "delete_first" (outage).
     on_rename: pulumi.Input[str] | None = None
+    #: A path to the PEM private key, read by the provider process: unlike ``private_key``, its content never
+    #: crosses the engine's gRPC (so never reaches PULUMI_DEBUG_GRPC logs) nor the state.
+    private_key_file: pulumi.Input[str] | None = None
 
 
 class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertificate"):
@@ -423,12 +456,15 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
         private_key: pulumi.Input[str] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
         on_rename: pulumi.Input[str] | None = None,
+        private_key_file: pulumi.Input[str] | None = None,
     ) -> None:
         refuse_import("MTLSCertificate", resource_name, opts, ADOPT_INSTEAD)
         if args is None:
             if certificates is None:
                 raise TypeError("MTLSCertificate needs certificates= (the CA's PEM text)")
-            args = MTLSCertificateArgs(certificates, name, account_id, private_key, adopt_existing, on_rename)
+            args = MTLSCertificateArgs(
+                certificates, name, account_id, private_key, adopt_existing, on_rename, private_key_file
+            )
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
         certificates_input = args.certificates
         if isinstance(certificates_input, str) and "PRIVATE KEY" in certificates_input:
@@ -442,6 +478,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             "adopt_existing": args.adopt_existing,
             "on_rename": args.on_rename,
             "ownership_tag": ownership_tag(resource_name),
+            "private_key_file": args.private_key_file,
             "private_key_sha256": None,
             "certificate_id": None,
             "issuer": None,

@@ -4,7 +4,9 @@
 * a bundle given root first pins the intermediate, the CA that issues client certificates (point 2);
 * renaming the CA fails the preview with the options, changes nothing, and on_rename='record_only' then makes
   no API call (point 4);
-* killing the CLI's process group ends the provider process too (point 12).
+* killing the CLI's process group ends the provider process too (point 12);
+* with Pulumi's gRPC debug log on, a token from CLOUDFLARE_API_TOKEN and a key from private_key_file never
+  appear in it, while a token set as secret stack config does (Pulumi logs every gRPC message; point 11).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from cryptography import x509
 
 from tests.support.certs import make_ca
 
-from .harness import REPO, ZONE_ID, Emulator, Stack
+from .harness import REPO, TOKEN, ZONE_ID, Emulator, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +35,11 @@ def custom_rules(emulator: Emulator) -> list[dict[str, object]]:
     return rules
 
 
+def key_body(pem: str) -> str:
+    """The base64 of a PEM key, one line: what a log would hold of it, however it escapes line breaks."""
+    return "".join(pem.strip().splitlines()[1:-1])[:64]
+
+
 def ski(cert: x509.Certificate) -> str:
     return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex().upper()
 
@@ -42,11 +49,22 @@ def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: Em
     intermediate = make_ca("hardening intermediate", issuer=root)
     bundle = tmp_path / "bundle.pem"
     bundle.write_text(root.pem + intermediate.pem)
+    key = tmp_path / "intermediate.key"
+    key.write_text(intermediate.key_pem)
+    grpc_log = tmp_path / "grpc.log"
     stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM)
     try:
         stack.config("zoneId", ZONE_ID)
         stack.config("caPemPath", str(bundle))
+        stack.config("caKeyPath", str(key))
+        stack.env["PULUMI_DEBUG_GRPC"] = str(grpc_log)
         stack.run("up", "--yes")
+        del stack.env["PULUMI_DEBUG_GRPC"]
+        logged = grpc_log.read_text()
+        assert "MTLSCertificate" in logged and "private_key_file_sha256" in logged  # the log is the real thing
+        assert TOKEN not in logged
+        assert key_body(intermediate.key_pem) not in logged
+        assert [cert["has_private_key"] for cert in emulator.state()["certificates"]] == [True]
 
         rules = custom_rules(emulator)
         assert len(rules) == 2 and len({rule["ref"] for rule in rules}) == 2, rules
@@ -72,6 +90,15 @@ def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: Em
         stack.run("up", "--yes")
         assert emulator.writes() == []
         assert [cert["id"] for cert in emulator.state()["certificates"]] == [held["id"]]
+
+        # What the docs say about Pulumi's own logging: a token kept as secret stack config is sent to the
+        # provider in Configure, and PULUMI_DEBUG_GRPC writes it down in clear.
+        stack.config("cfmtls:apiToken", TOKEN, secret=True)
+        stack.env["PULUMI_DEBUG_GRPC"] = str(tmp_path / "grpc-config-token.log")
+        del stack.env["CLOUDFLARE_API_TOKEN"]
+        stack.run("preview")
+        assert TOKEN in (tmp_path / "grpc-config-token.log").read_text()
+        del stack.env["PULUMI_DEBUG_GRPC"]
     finally:
         stack.destroy(check=False)
 

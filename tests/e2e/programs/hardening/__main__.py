@@ -15,6 +15,7 @@ ca = MTLSCertificate(
     certificates=Path(config.require("caPemPath")).read_text(),
     name=config.get("caName") or "corp-ca",
     on_rename=config.get("onRename"),
+    private_key_file=config.get("caKeyPath"),
 )
 hosts = HostnameAssociation(
     "hosts", zone_id=zone_id, mtls_certificate_id=ca.id, hostnames=["a.example.com", "b.example.com"]
