@@ -63,7 +63,8 @@ def _same_upload_changes(olds: Mapping[str, Any], news: Mapping[str, Any], old_k
     changed = []
     if not is_unknown(news.get("name")) and (olds.get("name") or "") != (news.get("name") or ""):
         changed.append("name")
-    if not is_unknown(news.get("private_key")) and old_key_digest != _input_key_digest(news):
+    key_known = not is_unknown(news.get("private_key")) and not is_unknown(news.get("private_key_file"))
+    if key_known and old_key_digest != _input_key_digest(news):
         changed.append("private_key")
     return changed
 

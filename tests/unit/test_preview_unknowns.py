@@ -39,6 +39,7 @@ def certificate_case() -> tuple[ResourceProvider, dict[str, Any], dict[str, Any]
         "private_key": None,
         "adopt_existing": None,
         "on_rename": None,
+        "private_key_file": None,
         "ownership_tag": "cfmtls-0123456789ab",
     }
     olds = provider.check({}, {**news, "certificates": OLD_PEM}).inputs
