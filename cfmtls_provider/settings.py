@@ -1,7 +1,11 @@
 """Where credentials, the API base URL and tuning come from: stack config first, then the environment.
 
 Read at run time, in the provider process, on every ``configure``; never stored on a provider object
-that is pickled into state, so rotating a token never breaks a refresh. Every value is checked here, with
+that is pickled into state. Stack config wins over the environment. Which stack config: ``pulumi preview``
+and ``pulumi up`` run the program and pass the current one; ``pulumi refresh`` and ``pulumi destroy`` pass
+the one the engine recorded at the last ``up`` (Pulumi's default for a provider's configuration), unless run
+with ``--run-program``. So after ``pulumi config set --secret cfmtls:apiToken <new>``, run ``pulumi up`` (or
+``refresh``/``destroy`` with ``--run-program``) before a plain refresh or destroy uses the new token. Every value is checked here, with
 its allowed range, so that a wrong one fails ``pulumi preview`` with one sentence (``nan``, ``inf``, a
 negative or an absurd number, a base URL that is not one, a token with spaces in it).
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
 __all__ = [
+    "AUTH_REFUSED_ADVICE",
     "ID_PATTERN",
     "CloudflareProvider",
     "ProviderError",
@@ -167,14 +168,22 @@ def _is_upload(operation: str) -> bool:
     return operation.startswith("POST ") and operation.endswith("/mtls_certificates")
 
 
+#: What to do about a refused token. The engine gives the provider the stack configuration recorded at the last
+#: `pulumi up` when it runs `pulumi refresh` or `pulumi destroy` without the program (Pulumi's default; the
+#: `--run-program` flag, or PULUMI_RUN_PROGRAM=true, runs the program and passes the current configuration).
+AUTH_REFUSED_ADVICE = (
+    "Check the API token: 'pulumi config set --secret cfmtls:apiToken <token>' or CLOUDFLARE_API_TOKEN (and "
+    "cfmtls:baseUrl / CLOUDFLARE_BASE_URL when using the emulator); cfmtls:apiToken wins over CLOUDFLARE_API_TOKEN. "
+    "If you changed the token since the last 'pulumi up', 'pulumi refresh' and 'pulumi destroy' still use the one "
+    "recorded then: run them with --run-program (e.g. 'pulumi refresh --run-program'), or run 'pulumi up' first."
+)
+
+
 def explain(error: CloudflareError, doing: str) -> str:
     """A user-facing sentence for an API failure: what we were doing, what Cloudflare said, what to do."""
     advice = ""
     if isinstance(error, AuthenticationError):
-        advice = (
-            " Check the API token: 'pulumi config set --secret cfmtls:apiToken <token>' or "
-            "CLOUDFLARE_API_TOKEN (and cfmtls:baseUrl / CLOUDFLARE_BASE_URL when using the emulator)."
-        )
+        advice = " " + AUTH_REFUSED_ADVICE
     elif isinstance(error, PermissionDeniedError) and _is_upload(error.operation):
         # Cloudflare gives no documented code for either cause, so both are named (only Enterprise accounts may
         # bring their own CA: https://developers.cloudflare.com/ssl/client-certificates/byo-ca/).

@@ -393,7 +393,9 @@ CATALOGUE: dict[str, Case] = {
         f"Uploading the CA certificate to account {ACCOUNT} failed: POST /accounts/{ACCOUNT}/mtls_certificates "
         "failed: HTTP 401: Authentication error (code 10000). Check the API token: 'pulumi config set --secret "
         "cfmtls:apiToken <token>' or CLOUDFLARE_API_TOKEN (and cfmtls:baseUrl / CLOUDFLARE_BASE_URL when using "
-        "the emulator).",
+        "the emulator); cfmtls:apiToken wins over CLOUDFLARE_API_TOKEN. If you changed the token since the last "
+        "'pulumi up', 'pulumi refresh' and 'pulumi destroy' still use the one recorded then: run them with "
+        "--run-program (e.g. 'pulumi refresh --run-program'), or run 'pulumi up' first.",
         stage="create",
         config={"cfmtls:apiToken": "not-the-token"},
     ),

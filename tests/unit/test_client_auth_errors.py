@@ -16,15 +16,11 @@ from cfmtls_provider.cloudflare import (
     RetryPolicy,
 )
 from cfmtls_provider.cloudflare.pacer import Pacer
-from cfmtls_provider.resources._base import explain
+from cfmtls_provider.resources._base import AUTH_REFUSED_ADVICE, explain
 from tests.support.clock import FakeClock
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
-TOKEN_ADVICE = (
-    "Check the API token: 'pulumi config set --secret cfmtls:apiToken <token>' or CLOUDFLARE_API_TOKEN (and "
-    "cfmtls:baseUrl / CLOUDFLARE_BASE_URL when using the emulator)."
-)
 
 
 def answering(status: int, errors: list[dict[str, Any]]) -> tuple[CloudflareClient, list[httpx.Request]]:
@@ -108,7 +104,7 @@ def test_each_observed_auth_failure_maps_to_its_error_gets_token_advice_and_is_n
     assert quoted in str(info.value)
     message = explain(info.value, f"Reading the hostnames of zone {ZONE}")  # type: ignore[arg-type]
     if error_class is AuthenticationError:
-        assert message.endswith(TOKEN_ADVICE)
+        assert message.endswith(AUTH_REFUSED_ADVICE)
     else:
         assert message.endswith(
             "The token lacks a permission this call needs: Zone 'SSL and Certificates Write', or does not cover "
