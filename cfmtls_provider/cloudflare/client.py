@@ -275,9 +275,14 @@ class CloudflareClient:
             try:
                 return self._parse(method, path, parse, self._send_once(method, path, json=json, params=params))
             except CertificateAlreadyExistsError:
-                if ambiguous is None:
+                if ambiguous is None or find_existing is None:
                     raise
-                error: CloudflareError = ambiguous  # an earlier attempt was applied after all: look it up
+                # An earlier attempt may have been applied after all: ours is taken back; anyone else's
+                # upload of the same certificate leaves Cloudflare's refusal standing.
+                earlier = self._look_up(find_existing, ambiguous)
+                if earlier is not None:
+                    return earlier
+                raise
             except CloudflareError as failure:
                 error = failure
             if find_existing is not None and (error is ambiguous or self._may_have_been_applied(error)):
@@ -359,8 +364,15 @@ class CloudflareClient:
             f"/accounts/{account_id}/mtls_certificates",
             _certificate,
             json=body,
-            find_existing=lambda: self.find_certificate_by_content(account_id, certificates),
+            find_existing=lambda: self._own_upload(account_id, certificates, name),
         )
+
+    def _own_upload(self, account_id: str, certificates: str, name: str | None) -> MTLSCertificateRecord | None:
+        """After an answer was lost: the upload of this content under this name (the name carries the stack's
+        ownership tag), never someone else's concurrent upload of the same certificate, which must end in
+        Cloudflare's 1471 refusal instead of being shared unknowingly."""
+        record = self.find_certificate_by_content(account_id, certificates)
+        return record if record is not None and (not name or record.name == name) else None
 
     def list_certificates(self, account_id: str) -> list[MTLSCertificateRecord]:
         """Every certificate of the account, following ``result_info`` pages."""
