@@ -40,6 +40,7 @@ from ._base import (
     require_id,
     same_items,
 )
+from ._pinning import PinnedRule, conflicting_pins
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -405,3 +406,18 @@ class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="Clie
             "expression": None,
         }
         super().__init__(ClientCertificateRuleProvider(), resource_name, props, opts)
+        pulumi.Output.all(args.zone_id, args.hostnames, args.issuer_ski).apply(
+            lambda values: self._warn_about_other_pins(resource_name, *values)
+        )
+
+    def _warn_about_other_pins(self, resource_name: str, zone_id: Any, hostnames: Any, issuer_ski: Any) -> None:
+        """At preview (once the values are known): warn when another rule pins a shared hostname to another CA."""
+        if not issuer_ski or not isinstance(hostnames, list):
+            return
+        try:
+            ski = normalise_ski(str(issuer_ski))
+        except ValueError:
+            return  # the check refuses it
+        rule = PinnedRule(resource_name, str(zone_id), tuple(map(str, hostnames)), ski)
+        for warning in conflicting_pins(rule):
+            pulumi.log.warn(warning, resource=self)

@@ -496,7 +496,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             props,
             pulumi.ResourceOptions.merge(secret_opts, opts),
         )
-        pulumi.Output.from_input(args.certificates).apply(lambda pem: _warn_about(resource_name, pem))
+        pulumi.Output.from_input(args.certificates).apply(lambda pem: _warn_about(self, resource_name, pem))
         if opts is not None and opts.delete_before_replace:
             pulumi.log.warn(
                 f"MTLSCertificate {resource_name!r} has delete_before_replace=True: if this run replaces it, the "
@@ -506,8 +506,9 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             )
 
 
-def _warn_about(resource_name: str, pem: Any) -> None:
-    """Expiry warnings show in `pulumi preview` (the check itself reports refusals)."""
+def _warn_about(resource: pulumi.Resource, resource_name: str, pem: Any) -> None:
+    """Expiry warnings show in `pulumi preview`, listed under the MTLSCertificate (the check reports refusals).
+    A dynamic provider's check can only refuse, not warn, so the program side does it."""
     if not isinstance(pem, str):
         return
     try:
@@ -515,4 +516,4 @@ def _warn_about(resource_name: str, pem: Any) -> None:
     except CertificateError:
         return
     for warning in bundle.warnings:
-        pulumi.log.warn(f"MTLSCertificate {resource_name!r}: {warning}")
+        pulumi.log.warn(f"MTLSCertificate {resource_name!r}: {warning}", resource=resource)
