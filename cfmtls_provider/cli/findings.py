@@ -63,6 +63,18 @@ def _zone_findings(survey: Survey, zone: ZoneSurvey) -> list[Finding]:
     findings: list[Finding] = []
     rules = zone.client_certificate_rules()
     where = _zone_label(zone)
+    for problem in zone.problems:
+        findings.append(
+            Finding(
+                "error",
+                "zone-unreadable",
+                f"{where}: could not read {problem}; what this zone enforces is not known. Give the token read access "
+                "(Zone: SSL and Certificates, Zone WAF) or leave the zone out (--zone).",
+                zone_id=zone.zone.id,
+            )
+        )
+    if not zone.rules_known:
+        return findings
     for rule in rules:
         expression = parsed(rule)
         if isinstance(expression, Exception) and rule.enabled:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ..certificates import CertificateError, parse_ca_bundle
+from ..cloudflare.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from ..cloudflare.models import MTLSCertificateRecord, Rule, Zone
 from ..rules_language import CLIENT_AUTH_PREFIX
 
@@ -53,6 +55,10 @@ class ZoneSurvey:
     associations: dict[str, list[str]]
     rules: tuple[Rule, ...]
     ruleset_id: str = ""
+    #: Reads that failed (a token without a zone's permission, ...): the zone's picture is incomplete.
+    problems: tuple[str, ...] = ()
+    #: False when the rules could not be read: then nothing is said about what the zone enforces.
+    rules_known: bool = True
 
     def client_certificate_rules(self) -> list[Rule]:
         """Rules whose expression reads a ``cf.tls_client_auth.*`` field (ours or not)."""
@@ -123,19 +129,39 @@ def survey_account(
     )
 
 
+_ZONE_REFUSALS = (PermissionDeniedError, NotFoundError, BadRequestError)
+
+
 def _survey_zone(client: CloudflareClient, zone: Zone, cas: Sequence[CAInfo]) -> ZoneSurvey:
+    """One zone's reads. A read refused for this zone (no permission, no such zone) is recorded and reported
+    as a finding; other failures (credentials, outages) stop the inventory."""
+    problems: list[str] = []
     associations: dict[str, list[str]] = {}
-    managed = client.get_managed_ca_hostnames(zone.id)
-    if managed:
-        associations[MANAGED_CA_ID] = managed
-    for ca in cas:
-        hostnames = client.get_hostname_associations(zone.id, ca.id)
+    reads: list[tuple[str, Callable[[], list[str]]]] = [
+        (MANAGED_CA_ID, lambda: client.get_managed_ca_hostnames(zone.id)),
+        *((ca.id, partial(client.get_hostname_associations, zone.id, ca.id)) for ca in cas),
+    ]
+    for ca_id, read in reads:
+        try:
+            hostnames = read()
+        except _ZONE_REFUSALS as error:
+            problems.append(
+                f"the hostnames of {'the Managed CA' if ca_id == MANAGED_CA_ID else 'CA ' + ca_id}: {error}"
+            )
+            continue
         if hostnames:
-            associations[ca.id] = hostnames
-    ruleset = client.get_custom_rules_entrypoint(zone.id)
+            associations[ca_id] = hostnames
+    rules_known = True
+    try:
+        ruleset = client.get_custom_rules_entrypoint(zone.id)
+    except _ZONE_REFUSALS as error:
+        problems.append(f"the custom rules: {error}")
+        ruleset, rules_known = None, False
     return ZoneSurvey(
         zone=zone,
         associations=associations,
         rules=ruleset.rules if ruleset is not None else (),
         ruleset_id=ruleset.id if ruleset is not None else "",
+        problems=tuple(problems),
+        rules_known=rules_known,
     )

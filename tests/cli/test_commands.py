@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from cfmtls_provider.cli import main
 from cfmtls_provider.cloudflare.auth import ApiToken
 from cfmtls_provider.cloudflare.client import CloudflareClient
 from cfmtls_provider.cloudflare.models import RuleSpec
+from cfmtls_provider.emulator.config import EmulatorConfig
+from cfmtls_provider.emulator.routes import ACCOUNT_SSL_WRITE, ZONE_SSL_WRITE
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.rule_expression import build_expression
 from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
@@ -21,6 +24,17 @@ from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
 HOSTS = ["api.example.com", "admin.example.com"]
+
+
+SSL_ONLY_TOKEN = "ssl-only-token"
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    """The default token, and one without the WAF permission (its zone rules cannot be read)."""
+    base = EmulatorConfig()
+    ssl_only = frozenset({ACCOUNT_SSL_WRITE, ZONE_SSL_WRITE})
+    return dataclasses.replace(base, tokens={**base.tokens, SSL_ONLY_TOKEN: ssl_only})
 
 
 @dataclass
@@ -103,3 +117,14 @@ def test_progress_goes_to_stderr_and_the_tables_to_stdout(stack: Demo, capsys: p
     captured = capsys.readouterr()
     assert "reading zone 1/2" in captured.err and "reading zone 2/2" in captured.err
     assert [zone["id"] for zone in json.loads(captured.out)["zones"]] == [ZONE, other_zone]
+
+
+def test_a_zone_the_token_cannot_read_is_an_error_finding_not_a_crash(
+    stack: Demo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", SSL_ONLY_TOKEN)
+    assert main(["inventory", "--zone", ZONE, "--json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    unreadable = [finding for finding in findings if finding["code"] == "zone-unreadable"]
+    assert len(unreadable) == 1 and "the custom rules" in unreadable[0]["message"]
+    assert "associated-not-enforced" not in {finding["code"] for finding in findings}  # not known, not claimed
