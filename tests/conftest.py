@@ -10,12 +10,13 @@ from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from tests.support.certs import MadeCert
 from tests.support.certs import make_ca as _make_ca
+from tests.support.zones import TEST_ZONES
 
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     """The configuration of the ``emulator`` fixture; override it in a test module to change tokens etc."""
-    return EmulatorConfig()
+    return EmulatorConfig(zones=TEST_ZONES)
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def emulator(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
 @pytest.fixture(scope="module")
 def emulator_module() -> Iterator[EmulatorServer]:
     """One emulator shared by a module's tests (reset it yourself if a test needs it empty)."""
-    with EmulatorServer() as server:
+    with EmulatorServer(EmulatorConfig(zones=TEST_ZONES)) as server:
         yield server
 
 

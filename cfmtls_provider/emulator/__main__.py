@@ -7,6 +7,7 @@ See docs/emulator.md for every option.
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from . import assumptions as cf
-from .config import EmulatorConfig, parse_global_key, parse_token
+from .config import EmulatorConfig, parse_global_key, parse_managed_certificate, parse_token, parse_zone
 from .faults import FaultRule, FaultSpecError
 from .server import EmulatorServer
 from .store import StateFileError
@@ -37,6 +38,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--global-key", action="append", default=[], metavar="EMAIL:KEY", help="accepted X-Auth-Email + X-Auth-Key"
+    )
+    parser.add_argument(
+        "--zone",
+        action="append",
+        default=[],
+        metavar="ZONE_ID=DOMAIN@ACCOUNT_ID",
+        help="a zone the API serves: its id, its domain (e.g. example.com) and its account; repeatable. "
+        "Calls on any other zone answer 7003, as Cloudflare does for an unknown zone",
+    )
+    parser.add_argument(
+        "--managed-certificate",
+        action="append",
+        default=[],
+        metavar="ACCOUNT_ID:TYPE",
+        help="give the account a Cloudflare-managed certificate (TYPE gateway_managed or access_managed); repeatable",
     )
     parser.add_argument(
         "--non-enterprise-account",
@@ -84,21 +100,24 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Emulat
     try:
         tokens = dict(parse_token(spec) for spec in args.token)
         global_keys = dict(parse_global_key(spec) for spec in args.global_key)
+        zones = EmulatorConfig.zone_map(*(parse_zone(spec) for spec in args.zone))
+        managed = tuple(parse_managed_certificate(spec) for spec in args.managed_certificate)
     except ValueError as exc:
         parser.error(str(exc))
+    if not math.isfinite(args.association_lag_seconds) or args.association_lag_seconds < 0:
+        parser.error("--association-lag-seconds must be a number >= 0")
+    if not math.isfinite(args.latency_ms) or args.latency_ms < 0:
+        parser.error("--latency-ms must be a number >= 0")
+    common = {
+        "zones": zones,
+        "managed_certificates": managed,
+        "non_enterprise_accounts": frozenset(args.non_enterprise_account),
+        "latency_ms": args.latency_ms,
+        "association_lag_seconds": args.association_lag_seconds,
+    }
     if not tokens and not global_keys:
-        return EmulatorConfig(
-            non_enterprise_accounts=frozenset(args.non_enterprise_account),
-            latency_ms=args.latency_ms,
-            association_lag_seconds=args.association_lag_seconds,
-        )
-    return EmulatorConfig(
-        tokens=tokens,
-        global_keys=global_keys,
-        non_enterprise_accounts=frozenset(args.non_enterprise_account),
-        latency_ms=args.latency_ms,
-        association_lag_seconds=args.association_lag_seconds,
-    )
+        return EmulatorConfig(**common)
+    return EmulatorConfig(tokens=tokens, global_keys=global_keys, **common)
 
 
 def main(argv: list[str] | None = None) -> int:

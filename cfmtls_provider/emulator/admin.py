@@ -1,4 +1,4 @@
-"""The admin routes under ``/__emulator__``: request log, state, faults, reset. No credentials, not logged."""
+"""The admin routes under ``/__emulator__``: request log, state, faults, zones, reset. No credentials, not logged."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .config import Zone, parse_zone
 from .faults import FaultRule, FaultSet, FaultSpecError
 from .middleware import RequestLog
+from .models.zones import ZoneDirectory
 from .store import Store
 
 __all__ = ["ADMIN_PREFIX", "admin_routes"]
@@ -17,7 +19,7 @@ __all__ = ["ADMIN_PREFIX", "admin_routes"]
 ADMIN_PREFIX = "/__emulator__"
 
 
-def admin_routes(store: Store, faults: FaultSet, log: RequestLog) -> list[Route]:
+def admin_routes(store: Store, faults: FaultSet, log: RequestLog, zones: ZoneDirectory) -> list[Route]:
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
             log.clear()
@@ -45,9 +47,29 @@ def admin_routes(store: Store, faults: FaultSet, log: RequestLog) -> list[Route]
                 return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse(faults.list())
 
+    async def zone_list(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                data = json.loads(await request.body())
+                items = data if isinstance(data, list) else [data]
+                zones.declare([_zone(item) for item in items])
+            except (ValueError, TypeError) as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(zones.to_json())
+
     return [
+        Route(f"{ADMIN_PREFIX}/zones", zone_list, methods=["GET", "POST"]),
         Route(f"{ADMIN_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
         Route(f"{ADMIN_PREFIX}/state", state, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/reset", reset, methods=["POST"]),
         Route(f"{ADMIN_PREFIX}/faults", fault_rules, methods=["GET", "POST", "DELETE"]),
     ]
+
+
+def _zone(item: object) -> Zone:
+    """A zone from ``"ID=DOMAIN@ACCOUNT"`` or ``{"id", "name", "account_id"}``."""
+    if isinstance(item, str):
+        return parse_zone(item)
+    if isinstance(item, dict):
+        return Zone(str(item.get("id", "")), str(item.get("name", "")).lower(), str(item.get("account_id", "")))
+    raise ValueError('a zone is "ID=DOMAIN@ACCOUNT" or {"id", "name", "account_id"}')

@@ -8,7 +8,7 @@ assume live in :mod:`.assumptions`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -24,6 +24,7 @@ from .envelope import spec_response
 from .faults import FaultSet
 from .handlers import Handlers
 from .middleware import APILayer, RequestLog
+from .models.zones import ZoneDirectory
 from .routes import api_routes
 from .store import Store
 
@@ -42,6 +43,7 @@ class Emulator:
     faults: FaultSet
     log: RequestLog
     edge: EdgeServer | None = None
+    zones: ZoneDirectory = field(default_factory=ZoneDirectory)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -53,10 +55,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(emulator: Emulator) -> APILayer:
     """The ASGI application: the routes, wrapped by latency, faults and the request log."""
-    handlers = Handlers(emulator.config, emulator.store)
+    handlers = Handlers(emulator.config, emulator.store, emulator.zones)
     routes = [
-        *api_routes(emulator.config, handlers),
-        *admin_routes(emulator.store, emulator.faults, emulator.log),
+        *api_routes(handlers),
+        *admin_routes(emulator.store, emulator.faults, emulator.log, emulator.zones),
         *edge_admin_routes(ADMIN_PREFIX, lambda: emulator.edge),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

@@ -1,9 +1,11 @@
 """Every Cloudflare fact the emulator assumes, in one place.
 
-Each constant is preceded by a comment that starts with CONFIRMED (and names the source; "notes" is
-``/work/shared/notes/cloudflare-byo-ca-api.md``, gathered from Cloudflare's docs, SDKs and Terraform provider)
-or UNCONFIRMED (no public source settles it: the emulator's choice). ``docs/emulator.md`` is generated from
-this module: ``python -m cfmtls_provider.emulator.assumptions --write docs/emulator.md``.
+Each constant is preceded by a comment that starts with CONFIRMED (and names its public source: a Cloudflare
+docs URL, an API operation of Cloudflare's OpenAPI document (cloudflare/api-schemas), a type of the official
+``cloudflare`` Python SDK, or a public issue) or UNCONFIRMED (no public source settles it: the emulator's
+choice, said as such). The API facts themselves, with links, are in ``docs/cloudflare-api.md``;
+``docs/emulator.md`` is generated from this module: ``python -m cfmtls_provider.emulator.assumptions --write
+docs/emulator.md``.
 """
 
 from __future__ import annotations
@@ -32,126 +34,181 @@ class ErrorSpec:
 
 # --- wire basics -----------------------------------------------------------------------------------------
 
-# CONFIRMED (notes): every API path lives under this prefix of https://api.cloudflare.com.
+# CONFIRMED (https://developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/): every API path lives
+# under https://api.cloudflare.com/client/v4.
 API_PREFIX = "/client/v4"
 
-# UNCONFIRMED (our choice): the token the emulator accepts when none is configured (with every scope).
-DEFAULT_TOKEN = "cfmtls-emulator-token"  # noqa: S105 (a public test token, not a secret)
+# CONFIRMED (format: the Terraform provider refuses any other api_token, cloudflare/terraform-provider-cloudflare
+# internal/provider.go `[A-Za-z0-9-_]{40}`; the API reference's example token is 40 such characters): the token
+# the emulator accepts when none is configured (with every scope). The value itself is ours.
+DEFAULT_TOKEN = "cfmtls_emulator_token_0000000000000000000"[:40]
 
-# UNCONFIRMED (our choice, modelled on the token permissions in the notes): the scopes a token may hold.
-# account.ssl:write implies account.ssl:read; zone.ssl:write also allows reading associations;
-# zone.waf:write allows reading and writing rulesets. A token configured without scopes holds all of them.
+# CONFIRMED (API reference, "Accepted Permissions" of each operation, e.g.
+# https://developers.cloudflare.com/api/resources/mtls_certificates/methods/delete/ "Account: SSL and
+# Certificates Write"). UNCONFIRMED: these short names are ours. account.ssl:write implies account.ssl:read;
+# zone.ssl:write reads and writes associations; zone.waf:write reads and writes rulesets.
 SCOPE_ACCOUNT_SSL_READ = "account.ssl:read"
 SCOPE_ACCOUNT_SSL_WRITE = "account.ssl:write"
 SCOPE_ZONE_SSL_WRITE = "zone.ssl:write"
 SCOPE_ZONE_WAF_WRITE = "zone.waf:write"
 SCOPES = (SCOPE_ACCOUNT_SSL_READ, SCOPE_ACCOUNT_SSL_WRITE, SCOPE_ZONE_SSL_WRITE, SCOPE_ZONE_WAF_WRITE)
 
-# UNCONFIRMED (observed format, not in the notes): account and zone ids are 32 lowercase hex characters.
+# CONFIRMED (SDK: every account_id and zone_id is documented "Identifier", maxLength 32; ids in the API
+# reference's examples are 32 lowercase hex): account and zone ids.
 ACCOUNT_OR_ZONE_ID_PATTERN = r"^[0-9a-f]{32}$"
 
-# CONFIRMED (notes): an mTLS certificate id is a 36-character UUID (the emulator makes version-4 UUIDs).
+# UNCONFIRMED (the SDK declares mTLS certificate ids "Identifier, maxLength 32", yet ids reported by users are
+# 36-character UUIDs; no public example kept): the emulator makes UUIDs (36 characters).
 CERTIFICATE_ID_FORMAT = "uuid4"
 
-# CONFIRMED (notes: rule ids are 32 hex chars; the ruleset id format is taken to be the same): 32 lowercase hex.
+# CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rulesets-api/json-object/: rule and ruleset ids
+# are 32 hex characters in every example): ruleset and rule ids.
 RULESET_AND_RULE_ID_FORMAT = "32 lowercase hex characters (uuid4().hex)"
 
-# CONFIRMED (notes: RFC 3339). UNCONFIRMED: microsecond precision with a 'Z' suffix for server timestamps;
-# expires_on (from the certificate) has whole seconds.
+# CONFIRMED (SDK: uploaded_on, expires_on and last_updated are `datetime`, format date-time; the docs' examples,
+# e.g. https://developers.cloudflare.com/ruleset-engine/rulesets-api/update-rule/, show microseconds and 'Z').
+# UNCONFIRMED: expires_on with whole seconds.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 EXPIRES_ON_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-# UNCONFIRMED (our choice): list pagination defaults and the largest accepted per_page.
+# CONFIRMED (SDK: `mtls_certificates.list` returns a SyncSinglePage; the operation "List mTLS certificates",
+# https://developers.cloudflare.com/api/resources/mtls_certificates/methods/list/, documents no paging). The
+# emulator still honours page/per_page (UNCONFIRMED, our choice, so paging clients also work).
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 1000
 
 # UNCONFIRMED (our choice): a page or per_page query parameter that is not an integer in range.
 QUERY_INVALID = ErrorSpec(400, 1400, "Invalid request: {detail}")
 
+# UNCONFIRMED (our limit, not Cloudflare's): the largest request body the emulator reads; a bigger one is
+# refused with 413 before it is parsed.
+MAX_BODY_BYTES = 1_048_576
+
 # --- authentication and routing --------------------------------------------------------------------------
 
-# UNCONFIRMED (widely observed, code not in the notes): a missing or unknown token, or a wrong email + key.
+# CONFIRMED (public issue cloudflare/cloudflare-python#2678: HTTP 400, this code and message): no credentials.
+MISSING_CREDENTIALS = ErrorSpec(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")
+
+# CONFIRMED (public issue jeessy2/ddns-go#916: HTTP 400, code 6003 with error_chain [6111 "Invalid format for
+# Authorization header"]): an Authorization header that is not "Bearer <token68>".
+INVALID_HEADERS = ErrorSpec(400, 6003, "Invalid request headers")
+INVALID_AUTHORIZATION_FORMAT = ErrorSpec(400, 6111, "Invalid format for Authorization header")
+
+# CONFIRMED (public issue cloudflare/terraform-provider-cloudflare#1361 shows code 10000 "Authentication error";
+# the SDK maps 401 to AuthenticationError): an unknown token, or a wrong email + key.
 AUTHENTICATION_ERROR = ErrorSpec(401, 10000, "Authentication error")
 
-# UNCONFIRMED (observed: Cloudflare answers a token lacking a permission with 403 and the same code 10000).
-PERMISSION_ERROR = ErrorSpec(403, 10000, "Authentication error")
+# CONFIRMED (public issue ChrispyBacon-dev/DockFlare#177: code 9109 "Unauthorized to access requested
+# resource"; the SDK maps 403 to PermissionDeniedError). UNCONFIRMED: Cloudflare also answers 403 with 10000
+# in some cases; the emulator always uses 9109.
+PERMISSION_ERROR = ErrorSpec(403, 9109, "Unauthorized to access requested resource")
 
-# UNCONFIRMED (observed format): a malformed account or zone id in the path.
+# UNCONFIRMED (code and message as users report them; no public thread kept): 7003 "Could not route to ...,
+# perhaps your object identifier is invalid?", 400 for a malformed id, 404 for an unknown zone.
 INVALID_OBJECT_IDENTIFIER = ErrorSpec(
     400, 7003, "Could not route to {path}, perhaps your object identifier is invalid?"
 )
+UNKNOWN_ZONE = ErrorSpec(404, 7003, "Could not route to {path}, perhaps your object identifier is invalid?")
 
-# UNCONFIRMED (observed): a path no endpoint serves.
+# CONFIRMED (public issue cloudflare/terraform-provider-cloudflare#571: code 7000 "No route for that URI",
+# there with HTTP 400). UNCONFIRMED: status 404 for a path no endpoint serves.
 NO_ROUTE = ErrorSpec(404, 7000, "No route for that URI")
 
-# UNCONFIRMED (observed): a known path with an unsupported method.
+# UNCONFIRMED (observed in use, no public source kept): a known path with an unsupported method.
 METHOD_NOT_ALLOWED = ErrorSpec(405, 7001, "Method not allowed for this endpoint")
 
-# UNCONFIRMED (observed code 6007): a body that is not JSON (or not a JSON object).
+# UNCONFIRMED (code 6007 observed, no public source kept): a body that is not JSON (or not a JSON object).
 MALFORMED_JSON = ErrorSpec(400, 6007, "Malformed JSON in request body")
 
-# UNCONFIRMED (our choice): the identifier checks (7003) run before authentication, as Cloudflare routes
-# before it authenticates; authentication runs before body validation.
-CHECK_ORDER = ("route and ids", "authentication and scope", "body", "rules of the operation")
+# UNCONFIRMED (our limit and code): a request body above MAX_BODY_BYTES.
+BODY_TOO_LARGE = ErrorSpec(413, 6007, "Request body is larger than {limit} bytes")
+
+# UNCONFIRMED (our choice): the order of the checks: route and ids, then credentials and scope, then the zone
+# (known, and of the token's account), then the body, then the rules of the operation.
+CHECK_ORDER = ("route and ids", "authentication and scope", "zone", "body", "rules of the operation")
+
+# --- zones ------------------------------------------------------------------------------------------------
+
+# CONFIRMED (SDK type `cloudflare.types.zones.Zone`: a zone has an id, a name, its domain, and an account):
+# zones are declared (--zone ID=DOMAIN@ACCOUNT); an API call on an undeclared zone answers UNKNOWN_ZONE.
+ZONES_BOUND_TO_ACCOUNTS = True
+
+# UNCONFIRMED (no public source gives the code): a hostname outside the zone's domain in an association.
+HOSTNAME_OUTSIDE_ZONE = ErrorSpec(
+    400, 1450, "Invalid hostnames: {hostname!r} is not in zone {zone} ({zone_id}); associate it in its own zone"
+)
+
+# UNCONFIRMED (no public source gives the code): an mtls_certificate_id of another account than the zone's.
+# Cloudflare's certificates are account-scoped (the upload operation is under /accounts/{account_id}), so a
+# zone sees only its own account's certificates: answered like an unknown certificate.
+CERTIFICATE_OF_ANOTHER_ACCOUNT = "CERTIFICATE_NOT_FOUND"
 
 # --- account level: mTLS certificates --------------------------------------------------------------------
 
-# CONFIRMED (notes): at most 5 CA certificates per account (uploads with ca: false do not count).
+# CONFIRMED (https://developers.cloudflare.com/ssl/client-certificates/byo-ca/ and public issue
+# cloudflare/cloudflare-docs#30406: 5 CA certificates per Enterprise account by default): the CA quota, counting
+# the account's own ("custom") CA uploads only (UNCONFIRMED: whether managed certificates count; we say no).
 MAX_CA_CERTIFICATES_PER_ACCOUNT = 5
 
-# CONFIRMED (notes): the quota error.
+# CONFIRMED (public issue cloudflare/cloudflare-docs#30406: error 1489 "Hit maximum CA cert allocation").
 CA_QUOTA_EXCEEDED = ErrorSpec(400, 1489, "Hit maximum CA cert allocation.")
 
-# CONFIRMED (notes): the same certificate uploaded twice to one account. UNCONFIRMED: "the same" means the
-# same DER certificates in the same order (PEM whitespace and line endings do not matter); the duplicate
-# check runs before the quota check.
+# UNCONFIRMED (code and message as users report them, no public thread kept): the same certificate uploaded
+# twice; "the same" means the same DER certificates in the same order; checked before the quota.
 CERTIFICATE_ALREADY_EXISTS = ErrorSpec(400, 1471, "This certificate already exists")
 
-# CONFIRMED (notes): an unknown certificate id (also for a malformed id, and for an unknown
-# mtls_certificate_id given to the hostname association endpoints).
+# UNCONFIRMED (code and message as users report them, no public thread kept): an unknown certificate id, also
+# answered for a malformed id and for an mtls_certificate_id the association endpoints cannot see.
 CERTIFICATE_NOT_FOUND = ErrorSpec(404, 1472, "Certificate not found")
 
-# UNCONFIRMED (code and wording ours; Cloudflare was seen to say only "Unable to parse certificate"): a bundle
-# refused by the shared CA rules (cfmtls_provider.certificates.parse_ca_bundle), whose message is appended.
-CERTIFICATE_INVALID = ErrorSpec(400, 1402, "Unable to parse certificate: {detail}")
+# CONFIRMED (message: public issue cloudflare/terraform-provider-cloudflare#5546, a public key uploaded as
+# certificates). UNCONFIRMED: the code (ours, one code for every refused upload body) and the detail after it.
+CERTIFICATE_INVALID = ErrorSpec(400, 1400, "Unable to parse certificate: {detail}")
 
-# UNCONFIRMED (our choice): this product takes CA certificates; ca: false is accepted only with a
-# private_key (a leaf upload, not counted in the CA quota, not checked by the CA rules).
-CA_FLAG_REQUIRED = ErrorSpec(
-    400, 1403, "ca must be true for a client-certificate CA; a leaf certificate (ca: false) needs a private_key"
-)
+# UNCONFIRMED (message and code ours): a private_key that is not a PEM private key.
+PRIVATE_KEY_INVALID = ErrorSpec(400, 1400, "Unable to parse private key")
 
-# UNCONFIRMED (our choice): a private_key that is not a PEM private key (checked only for ca: false uploads).
-PRIVATE_KEY_INVALID = ErrorSpec(400, 1404, "Unable to parse private key")
-
-# UNCONFIRMED (our choice): a body with missing or mistyped fields (ca, certificates, name, private_key).
+# UNCONFIRMED (code ours): a body with missing or mistyped fields (SDK MTLSCertificateCreateParams: ca and
+# certificates required, name and private_key optional strings).
 UPLOAD_BODY_INVALID = ErrorSpec(400, 1400, "Invalid request: {detail}")
 
-# UNCONFIRMED (our choice; the notes only say "Enterprise accounts only"): an upload to a non-Enterprise account.
-NOT_ENTITLED = ErrorSpec(
-    403, 1406, "mTLS certificate management requires an Enterprise plan; this account is not entitled to it"
-)
+# CONFIRMED (SDK MTLSCertificateCreateParams: "ca: Indicates whether the certificate is a CA or leaf
+# certificate", "private_key: The private key for the certificate"): ca: false is a leaf upload; it is accepted
+# (with or without a private_key: UNCONFIRMED), is not held to the CA rules and does not count in the CA quota.
+LEAF_UPLOADS_ACCEPTED = True
 
-# UNCONFIRMED (status, code and wording ours; the notes say only that delete is refused while in use).
+# CONFIRMED (https://developers.cloudflare.com/ssl/client-certificates/byo-ca/: Enterprise only). UNCONFIRMED:
+# status and code (a 403 like a token without access): an upload to a non-Enterprise account.
+NOT_ENTITLED = ErrorSpec(403, 9109, "Unauthorized to access requested resource")
+
+# CONFIRMED (operation "Delete mTLS certificate": "Deletes the mTLS certificate unless the certificate is in use
+# by one or more Cloudflare services"; removal lags: cloudflare/terraform-provider-cloudflare#5941 "detaching
+# hostnames then deleting a certificate may result in an error that hostnames are still attached").
+# UNCONFIRMED: status, code and wording.
 CERTIFICATE_IN_USE = ErrorSpec(
-    400,
-    1473,
-    "Certificate is still in use: hostnames are associated with it in zone(s) {zones}; replace its hostname "
-    "associations with an empty list first",
+    400, 1473, "The certificate is in use by one or more Cloudflare services: hostnames are still attached"
 )
 
-# UNCONFIRMED (our choice): what the usages endpoint reports, one entry per zone that associates hostnames.
+# CONFIRMED (operation "List mTLS certificate associations" and SDK type CertificateAsssociation: entries are
+# {service, status} only, example {"service": "gateway", "status": "pending_deployment"}). UNCONFIRMED: that
+# BYO-CA hostname associations appear there at all; the service name and statuses below are ours (one entry
+# per distinct status, no zone named).
 USAGE_SERVICE = "mtls_hostname_association"
 USAGE_STATUS_ACTIVE = "active"
-# UNCONFIRMED (our choice): the status shown while the association lag runs (DEFAULT_ASSOCIATION_LAG_SECONDS).
 USAGE_STATUS_PENDING_REMOVAL = "pending_deletion"
 
-# UNCONFIRMED (the SDK declares the field; the value is our choice): every upload is of type "custom".
+# CONFIRMED (SDK MTLSCertificate.type: Literal["custom", "gateway_managed", "access_managed"]; the list operation
+# takes a comma-separated `type` filter, SDK MTLSCertificateListParams.type): uploads are "custom"; the others
+# are created by Cloudflare (seeded with --managed-certificate) and do not count in the CA quota.
 CERTIFICATE_TYPE = "custom"
+MANAGED_CERTIFICATE_TYPES = ("gateway_managed", "access_managed")
+CERTIFICATE_TYPES = (CERTIFICATE_TYPE, *MANAGED_CERTIFICATE_TYPES)
 
-# UNCONFIRMED (our choice): the certificate fields in a result. issuer is the RFC 4514 string of the CA's
-# issuer, serial_number is decimal, signature is the algorithm name (e.g. SHA256WithRSA), certificates is
-# the normalised PEM (CABundle.pem). private_key is never returned nor stored (only a flag that one was given).
+# UNCONFIRMED (our choice): an unknown value in the list's type filter.
+TYPE_FILTER_INVALID = ErrorSpec(400, 1400, "Invalid request: type must be among {types}")
+
+# CONFIRMED (SDK MTLSCertificate fields; the official OpenAPI example: serial_number decimal, issuer RFC 4514,
+# signature like SHA256WithRSA). private_key is never returned nor stored (only a flag that one was given).
 CERTIFICATE_FIELDS = (
     "id",
     "ca",
@@ -167,61 +224,79 @@ CERTIFICATE_FIELDS = (
 
 # --- zone level: hostname associations -------------------------------------------------------------------
 
-# UNCONFIRMED (notes: "Order, de-duplication, wildcards, limits: UNCONFIRMED"): hostnames are checked by the
-# shared rules (cfmtls_provider.hostnames.hostname_problems, empty list allowed); a duplicate is refused,
-# wildcards are accepted as leftmost labels, order is kept as sent, no size limit.
+# UNCONFIRMED (no public source on order, duplicates, wildcards or limits): hostnames are checked by the shared
+# rules (cfmtls_provider.hostnames.hostname_problems, empty list allowed); a duplicate is refused, wildcards are
+# accepted as leftmost labels, order is kept as sent, no size limit.
 HOSTNAMES_INVALID = ErrorSpec(400, 1450, "Invalid hostnames: {detail}")
 
 # UNCONFIRMED (our choice): a PUT without a 'hostnames' list or with a non-string mtls_certificate_id.
 ASSOCIATION_BODY_INVALID = ErrorSpec(400, 1451, "Invalid request: {detail}")
 
-# UNCONFIRMED (our choice): zones are not bound to accounts in the emulator, so mtls_certificate_id may
-# name a certificate of any account.
-ZONES_BOUND_TO_ACCOUNTS = False
-
-# CONFIRMED (notes: removal lags; peers retry the delete). UNCONFIRMED: its length. After a (zone, CA) list
-# is emptied the CA still counts as in use for this many seconds (option --association-lag-seconds).
-DEFAULT_ASSOCIATION_LAG_SECONDS = 0.0
+# CONFIRMED (removal lags: cloudflare/terraform-provider-cloudflare#5941 and #987, which retry the delete after
+# emptying the hostnames). UNCONFIRMED: its length. After a (zone, CA) list is emptied the CA still counts as in
+# use for this many seconds (--association-lag-seconds; 0 turns it off). On by default so that clients meet it.
+DEFAULT_ASSOCIATION_LAG_SECONDS = 2.0
 
 # --- WAF custom rules ------------------------------------------------------------------------------------
 
-# CONFIRMED (notes): the phase of custom rules; the only phase whose entrypoint can be created here
-# (UNCONFIRMED: other phases are refused by the emulator, not by Cloudflare).
+# CONFIRMED (https://developers.cloudflare.com/waf/custom-rules/create-api/): the phase of custom rules; the only
+# phase whose entrypoint can be created here (UNCONFIRMED: other phases are refused by the emulator only).
 CUSTOM_RULES_PHASE = "http_request_firewall_custom"
 
-# UNCONFIRMED (our choice among Cloudflare's actions for this phase): the accepted rule actions.
-RULE_ACTIONS = ("block", "challenge", "js_challenge", "managed_challenge", "log", "skip")
+# CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rules-language/actions/; custom rulesets are
+# deployed by an `execute` rule in the http_request_firewall_custom entrypoint: cloudflare/cloudflare-docs#26765,
+# https://developers.cloudflare.com/waf/custom-rules/): the accepted rule actions.
+RULE_ACTIONS = ("block", "challenge", "js_challenge", "managed_challenge", "log", "skip", "execute")
 
-# UNCONFIRMED (code ours; message as seen in user reports): no entrypoint ruleset yet, unknown ruleset or rule.
+# UNCONFIRMED (404 and code 10003 for a missing entrypoint as users report them, no public thread kept; the
+# same code for an unknown ruleset or rule is ours).
 ENTRYPOINT_NOT_FOUND = ErrorSpec(404, 10003, "could not find entrypoint ruleset in the '{phase}' phase")
 RULESET_NOT_FOUND = ErrorSpec(404, 10003, "could not find ruleset {ruleset_id}")
 RULE_NOT_FOUND = ErrorSpec(404, 10003, "could not find rule {rule_id} in ruleset {ruleset_id}")
 
-# UNCONFIRMED (our choice): an invalid ruleset or rule (action, expression, duplicate ref, position...).
+# CONFIRMED (status: https://developers.cloudflare.com/ruleset-engine/rulesets-api/update-rule/ "If the index is
+# out of range, the method returns a 400"). UNCONFIRMED: the code (ours) for this and every invalid rule.
 RULESET_INVALID = ErrorSpec(400, 20100, "{detail}")
 
-# UNCONFIRMED (our choice): a second entrypoint ruleset for the same zone and phase.
-ENTRYPOINT_EXISTS = ErrorSpec(400, 20101, "an entrypoint ruleset already exists for the '{phase}' phase")
+# CONFIRMED (public issue cloudflare/terraform-provider-cloudflare#6273: 400, code 20217, this message): a
+# second zone ruleset for the same entrypoint phase.
+ENTRYPOINT_EXISTS = ErrorSpec(
+    400,
+    20217,
+    "'zone' is not a valid value for kind because exceeded maximum number of zone rulesets for phase {phase}",
+)
 
-# UNCONFIRMED (our choice): a rule's version starts at "1" and grows by one on each PATCH of that rule; the
-# ruleset's version starts at "1" and grows by one on every change. Both are decimal strings.
+# CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rulesets-api/update-rule/: every change makes a new
+# ruleset version; the examples show versions as decimal strings, a rule updated once at "2").
+# UNCONFIRMED: both start at "1".
 INITIAL_VERSION = 1
 
-# UNCONFIRMED (Cloudflare's docs describe it; not in the notes): position {"index": n} is 1-based and an index
-# past the end appends; {"before": ""} places first and {"after": ""} last. PATCH may move a rule the same way.
+# CONFIRMED (rule-position-values partial of the rulesets API docs: index is 1-based, {"before": ""} places
+# first, {"after": ""} last, one field at a time; update-rule: a PATCH with only `position` reorders).
+# UNCONFIRMED: the largest index accepted is the position just past the last rule (n + 1 on add, n on a move).
 POSITION_INDEX_BASE = 1
 
-# UNCONFIRMED (our choice): a PATCH replaces action, expression, description (default ""), enabled (default
-# true), action_parameters and logging; an omitted ref keeps the rule's current ref.
+# CONFIRMED (update-rule: "You must include all the rule fields that you want to be part of the new rule
+# definition"): a PATCH with rule fields replaces the definition (an omitted ref keeps the current one,
+# UNCONFIRMED); a PATCH with only `position` keeps the definition and moves the rule.
 PATCH_KEEPS_REF = True
+
+# CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rulesets-api/update/, operation updateZoneRuleset
+# `PUT /zones/{zone_id}/rulesets/{ruleset_id}`: the rules sent replace the list; name and kind cannot change).
+# UNCONFIRMED: a sent rule with the id of an existing rule keeps that id and gets the next rule version.
+PUT_KEEPS_RULE_IDS = True
+
+# CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rulesets-api/delete/, operation deleteZoneRuleset:
+# success is 204 No Content).
+DELETE_RULESET_STATUS = 204
 
 # --- injected failures (faults) --------------------------------------------------------------------------
 
-# CONFIRMED (notes): over the rate limit Cloudflare answers 429 with retry-after (seconds).
-# UNCONFIRMED: the code 971 and its wording (observed).
+# CONFIRMED (https://developers.cloudflare.com/fundamentals/api/reference/limits/: 429 with retry-after).
+# UNCONFIRMED: the code 971 and its wording (observed, no public source kept).
 RATE_LIMITED = ErrorSpec(429, 971, "Please wait and consider throttling your request speed")
 
-# UNCONFIRMED (observed code 10002): the error of an injected 5xx answer.
+# UNCONFIRMED (observed code 10002, no public source kept): the error of an injected or unexpected 5xx answer.
 SERVER_ERROR = ErrorSpec(500, 10002, "An unknown error has occurred")
 
 

@@ -19,6 +19,7 @@ class Answer:
 
     result: Any
     result_info: dict[str, int] | None = None
+    status: int = 200
 
 
 def envelope(result: Any, *, errors: list[dict[str, Any]] | None = None, info: dict[str, int] | None = None) -> Any:
@@ -29,7 +30,7 @@ def envelope(result: Any, *, errors: list[dict[str, Any]] | None = None, info: d
 
 
 def error_response(error: APIError) -> JSONResponse:
-    return JSONResponse(envelope(None, errors=[{"code": error.code, "message": error.message}]), error.status)
+    return JSONResponse(envelope(None, errors=[error.detail()]), error.status)
 
 
 def spec_response(spec: ErrorSpec, status: int | None = None) -> JSONResponse:

@@ -8,6 +8,7 @@ Which path and scope lead to which handler is :mod:`.routes`.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -19,11 +20,12 @@ from starlette.responses import JSONResponse, Response
 
 from . import assumptions as cf
 from .auth import authenticate
-from .config import EmulatorConfig
+from .config import EmulatorConfig, Zone
 from .envelope import Answer, envelope, error_response
 from .errors import APIError
 from .models import certificates, rulesets
 from .models.state import Ruleset, State
+from .models.zones import ZoneDirectory
 from .store import Store
 
 __all__ = ["Handler", "Handlers", "api_endpoint"]
@@ -32,9 +34,10 @@ Handler = Callable[[Request], Awaitable[Answer]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 _ID = re.compile(cf.ACCOUNT_OR_ZONE_ID_PATTERN)
+_log = logging.getLogger("cfmtls_provider.emulator")
 
 
-def api_endpoint(config: EmulatorConfig, scope: str, handler: Handler) -> Endpoint:
+def api_endpoint(config: EmulatorConfig, zones: ZoneDirectory, scope: str, handler: Handler) -> Endpoint:
     """An endpoint: ids checked, then credentials, then the handler; refusals become error envelopes."""
 
     async def endpoint(request: Request) -> Response:
@@ -44,19 +47,43 @@ def api_endpoint(config: EmulatorConfig, scope: str, handler: Handler) -> Endpoi
                 if value is not None and not _ID.match(value):
                     raise APIError(cf.INVALID_OBJECT_IDENTIFIER, path=request.url.path)
             authenticate(config, request.headers, scope)
+            zone_id = request.path_params.get("zone_id")
+            if zone_id is not None and zones.get(zone_id) is None:
+                raise APIError(cf.UNKNOWN_ZONE, path=request.url.path)
             answer = await handler(request)
         except APIError as error:
             return error_response(error)
-        return JSONResponse(envelope(answer.result, info=answer.result_info))
+        except Exception as exc:
+            _log.exception("unexpected failure of %s %s", request.method, request.url.path)
+            detail = f"{cf.SERVER_ERROR.message}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            return JSONResponse(envelope(None, errors=[{"code": cf.SERVER_ERROR.code, "message": detail}]), 500)
+        if answer.status == cf.DELETE_RULESET_STATUS:
+            return Response(status_code=answer.status)
+        return JSONResponse(envelope(answer.result, info=answer.result_info), answer.status)
 
     return endpoint
 
 
+async def bounded_body(request: Request) -> bytes:
+    """The request body, refused (413) beyond :data:`~.assumptions.MAX_BODY_BYTES` without reading it all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cf.MAX_BODY_BYTES:
+        raise APIError(cf.BODY_TOO_LARGE, limit=cf.MAX_BODY_BYTES)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cf.MAX_BODY_BYTES:
+            raise APIError(cf.BODY_TOO_LARGE, limit=cf.MAX_BODY_BYTES)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object, else 400 (malformed JSON)."""
+    """The request body as a JSON object, else 400 (malformed JSON; too deeply nested counts as malformed)."""
     try:
-        data = json.loads(await request.body())
-    except ValueError:
+        data = json.loads(await bounded_body(request))
+    except (ValueError, RecursionError):
         raise APIError(cf.MALFORMED_JSON) from None
     if not isinstance(data, dict):
         raise APIError(cf.MALFORMED_JSON)
@@ -81,6 +108,7 @@ class Handlers:
 
     config: EmulatorConfig
     store: Store
+    zones: ZoneDirectory
 
     # --- account level: mTLS certificates ------------------------------------------------------------------
 
@@ -94,8 +122,9 @@ class Handlers:
 
     async def list_certificates(self, request: Request) -> Answer:
         page, per_page = paging(request)
+        types = certificates.parse_type_filter(request.query_params.get("type"))
         with self.store.read() as state:
-            certs = certificates.list_certificates(state, request.path_params["account_id"])
+            certs = certificates.list_certificates(state, request.path_params["account_id"], types)
             chosen = certs[(page - 1) * per_page : page * per_page]
             result = [certificates.certificate_result(cert) for cert in chosen]
         total = len(certs)
@@ -132,17 +161,22 @@ class Handlers:
 
     # --- zone level: hostname associations -----------------------------------------------------------------
 
+    def _zone(self, request: Request) -> Zone:
+        zone = self.zones.get(request.path_params["zone_id"])
+        if zone is None:  # checked by api_endpoint already
+            raise APIError(cf.UNKNOWN_ZONE, path=request.url.path)
+        return zone
+
     async def get_hostnames(self, request: Request) -> Answer:
+        zone = self._zone(request)
         with self.store.read() as state:
-            hostnames = certificates.get_hostnames(
-                state, request.path_params["zone_id"], request.query_params.get("mtls_certificate_id")
-            )
+            hostnames = certificates.get_hostnames(state, zone, request.query_params.get("mtls_certificate_id"))
         return Answer({"hostnames": hostnames})
 
     async def put_hostnames(self, request: Request) -> Answer:
-        body = await json_body(request)
+        zone, body = self._zone(request), await json_body(request)
         with self.store.mutate() as state:
-            hostnames = certificates.replace_hostnames(state, request.path_params["zone_id"], body, time.time())
+            hostnames = certificates.replace_hostnames(state, zone, body, time.time())
         return Answer({"hostnames": hostnames})
 
     # --- WAF custom rules ----------------------------------------------------------------------------------
@@ -168,6 +202,16 @@ class Handlers:
     async def patch_rule(self, request: Request) -> Answer:
         body, p = await json_body(request), request.path_params
         return self._change(lambda state: rulesets.patch_rule(state, p["zone_id"], p["ruleset_id"], p["rule_id"], body))
+
+    async def update_ruleset(self, request: Request) -> Answer:
+        body, p = await json_body(request), request.path_params
+        return self._change(lambda state: rulesets.update_ruleset(state, p["zone_id"], p["ruleset_id"], body))
+
+    async def delete_ruleset(self, request: Request) -> Answer:
+        p = request.path_params
+        with self.store.mutate() as state:
+            rulesets.delete_ruleset(state, p["zone_id"], p["ruleset_id"])
+        return Answer(None, status=cf.DELETE_RULESET_STATUS)
 
     async def delete_rule(self, request: Request) -> Answer:
         p = request.path_params

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from starlette.routing import Route
 
 from . import assumptions as cf
-from .config import EmulatorConfig
 from .handlers import Handler, Handlers, api_endpoint
 
 __all__ = [
@@ -60,12 +59,18 @@ def route_table(h: Handlers) -> list[APIRoute]:
         APIRoute("POST", RULESETS, ZONE_WAF_WRITE, h.create_ruleset),
         APIRoute("GET", RULESETS + "/phases/{phase}/entrypoint", ZONE_WAF_WRITE, h.get_entrypoint),
         APIRoute("GET", RULESETS + "/{ruleset_id}", ZONE_WAF_WRITE, h.get_ruleset),
+        APIRoute("PUT", RULESETS + "/{ruleset_id}", ZONE_WAF_WRITE, h.update_ruleset),
+        APIRoute("DELETE", RULESETS + "/{ruleset_id}", ZONE_WAF_WRITE, h.delete_ruleset),
         APIRoute("POST", RULESETS + "/{ruleset_id}/rules", ZONE_WAF_WRITE, h.add_rule),
         APIRoute("PATCH", RULESETS + "/{ruleset_id}/rules/{rule_id}", ZONE_WAF_WRITE, h.patch_rule),
         APIRoute("DELETE", RULESETS + "/{ruleset_id}/rules/{rule_id}", ZONE_WAF_WRITE, h.delete_rule),
     ]
 
 
-def api_routes(config: EmulatorConfig, handlers: Handlers) -> list[Route]:
+def api_routes(handlers: Handlers) -> list[Route]:
     """The Starlette routes of the API, each behind :func:`~.handlers.api_endpoint`."""
-    return [Route(r.path, api_endpoint(config, r.scope, r.handler), methods=[r.method]) for r in route_table(handlers)]
+    config, zones = handlers.config, handlers.zones
+    return [
+        Route(r.path, api_endpoint(config, zones, r.scope, r.handler), methods=[r.method])
+        for r in route_table(handlers)
+    ]

@@ -23,9 +23,12 @@ from starlette.types import ASGIApp
 from ..client_auth import MultipleCAPolicy
 from . import assumptions as cf
 from .app import Emulator, create_app
-from .config import EmulatorConfig
+from .config import EmulatorConfig, Zone, parse_zone
 from .faults import FaultRule, FaultSet
 from .middleware import DroppedConnection, RequestLog
+from .models.certificates import seed_managed_certificate
+from .models.state import State
+from .models.zones import ZoneDirectory
 from .store import Store
 
 if TYPE_CHECKING:
@@ -81,9 +84,10 @@ class EmulatorServer:
         self.host = host
         self.emulator = Emulator(
             config=self.config,
-            store=Store(Path(state_file) if state_file is not None else None),
+            store=Store(Path(state_file) if state_file is not None else None, seed=self._seed),
             faults=FaultSet(faults),
             log=RequestLog(),
+            zones=ZoneDirectory(self.config.zones),
         )
         if edge_port is not None:
             from .edge import EdgeServer
@@ -102,6 +106,10 @@ class EmulatorServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+
+    def _seed(self, state: State) -> None:
+        for seed in self.config.managed_certificates:
+            seed_managed_certificate(state, seed.account_id, seed.type)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -181,7 +189,7 @@ class EmulatorServer:
 
     @property
     def token(self) -> str:
-        """The first accepted token (``cfmtls-emulator-token`` unless configured otherwise)."""
+        """The first accepted token (:data:`~.assumptions.DEFAULT_TOKEN` unless configured otherwise)."""
         return next(iter(self.config.tokens), cf.DEFAULT_TOKEN)
 
     @property
@@ -207,6 +215,10 @@ class EmulatorServer:
 
     def state(self) -> dict[str, Any]:
         return self.emulator.store.snapshot()
+
+    def add_zone(self, spec: str | Zone) -> None:
+        """Declare a zone (``"ID=DOMAIN@ACCOUNT"``), as ``--zone`` does."""
+        self.emulator.zones.declare([parse_zone(spec) if isinstance(spec, str) else spec])
 
     def add_fault(self, spec: str | dict[str, Any]) -> None:
         self.emulator.faults.add([FaultRule.from_json(spec)])

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,10 +26,20 @@ __all__ = ["StateFileError", "Store"]
 class Store:
     """The live state behind one lock, persisted to ``path`` (if given) after every mutation."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, seed: Callable[[State], None] | None = None) -> None:
+        """``seed`` adds what the state always holds (Cloudflare-managed certificates), at start and on reset."""
         self.path = path
+        self._seed = seed
         self._lock = threading.RLock()
         self._state = self._load() if path is not None else State()
+        try:
+            with self.mutate() as state:  # also proves at start that the state file can be written
+                if seed is not None:
+                    seed(state)
+        except OSError as exc:
+            raise StateFileError(
+                f"cannot write the emulator state file {self.path}: {exc.strerror or exc}; pass a writable --state-file"
+            ) from exc
 
     def _load(self) -> State:
         assert self.path is not None
@@ -38,9 +48,10 @@ class Store:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             return State.from_json(data)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OSError, RecursionError) as exc:
+            reason = " ".join(str(exc).split())[:200]
             raise StateFileError(
-                f"cannot read the emulator state file {self.path}: {exc}; move it away or pass another --state-file"
+                f"cannot read the emulator state file {self.path}: {reason}; move it away or pass another --state-file"
             ) from exc
 
     def _save(self, state: State) -> None:
@@ -84,3 +95,5 @@ class Store:
             state.associations.clear()
             state.emptied_at.clear()
             state.rulesets.clear()
+            if self._seed is not None:
+                self._seed(state)

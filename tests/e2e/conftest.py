@@ -9,6 +9,7 @@ import pytest
 
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
+from tests.support.zones import TEST_ZONES
 
 from .harness import TOKEN, Emulator, Stack, install_as_a_user, pulumi_bin_dir
 
@@ -26,7 +27,7 @@ def user_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(tokens={TOKEN: ALL_SCOPES})
+    return EmulatorConfig(tokens={TOKEN: ALL_SCOPES}, zones=TEST_ZONES)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from tests.support.certs import make_ca
+from tests.support.zones import TEST_ZONES
 
 from .harness import Emulator, Stack
 from .test_reliability_faults import HOSTNAMES, PROGRAM, PROJECT, ZONES, write_ca
@@ -29,7 +30,7 @@ SECRET_TOKEN = "cfmtls-audit-TOKEN-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(tokens={SECRET_TOKEN: ALL_SCOPES})
+    return EmulatorConfig(tokens={SECRET_TOKEN: ALL_SCOPES}, zones=TEST_ZONES)
 
 
 @pytest.fixture

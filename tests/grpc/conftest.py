@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
+from tests.support.zones import TEST_ZONES
 
 from .test_provider_server import TOKEN
 
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(tokens={TOKEN: ALL_SCOPES})
+    return EmulatorConfig(tokens={TOKEN: ALL_SCOPES}, zones=TEST_ZONES)

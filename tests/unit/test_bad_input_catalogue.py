@@ -30,6 +30,7 @@ from cfmtls_provider.resources.hostname_association import HostnameAssociationPr
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support import hostile_certs as hostile
 from tests.support.certs import make_ca, public_key_pem
+from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 NON_ENTERPRISE = "99999999999999999999999999999999"
@@ -44,6 +45,7 @@ SKI = "AB" * 20
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(
+        zones=TEST_ZONES,
         tokens={
             GOOD_TOKEN: ALL_SCOPES,
             ZONE_ONLY_TOKEN: frozenset({"zone.ssl:write", "zone.waf:write"}),
@@ -403,7 +405,7 @@ CATALOGUE: dict[str, Case] = {
         MTLSCertificateProvider,
         cert(lambda: make_ca().pem),
         f"Uploading the CA certificate to account {ACCOUNT} failed: POST /accounts/{ACCOUNT}/mtls_certificates "
-        "failed: HTTP 403: Authentication error (code 10000). "
+        "failed: HTTP 403: Unauthorized to access requested resource (code 9109). "
         "Cloudflare refuses an upload like this for one of two reasons: the token lacks Account 'SSL and Certificates "
         "Write' for this account (add it to the token, My Profile > API Tokens, or use another token); or the "
         "account's plan does not include bringing your own CA for mTLS, which Cloudflare offers on Enterprise "
@@ -416,8 +418,8 @@ CATALOGUE: dict[str, Case] = {
         ClientCertificateRuleProvider,
         rule(),
         f"Creating the client-certificate rule in zone {ZONE} failed: GET /zones/{ZONE}/rulesets/phases/"
-        "http_request_firewall_custom/entrypoint failed: HTTP 403: Authentication error (code 10000). The token "
-        "lacks a permission this call needs: Zone 'Zone WAF Write', or does not cover this zone (its Zone "
+        "http_request_firewall_custom/entrypoint failed: HTTP 403: Unauthorized to access requested resource "
+        "(code 9109). The token lacks a permission this call needs: Zone 'Zone WAF Write', or does not cover this zone (its Zone "
         "Resources). Add it to the token (My Profile > API Tokens) or use another token.",
         stage="create",
         config={"cfmtls:apiToken": SSL_ONLY_TOKEN},
@@ -426,8 +428,7 @@ CATALOGUE: dict[str, Case] = {
         MTLSCertificateProvider,
         cert(lambda: make_ca().pem, account_id=NON_ENTERPRISE),
         f"Uploading the CA certificate to account {NON_ENTERPRISE} failed: POST /accounts/{NON_ENTERPRISE}/"
-        "mtls_certificates failed: HTTP 403: mTLS certificate management requires an Enterprise plan; this "
-        "account is not entitled to it (code 1406). "
+        "mtls_certificates failed: HTTP 403: Unauthorized to access requested resource (code 9109). "
         "Cloudflare refuses an upload like this for one of two reasons: the token lacks Account 'SSL and Certificates "
         "Write' for this account (add it to the token, My Profile > API Tokens, or use another token); or the "
         "account's plan does not include bringing your own CA for mTLS, which Cloudflare offers on Enterprise "

@@ -16,6 +16,7 @@ from cfmtls_provider.emulator import assumptions
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from tests.support.certs import make_ca
+from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
@@ -63,7 +64,8 @@ def test_state_dump_and_reset(emulator: EmulatorServer) -> None:
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     state_file = tmp_path / "state" / "emulator.json"
     ca = make_ca()
-    with EmulatorServer(state_file=state_file) as first, first.client() as api:
+    config = EmulatorConfig(zones=TEST_ZONES)
+    with EmulatorServer(config, state_file=state_file) as first, first.client() as api:
         cert_id = api.post(CERTS, json={"ca": True, "certificates": ca.pem, "private_key": ca.key_pem}).json()[
             "result"
         ]["id"]
@@ -73,7 +75,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         ).json()["result"]
     assert ca.key_pem.splitlines()[1] not in state_file.read_text()
     assert [p.name for p in state_file.parent.iterdir()] == ["emulator.json"]  # no temporary file left
-    with EmulatorServer(state_file=state_file) as second, second.client() as api:
+    with EmulatorServer(config, state_file=state_file) as second, second.client() as api:
         assert [c["id"] for c in api.get(CERTS).json()["result"]] == [cert_id]
         assert api.get(HOSTS, params={"mtls_certificate_id": cert_id}).json()["result"]["hostnames"] == [
             "a.example.com"
@@ -93,19 +95,20 @@ def test_unreadable_state_file_is_a_clear_error(tmp_path: Path) -> None:
 class TestLatency:
     @pytest.fixture
     def emulator_config(self) -> EmulatorConfig:
-        return EmulatorConfig(latency_ms=300)
+        return EmulatorConfig(latency_ms=300, zones=TEST_ZONES)
 
     def test_latency_delays_api_calls_without_blocking_others(self, emulator: EmulatorServer) -> None:
         durations: list[float] = []
+        clients = [emulator.client() for _ in range(4)]  # made first: building a client costs CPU, not latency
 
-        def call() -> None:
+        def call(api: httpx.Client) -> None:
             start = time.monotonic()
-            with emulator.client() as api:
+            with api:
                 api.get(CERTS).raise_for_status()
             durations.append(time.monotonic() - start)
 
         start = time.monotonic()
-        threads = [threading.Thread(target=call) for _ in range(4)]
+        threads = [threading.Thread(target=call, args=(api,)) for api in clients]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -12,6 +12,7 @@ import pytest
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from tests.support.certs import make_ca
+from tests.support.zones import OTHER_ACCOUNT, TEST_ZONES, ZONE_OF_OTHER_ACCOUNT
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
@@ -41,6 +42,10 @@ def put(api: httpx.Client, hostnames: object, cert_id: str | None, zone: str = Z
     if cert_id is not None:
         body["mtls_certificate_id"] = cert_id
     return api.put(hosts_path(zone), json=body)
+
+
+def get_raw(api: httpx.Client, zone: str) -> httpx.Response:
+    return api.get(hosts_path(zone))
 
 
 def get(api: httpx.Client, cert_id: str | None, zone: str = ZONE) -> list[str]:
@@ -127,25 +132,54 @@ def test_malformed_zone_id_is_7003(api: httpx.Client) -> None:
     assert response.status_code == 400 and response.json()["errors"][0]["code"] == 7003
 
 
-def test_usages_list_each_zone_using_the_ca(api: httpx.Client) -> None:
+def test_usages_answer_the_documented_shape_only(api: httpx.Client) -> None:
     cert_id = new_ca(api)
     usages = f"{CERTS}/{cert_id}/associations"
     assert api.get(usages).json()["result"] == []
     put(api, ["a.example.com"], cert_id).raise_for_status()
-    put(api, ["b.example.com"], cert_id, zone=ZONE_2).raise_for_status()
-    result = api.get(usages).json()["result"]
-    assert {(u["service"], u["status"], u["zone_id"]) for u in result} == {
-        ("mtls_hostname_association", "active", ZONE),
-        ("mtls_hostname_association", "active", ZONE_2),
-    }
+    put(api, ["b.example.org"], cert_id, zone=ZONE_2).raise_for_status()
+    assert api.get(usages).json()["result"] == [{"service": "mtls_hostname_association", "status": "active"}]
     put(api, [], cert_id).raise_for_status()
-    assert [u["zone_id"] for u in api.get(usages).json()["result"]] == [ZONE_2]
+    statuses = {u["status"] for u in api.get(usages).json()["result"]}
+    assert statuses == {"active", "pending_deletion"}  # one zone still uses it, one lags (no zone named)
+
+
+def test_an_undeclared_zone_answers_like_an_unknown_object(api: httpx.Client) -> None:
+    for call in (lambda: get_raw(api, "9" * 32), lambda: api.get(f"/zones/{'9' * 32}/rulesets/phases/x/entrypoint")):
+        response = call()
+        assert response.status_code == 404
+        [error] = response.json()["errors"]
+        assert error["code"] == 7003 and "Could not route to" in error["message"]
+
+
+def test_a_hostname_outside_the_zone_is_refused_and_nothing_changes(api: httpx.Client) -> None:
+    cert_id = new_ca(api)
+    put(api, ["a.example.com"], cert_id).raise_for_status()
+    for outside in (["b.example.com", "evil.example.org"], ["example.com.evil.net"], ["*.example.net"]):
+        refused = put(api, outside, cert_id)
+        assert refused.status_code == 400, outside
+        message = refused.json()["errors"][0]["message"]
+        assert f"is not in zone example.com ({ZONE})" in message
+    assert get(api, cert_id) == ["a.example.com"]
+    assert put(api, ["example.com", "*.example.com", "deep.a.example.com"], cert_id).status_code == 200
+
+
+def test_a_ca_of_another_account_is_invisible_to_the_zone(emulator: EmulatorServer, api: httpx.Client) -> None:
+    foreign = api.post(
+        f"/accounts/{OTHER_ACCOUNT}/mtls_certificates", json={"ca": True, "certificates": make_ca().pem}
+    ).json()["result"]["id"]
+    refused = put(api, ["a.example.com"], foreign)
+    assert refused.status_code == 404 and refused.json()["errors"][0]["code"] == 1472
+    mine = new_ca(api)
+    assert put(api, ["a.example.net"], mine, zone=ZONE_OF_OTHER_ACCOUNT).status_code == 404
+    assert put(api, ["a.example.net"], foreign, zone=ZONE_OF_OTHER_ACCOUNT).status_code == 200
+    assert emulator.state()["associations"] == {ZONE_OF_OTHER_ACCOUNT: {foreign: ["a.example.net"]}}
 
 
 class TestAssociationLag:
     @pytest.fixture
     def emulator_config(self) -> EmulatorConfig:
-        return EmulatorConfig(association_lag_seconds=0.4)
+        return EmulatorConfig(association_lag_seconds=0.4, zones=TEST_ZONES)
 
     def test_emptied_list_still_counts_as_in_use_during_the_lag(self, api: httpx.Client) -> None:
         cert_id = new_ca(api)
@@ -154,7 +188,7 @@ class TestAssociationLag:
         emptied = time.monotonic()
         assert get(api, cert_id) == []  # the list itself is empty at once
         usages = api.get(f"{CERTS}/{cert_id}/associations").json()["result"]
-        assert usages == [{"service": "mtls_hostname_association", "status": "pending_deletion", "zone_id": ZONE}]
+        assert usages == [{"service": "mtls_hostname_association", "status": "pending_deletion"}]
         refused = api.delete(f"{CERTS}/{cert_id}")
         assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == 1473
         time.sleep(max(0.0, 0.45 - (time.monotonic() - emptied)))

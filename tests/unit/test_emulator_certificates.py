@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from cfmtls_provider.emulator.assumptions import DEFAULT_TOKEN
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from tests.support.certs import make_ca, public_key_pem, trustme_ca, trustme_leaf
+from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 OTHER_ACCOUNT = "11111111111111111111111111111111"
@@ -26,6 +28,8 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(
+        zones=TEST_ZONES,
+        association_lag_seconds=0,  # the lag has its own tests (test_emulator_associations.py)
         tokens={
             "all": frozenset({"account.ssl:read", "account.ssl:write", "zone.ssl:write", "zone.waf:write"}),
             "reader": frozenset({"account.ssl:read"}),
@@ -56,11 +60,23 @@ def error_codes(response: httpx.Response) -> list[int]:
 # --- authentication and scopes -----------------------------------------------------------------------------
 
 
-def test_missing_or_unknown_token_is_401_code_10000(emulator: EmulatorServer) -> None:
-    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic all"}):
+def test_authentication_failures_answer_as_cloudflare_does(emulator: EmulatorServer) -> None:
+    def errors(headers: dict[str, str]) -> tuple[int, Any]:
         response = httpx.get(emulator.base_url + CERTS, headers=headers)
-        assert response.status_code == 401
-        assert response.json()["errors"] == [{"code": 10000, "message": "Authentication error"}]
+        return response.status_code, response.json()["errors"]
+
+    missing = [{"code": 9106, "message": "Missing X-Auth-Key, X-Auth-Email or Authorization headers"}]
+    assert errors({}) == (400, missing)
+    ill_formed = [
+        {
+            "code": 6003,
+            "message": "Invalid request headers",
+            "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}],
+        }
+    ]
+    for header in ("Basic all", "Bearer", "Bearer two words", 'Bearer "quoted"'):
+        assert errors({"Authorization": header}) == (400, ill_formed)
+    assert errors({"Authorization": "Bearer nope"}) == (401, [{"code": 10000, "message": "Authentication error"}])
 
 
 def test_token_without_the_scope_is_403(emulator: EmulatorServer) -> None:
@@ -68,7 +84,7 @@ def test_token_without_the_scope_is_403(emulator: EmulatorServer) -> None:
     with emulator.client("reader") as reader, emulator.client("zone-only") as zone_only:
         assert reader.get(CERTS).status_code == 200
         refused = upload(reader, pem)
-        assert refused.status_code == 403 and error_codes(refused) == [10000]
+        assert refused.status_code == 403 and error_codes(refused) == [9109]
         assert zone_only.get(CERTS).status_code == 403
     with emulator.client("writer") as writer:  # write implies read
         assert upload(writer, pem).status_code == 200
@@ -83,9 +99,10 @@ def test_legacy_email_and_global_key(emulator: EmulatorServer) -> None:
     assert httpx.get(emulator.base_url + CERTS, headers=bad).status_code == 401
 
 
-def test_default_config_accepts_the_documented_token() -> None:
+def test_default_config_accepts_the_documented_token_which_looks_like_a_real_one() -> None:
+    assert re.fullmatch(r"[0-9A-Za-z_-]{40}", DEFAULT_TOKEN)  # what Terraform's provider requires of a token
     with EmulatorServer() as server:
-        headers = {"Authorization": "Bearer cfmtls-emulator-token"}
+        headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
         assert httpx.get(server.base_url + CERTS, headers=headers).status_code == 200
 
 
@@ -154,7 +171,7 @@ def test_trustme_ca_is_accepted(api: httpx.Client) -> None:
 def test_refused_uploads_say_why(api: httpx.Client, make: Any, words: str) -> None:
     response = upload(api, make())
     assert response.status_code == 400
-    assert error_codes(response) == [1402]
+    assert error_codes(response) == [1400]
     message = response.json()["errors"][0]["message"]
     assert message.startswith("Unable to parse certificate") and words in message
     assert api.get(CERTS).json()["result"] == []
@@ -175,15 +192,17 @@ def test_body_that_is_not_json_is_400(api: httpx.Client) -> None:
         assert response.status_code == 400 and error_codes(response) == [6007]
 
 
-def test_ca_false_needs_a_private_key(api: httpx.Client) -> None:
+def test_leaf_uploads_with_ca_false_are_accepted_and_not_counted_as_cas(api: httpx.Client) -> None:
     leaf = make_ca("leaf", ca=False)
-    refused = api.post(CERTS, json={"ca": False, "certificates": leaf.pem})
-    assert refused.status_code == 400 and error_codes(refused) == [1403]
     accepted = api.post(CERTS, json={"ca": False, "certificates": leaf.pem, "private_key": leaf.key_pem})
     assert accepted.status_code == 200 and accepted.json()["result"]["ca"] is False
+    without_key = api.post(CERTS, json={"ca": False, "certificates": make_ca("leaf 2", ca=False).pem})
+    assert without_key.status_code == 200
     bad_key = api.post(CERTS, json={"ca": False, "certificates": make_ca(ca=False).pem, "private_key": "nope"})
-    assert bad_key.status_code == 400 and error_codes(bad_key) == [1404]
+    assert bad_key.status_code == 400 and error_codes(bad_key) == [1400]
     assert "nope" not in bad_key.text
+    for index in range(5):  # the two leaves leave the five CA slots free
+        assert upload(api, make_ca(f"CA {index}").pem).status_code == 200
 
 
 def test_duplicate_is_1471_even_with_other_whitespace(api: httpx.Client) -> None:
@@ -207,7 +226,7 @@ def test_sixth_ca_is_refused_with_1489(api: httpx.Client) -> None:
 
 def test_non_enterprise_account_is_refused(api: httpx.Client) -> None:
     response = upload(api, make_ca().pem, account=POOR_ACCOUNT)
-    assert response.status_code == 403 and error_codes(response) == [1406]
+    assert response.status_code == 403 and error_codes(response) == [9109]
 
 
 # --- read, list, delete ------------------------------------------------------------------------------------
@@ -243,7 +262,7 @@ def test_delete_refused_while_associated_then_allowed(api: httpx.Client) -> None
     api.put(hosts, json={"hostnames": ["a.example.com"], "mtls_certificate_id": cert_id}).raise_for_status()
     refused = api.delete(f"{CERTS}/{cert_id}")
     assert refused.status_code == 400 and error_codes(refused) == [1473]
-    assert ZONE in refused.json()["errors"][0]["message"]
+    assert "in use" in refused.json()["errors"][0]["message"]
     api.put(hosts, json={"hostnames": [], "mtls_certificate_id": cert_id}).raise_for_status()
     deleted = api.delete(f"{CERTS}/{cert_id}")
     assert deleted.status_code == 200 and deleted.json()["result"]["id"] == cert_id

@@ -63,7 +63,9 @@ def test_entrypoint_is_404_until_created(api: httpx.Client) -> None:
 def test_second_entrypoint_is_refused(api: httpx.Client) -> None:
     create_entrypoint(api)
     again = api.post(RULESETS, json={"name": "again", "kind": "zone", "phase": PHASE})
-    assert again.status_code == 400 and again.json()["errors"][0]["code"] == 20101
+    assert again.status_code == 400
+    [error] = again.json()["errors"]
+    assert error["code"] == 20217 and f"exceeded maximum number of zone rulesets for phase {PHASE}" in error["message"]
 
 
 def test_create_with_rules_gives_ids_and_default_refs(api: httpx.Client) -> None:
@@ -105,9 +107,69 @@ def test_positions(api: httpx.Client) -> None:
     ]
     assert refs(add(api, ruleset_id, ref="after-a", position={"after": a_id}).json()["result"])[2] == "after-a"
     assert refs(add(api, ruleset_id, ref="second", position={"index": 2}).json()["result"])[1] == "second"
-    assert refs(add(api, ruleset_id, ref="last", position={"index": 99}).json()["result"])[-1] == "last"
-    bad = add(api, ruleset_id, ref="x", position={"after": "0" * 32})
-    assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == 20100
+    assert refs(add(api, ruleset_id, ref="last", position={"index": 6}).json()["result"])[-1] == "last"
+    for position in ({"after": "0" * 32}, {"index": 8}, {"index": 0}, {"index": 1, "after": ""}):
+        bad = add(api, ruleset_id, ref="x", position=position)
+        assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == 20100, position
+    assert len(api.get(ENTRYPOINT).json()["result"]["rules"]) == 6
+
+
+def test_patch_with_only_a_position_moves_the_rule_unchanged(api: httpx.Client) -> None:
+    ruleset = create_entrypoint(api, [{**RULE, "ref": "a", "description": "keep me"}, {**RULE, "ref": "b"}])
+    a = ruleset["rules"][0]
+    moved = api.patch(f"{RULESETS}/{ruleset['id']}/rules/{a['id']}", json={"position": {"after": ""}})
+    assert moved.status_code == 200, moved.text
+    result = moved.json()["result"]
+    assert refs(result) == ["b", "a"] and result["version"] == "2"
+    after = result["rules"][1]
+    assert {k: after[k] for k in ("id", "expression", "action", "description", "enabled")} == {
+        k: a[k] for k in ("id", "expression", "action", "description", "enabled")
+    }
+    out_of_range = api.patch(f"{RULESETS}/{ruleset['id']}/rules/{a['id']}", json={"position": {"index": 3}})
+    assert out_of_range.status_code == 400
+
+
+def test_execute_rules_are_accepted_with_their_parameters(api: httpx.Client) -> None:
+    deploy = {
+        "action": "execute",
+        "expression": "true",
+        "action_parameters": {"id": "4814384a9e5d4991b9815dcfc25d2f1f"},
+        "ref": "deploy",
+    }
+    ruleset = create_entrypoint(api, [deploy])
+    [rule] = ruleset["rules"]
+    assert rule["action"] == "execute" and rule["action_parameters"] == {"id": "4814384a9e5d4991b9815dcfc25d2f1f"}
+
+
+def test_put_replaces_the_rules_keeping_ids_sent_and_delete_removes_the_ruleset(api: httpx.Client) -> None:
+    ruleset = create_entrypoint(api, [{**RULE, "ref": "a"}, {**RULE, "ref": "b"}])
+    a, _b = ruleset["rules"]
+    body = {
+        "name": ruleset["name"],
+        "kind": "zone",
+        "phase": PHASE,
+        "description": "replaced",
+        "rules": [{"id": a["id"], **RULE, "ref": "a", "description": "changed"}, {**RULE, "ref": "c"}],
+    }
+    replaced = api.put(f"{RULESETS}/{ruleset['id']}", json=body)
+    assert replaced.status_code == 200, replaced.text
+    result = replaced.json()["result"]
+    assert result["id"] == ruleset["id"] and result["version"] == "2" and result["description"] == "replaced"
+    kept, added = result["rules"]
+    assert kept["id"] == a["id"] and kept["version"] == "2" and kept["description"] == "changed"
+    assert added["ref"] == "c" and added["id"] not in (rule["id"] for rule in ruleset["rules"])
+    assert added["version"] == "1"
+    assert (
+        api.put(f"{RULESETS}/{ruleset['id']}", json={**body, "phase": "http_request_firewall_managed"}).status_code
+        == 400
+    )
+    unknown_id = api.put(f"{RULESETS}/{ruleset['id']}", json={"rules": [{"id": "0" * 32, **RULE}]})
+    assert unknown_id.status_code == 400
+    deleted = api.delete(f"{RULESETS}/{ruleset['id']}")
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert api.get(ENTRYPOINT).status_code == 404
+    assert api.delete(f"{RULESETS}/{ruleset['id']}").status_code == 404
+    assert create_entrypoint(api)["rules"] == []  # the phase is free again
 
 
 @pytest.mark.parametrize(

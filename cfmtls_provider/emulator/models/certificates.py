@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from ...certificates import ALLOWED_SIGNATURE_ALGORITHMS, CertificateError, parse_ca_bundle
 from ...hostnames import hostname_problems
 from .. import assumptions as cf
+from ..config import Zone
 from ..errors import APIError
 from .clock import timestamp
 from .state import MANAGED_CA, Certificate, State
@@ -26,7 +27,9 @@ __all__ = [
     "find_certificate",
     "get_hostnames",
     "list_certificates",
+    "parse_type_filter",
     "replace_hostnames",
+    "seed_managed_certificate",
     "upload_certificate",
     "usages",
     "zones_using",
@@ -44,7 +47,7 @@ def certificate_result(cert: Certificate, *, with_updated_at: bool = False) -> d
         "name": cert.name,
         "serial_number": cert.serial_number,
         "signature": cert.signature,
-        "type": cf.CERTIFICATE_TYPE,
+        "type": cert.type,
         "uploaded_on": cert.uploaded_on,
     }
     if with_updated_at:
@@ -110,19 +113,25 @@ def _leaf_fields(pem: str) -> dict[str, str]:
 
 
 def upload_certificate(state: State, account_id: str, body: dict[str, Any], *, entitled: bool = True) -> Certificate:
+    """A ``custom`` upload: a CA (held to the CA rules, counted in the quota) or, with ``ca: false``, a leaf."""
     if not entitled:
         raise APIError(cf.NOT_ENTITLED)
     ca, pem, name, key = _upload_fields(body)
-    if not ca and key is None:
-        raise APIError(cf.CA_FLAG_REQUIRED)
     if key is not None:
         _check_private_key(key)
     fields = _ca_fields(pem) if ca else _leaf_fields(pem)
     mine = list_certificates(state, account_id)
     if any(cert.content_fingerprint == fields["content_fingerprint"] for cert in mine):
         raise APIError(cf.CERTIFICATE_ALREADY_EXISTS)
-    if ca and sum(cert.ca for cert in mine) >= cf.MAX_CA_CERTIFICATES_PER_ACCOUNT:
+    custom_cas = [cert for cert in mine if cert.ca and cert.type == cf.CERTIFICATE_TYPE]
+    if ca and len(custom_cas) >= cf.MAX_CA_CERTIFICATES_PER_ACCOUNT:
         raise APIError(cf.CA_QUOTA_EXCEEDED)
+    return _store(state, account_id, fields, ca=ca, name=name, has_private_key=key is not None)
+
+
+def _store(
+    state: State, account_id: str, fields: dict[str, str], *, ca: bool, name: str, has_private_key: bool, kind: str = ""
+) -> Certificate:
     now = timestamp()
     cert = Certificate(
         id=str(uuid.uuid4()),
@@ -131,15 +140,41 @@ def upload_certificate(state: State, account_id: str, body: dict[str, Any], *, e
         name=name,
         uploaded_on=now,
         updated_at=now,
-        has_private_key=key is not None,
+        has_private_key=has_private_key,
+        type=kind or cf.CERTIFICATE_TYPE,
         **fields,
     )
     state.certificates[cert.id] = cert
     return cert
 
 
-def list_certificates(state: State, account_id: str) -> list[Certificate]:
-    return [cert for cert in state.certificates.values() if cert.account_id == account_id]
+def seed_managed_certificate(state: State, account_id: str, kind: str) -> None:
+    """Give ``account_id`` a Cloudflare-managed CA of type ``kind`` (Access, Gateway) unless it holds one."""
+    if any(cert.type == kind for cert in list_certificates(state, account_id)):
+        return
+    from ...throwaway_ca import make_ca  # only when seeding: it generates a key
+
+    pem, _key = make_ca(f"Cloudflare {kind.replace('_', ' ')} CA (emulated)")
+    _store(state, account_id, _ca_fields(pem), ca=True, name="", has_private_key=False, kind=kind)
+
+
+def list_certificates(state: State, account_id: str, types: frozenset[str] | None = None) -> list[Certificate]:
+    """The account's certificates, of the given ``types`` only (None: every type)."""
+    return [
+        cert
+        for cert in state.certificates.values()
+        if cert.account_id == account_id and (types is None or cert.type in types)
+    ]
+
+
+def parse_type_filter(raw: str | None) -> frozenset[str] | None:
+    """The list operation's ``type`` filter: comma-separated certificate types (absent: every type)."""
+    if raw is None:
+        return None
+    types = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    if not types or not types <= set(cf.CERTIFICATE_TYPES):
+        raise APIError(cf.TYPE_FILTER_INVALID, types=", ".join(cf.CERTIFICATE_TYPES))
+    return types
 
 
 def find_certificate(state: State, account_id: str | None, cert_id: str) -> Certificate:
@@ -164,17 +199,15 @@ def zones_using(state: State, cert_id: str, now: float, lag_seconds: float) -> d
 
 
 def usages(state: State, cert: Certificate, now: float, lag_seconds: float) -> list[dict[str, str]]:
-    return [
-        {"service": cf.USAGE_SERVICE, "status": status, "zone_id": zone_id}
-        for zone_id, status in zones_using(state, cert.id, now, lag_seconds).items()
-    ]
+    """The documented shape only, ``{service, status}``: one entry per distinct status, no zone named."""
+    statuses = sorted(set(zones_using(state, cert.id, now, lag_seconds).values()))
+    return [{"service": cf.USAGE_SERVICE, "status": status} for status in statuses]
 
 
 def delete_certificate(state: State, account_id: str, cert_id: str, now: float, lag_seconds: float) -> Certificate:
     cert = find_certificate(state, account_id, cert_id)
-    zones = zones_using(state, cert_id, now, lag_seconds)
-    if zones:
-        raise APIError(cf.CERTIFICATE_IN_USE, zones=", ".join(zones))
+    if zones_using(state, cert_id, now, lag_seconds):
+        raise APIError(cf.CERTIFICATE_IN_USE)
     del state.certificates[cert_id]
     for emptied in state.emptied_at.values():
         emptied.pop(cert_id, None)
@@ -183,28 +216,33 @@ def delete_certificate(state: State, account_id: str, cert_id: str, now: float, 
     return cert
 
 
-def _ca_key(state: State, mtls_certificate_id: object) -> str:
+def _ca_key(state: State, zone: Zone, mtls_certificate_id: object) -> str:
+    """The association-list key: the managed CA, or a certificate of the zone's own account (else 1472)."""
     if mtls_certificate_id is None:
         return MANAGED_CA
     if not isinstance(mtls_certificate_id, str):
         raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'mtls_certificate_id' must be a string")
-    return find_certificate(state, None, mtls_certificate_id).id
+    return find_certificate(state, zone.account_id, mtls_certificate_id).id
 
 
-def get_hostnames(state: State, zone_id: str, mtls_certificate_id: str | None) -> list[str]:
-    key = _ca_key(state, mtls_certificate_id)
-    return list(state.associations.get(zone_id, {}).get(key, []))
+def get_hostnames(state: State, zone: Zone, mtls_certificate_id: str | None) -> list[str]:
+    key = _ca_key(state, zone, mtls_certificate_id)
+    return list(state.associations.get(zone.id, {}).get(key, []))
 
 
-def replace_hostnames(state: State, zone_id: str, body: dict[str, Any], now: float) -> list[str]:
+def replace_hostnames(state: State, zone: Zone, body: dict[str, Any], now: float) -> list[str]:
     """Replace the whole list of one (zone, CA) pair; ``[]`` removes them all (and starts the lag)."""
+    zone_id = zone.id
     hostnames = body.get("hostnames")
     if not isinstance(hostnames, list):
         raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'hostnames' is required and must be a list (use [])")
-    key = _ca_key(state, body.get("mtls_certificate_id"))
+    key = _ca_key(state, zone, body.get("mtls_certificate_id"))
     problems = hostname_problems(hostnames, allow_empty=True)
     if problems:
         raise APIError(cf.HOSTNAMES_INVALID, detail="; ".join(problems))
+    outside = next((str(name) for name in hostnames if not zone.holds(str(name))), None)
+    if outside is not None:
+        raise APIError(cf.HOSTNAME_OUTSIDE_ZONE, hostname=outside, zone=zone.name, zone_id=zone.id)
     lists = state.associations.setdefault(zone_id, {})
     had = bool(lists.get(key))
     if hostnames:

@@ -6,6 +6,7 @@ of the API is the whole ruleset (:func:`ruleset_result`).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -19,10 +20,12 @@ __all__ = [
     "add_rule",
     "create_ruleset",
     "delete_rule",
+    "delete_ruleset",
     "entrypoint",
     "find_ruleset",
     "patch_rule",
     "ruleset_result",
+    "update_ruleset",
 ]
 
 
@@ -116,16 +119,19 @@ def _check_refs_unique(rules: list[Rule]) -> None:
 
 
 def _position_index(rules: list[Rule], position: object) -> int:
-    """Where in ``rules`` a rule goes for a ``position`` object (None: at the end)."""
+    """Where in ``rules`` (the other rules) a rule goes for a ``position`` object (None: at the end).
+
+    ``index`` is 1-based and must name a position that exists once the rule is in: 1 to len(rules) + 1."""
     if position is None:
         return len(rules)
     if not isinstance(position, dict) or len(position) != 1:
         raise _invalid('\'position\' must be one of {"before": id}, {"after": id}, {"index": n}')
     [(kind, value)] = position.items()
     if kind == "index":
-        if not isinstance(value, int) or isinstance(value, bool) or value < cf.POSITION_INDEX_BASE:
-            raise _invalid(f"'position.index' must be an integer >= {cf.POSITION_INDEX_BASE}")
-        return min(value - cf.POSITION_INDEX_BASE, len(rules))
+        last = len(rules) + cf.POSITION_INDEX_BASE
+        if not isinstance(value, int) or isinstance(value, bool) or not cf.POSITION_INDEX_BASE <= value <= last:
+            raise _invalid(f"'position.index' {value!r} is out of range: use {cf.POSITION_INDEX_BASE} to {last}")
+        return value - cf.POSITION_INDEX_BASE
     if kind in ("before", "after") and isinstance(value, str):
         if not value:
             return 0 if kind == "before" else len(rules)
@@ -155,6 +161,25 @@ def find_ruleset(state: State, zone_id: str, ruleset_id: str) -> Ruleset:
     return ruleset
 
 
+def _build_rules(raw: list[Any], existing: list[Rule]) -> list[Rule]:
+    """The rules of a whole-ruleset write: a rule sent with the id of an existing rule keeps it (next version)."""
+    by_id = {rule.id: rule for rule in existing}
+    built = []
+    for body in raw:
+        old = by_id.get(str(body.get("id"))) if isinstance(body, dict) else None
+        if old is not None:
+            built.append(_build_rule(body, rule_id=old.id, version=old.version + 1, keep_ref=old.ref))
+        elif isinstance(body, dict) and body.get("id") is not None:
+            raise _invalid(f"rule id {body.get('id')!r} is not in the ruleset (omit 'id' for a new rule)")
+        else:
+            built.append(_build_rule(body, rule_id=_new_id(), version=cf.INITIAL_VERSION))
+    ids = [rule.id for rule in built]
+    if len(set(ids)) != len(ids):
+        raise _invalid("a rule id appears twice")
+    _check_refs_unique(built)
+    return built
+
+
 def create_ruleset(state: State, zone_id: str, body: dict[str, Any]) -> Ruleset:
     name, kind, phase = body.get("name"), body.get("kind"), body.get("phase")
     description, rules = body.get("description", ""), body.get("rules", [])
@@ -174,8 +199,7 @@ def create_ruleset(state: State, zone_id: str, body: dict[str, Any]) -> Ruleset:
         pass
     else:
         raise APIError(cf.ENTRYPOINT_EXISTS, phase=phase)
-    built = [_build_rule(rule, rule_id=_new_id(), version=cf.INITIAL_VERSION) for rule in rules]
-    _check_refs_unique(built)
+    built = _build_rules(rules, [])
     ruleset = Ruleset(
         id=_new_id(),
         zone_id=zone_id,
@@ -210,11 +234,15 @@ def _rule_index(ruleset: Ruleset, rule_id: str) -> int:
 
 
 def patch_rule(state: State, zone_id: str, ruleset_id: str, rule_id: str, body: dict[str, Any]) -> Ruleset:
-    """Replace one rule's fields with the body (an omitted ref keeps the current one); others are untouched."""
+    """Replace one rule's fields with the body (an omitted ref keeps the current one), or, with only a
+    ``position``, move it unchanged; the other rules are untouched."""
     ruleset = find_ruleset(state, zone_id, ruleset_id)
     index = _rule_index(ruleset, rule_id)
     old = ruleset.rules[index]
-    rule = _build_rule(body, rule_id=old.id, version=old.version + 1, keep_ref=old.ref)
+    if set(body) == {"position"}:
+        rule = dataclasses.replace(old, version=old.version + 1, last_updated=timestamp())
+    else:
+        rule = _build_rule(body, rule_id=old.id, version=old.version + 1, keep_ref=old.ref)
     others = [r for r in ruleset.rules if r.id != rule_id]
     position = body.get("position")
     at = index if position is None else _position_index(others, position)
@@ -223,6 +251,34 @@ def patch_rule(state: State, zone_id: str, ruleset_id: str, rule_id: str, body: 
     ruleset.rules = rules
     _touch(ruleset)
     return ruleset
+
+
+def update_ruleset(state: State, zone_id: str, ruleset_id: str, body: dict[str, Any]) -> Ruleset:
+    """``PUT .../rulesets/{id}``: replace the description and the whole rule list (kind and phase cannot change)."""
+    ruleset = find_ruleset(state, zone_id, ruleset_id)
+    for key in ("kind", "phase"):
+        if key in body and body[key] != getattr(ruleset, key):
+            raise _invalid(f"'{key}' of a ruleset cannot change ({getattr(ruleset, key)!r})")
+    name, description, rules = body.get("name", ruleset.name), body.get("description"), body.get("rules")
+    if not isinstance(name, str) or not name:
+        raise _invalid("'name' must be a non-empty string")
+    if description is not None and not isinstance(description, str):
+        raise _invalid("'description' must be a string")
+    if rules is not None and not isinstance(rules, list):
+        raise _invalid("'rules' must be a list")
+    if rules is not None:
+        ruleset.rules = _build_rules(rules, ruleset.rules)
+    ruleset.name = name
+    if description is not None:
+        ruleset.description = description
+    _touch(ruleset)
+    return ruleset
+
+
+def delete_ruleset(state: State, zone_id: str, ruleset_id: str) -> None:
+    """``DELETE .../rulesets/{id}``: the ruleset and all its versions."""
+    find_ruleset(state, zone_id, ruleset_id)
+    del state.rulesets[ruleset_id]
 
 
 def delete_rule(state: State, zone_id: str, ruleset_id: str, rule_id: str) -> Ruleset:

@@ -37,6 +37,7 @@ class Certificate:
     updated_at: str
     content_fingerprint: str
     has_private_key: bool = False
+    type: str = "custom"
 
 
 @dataclass
