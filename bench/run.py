@@ -200,6 +200,9 @@ class Emulator:
                 TOKEN,
                 "--latency-ms",
                 str(latency_ms),
+                # The bench measures the provider, not Cloudflare's delay in applying association removals.
+                "--association-lag-seconds",
+                "0",
             ],
             cwd=REPO,
             stdin=subprocess.DEVNULL,
@@ -253,6 +256,11 @@ class Emulator:
 
     def reset(self) -> None:
         self._http.post("/__emulator__/reset").raise_for_status()
+
+    def declare_zones(self, size: Size) -> None:
+        """The stack's zones (bench/stack: zone z is example.com in the account of CA z % cas)."""
+        zones = [f"{z:032x}=example.com@{0xBE0C0000 + z % size.cas:032x}" for z in range(size.zones)]
+        self._http.post("/__emulator__/zones", json=zones).raise_for_status()
 
     def stop(self) -> None:
         if hasattr(self, "_http"):
@@ -452,6 +460,7 @@ def run_sequence(
     root = Path(tempfile.mkdtemp(prefix=f"{kind}-{size.name}-", dir=scratch))
     if emulator is not None:
         emulator.reset()
+        emulator.declare_zones(size)
     workspace = Workspace.create(root, STACK_DIR if kind == "stack" else FLOOR_DIR, size, pulumi_bin, timeout, emulator)
     results: dict[str, Measurement] = {}
     problems: list[str] = []

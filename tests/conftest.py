@@ -21,7 +21,7 @@ def emulator_config() -> EmulatorConfig:
 
 @pytest.fixture
 def emulator(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
-    """A fresh emulator for one test (default token ``cfmtls-emulator-token``), on a free port."""
+    """A fresh emulator for one test (default token :data:`~cfmtls_provider.emulator.assumptions.DEFAULT_TOKEN`), on a free port."""
     with EmulatorServer(emulator_config) as server:
         yield server
 

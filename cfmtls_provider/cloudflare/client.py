@@ -36,6 +36,7 @@ from .errors import (
     error_for_status,
 )
 from .models import (
+    CUSTOM_CERTIFICATE_TYPE,
     DEFAULT_BASE_URL,
     AnswerShapeError,
     CertificateUsage,
@@ -375,8 +376,15 @@ class CloudflareClient:
         return record if record is not None and (not name or record.name == name) else None
 
     def list_certificates(self, account_id: str) -> list[MTLSCertificateRecord]:
-        """Every certificate of the account, following ``result_info`` pages."""
-        return self._all_pages(f"/accounts/{account_id}/mtls_certificates", MTLSCertificateRecord.from_api)
+        """The account's own uploads (type ``custom``, not the certificates Cloudflare manages for Access or
+        Gateway): asked with the documented ``type`` filter and checked on each answer (an answer without the
+        field counts as an upload), following ``result_info`` pages when present."""
+        records = self._all_pages(
+            f"/accounts/{account_id}/mtls_certificates",
+            MTLSCertificateRecord.from_api,
+            {"type": CUSTOM_CERTIFICATE_TYPE},
+        )
+        return [record for record in records if record.type in ("", CUSTOM_CERTIFICATE_TYPE)]
 
     def _all_pages(
         self, path: str, parse_item: Callable[[object, str], T], params: Mapping[str, str] | None = None

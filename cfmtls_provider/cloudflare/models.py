@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "CUSTOM_CERTIFICATE_TYPE",
     "DEFAULT_BASE_URL",
     "AnswerShapeError",
     "CertificateUsage",
@@ -30,6 +31,10 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+
+#: The type of the account's own uploads; Cloudflare also lists certificates it manages for Access and Gateway
+#: (``access_managed``, ``gateway_managed``), which are not this project's (docs/cloudflare-api.md).
+CUSTOM_CERTIFICATE_TYPE = "custom"
 
 
 class AnswerShapeError(ValueError):

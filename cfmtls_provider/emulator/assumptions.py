@@ -41,7 +41,7 @@ API_PREFIX = "/client/v4"
 # CONFIRMED (format: the Terraform provider refuses any other api_token, cloudflare/terraform-provider-cloudflare
 # internal/provider.go `[A-Za-z0-9-_]{40}`; the API reference's example token is 40 such characters): the token
 # the emulator accepts when none is configured (with every scope). The value itself is ours.
-DEFAULT_TOKEN = "cfmtls_emulator_token_0000000000000000000"[:40]
+DEFAULT_TOKEN = "cfmtls_emulator_token_000000000000000000"  # noqa: S105 (a public test token)
 
 # CONFIRMED (API reference, "Accepted Permissions" of each operation, e.g.
 # https://developers.cloudflare.com/api/resources/mtls_certificates/methods/delete/ "Account: SSL and
@@ -154,7 +154,8 @@ MAX_CA_CERTIFICATES_PER_ACCOUNT = 5
 CA_QUOTA_EXCEEDED = ErrorSpec(400, 1489, "Hit maximum CA cert allocation.")
 
 # UNCONFIRMED (code and message as users report them, no public thread kept): the same certificate uploaded
-# twice; "the same" means the same DER certificates in the same order; checked before the quota.
+# twice; "the same" means the same DER certificates in the same order, among the account's own ("custom")
+# uploads; checked before the quota.
 CERTIFICATE_ALREADY_EXISTS = ErrorSpec(400, 1471, "This certificate already exists")
 
 # UNCONFIRMED (code and message as users report them, no public thread kept): an unknown certificate id, also

@@ -19,7 +19,7 @@ from pulumi.output import UNKNOWN
 
 from ..certificates import CABundle, CertificateError, parse_ca_bundle, same_certificates
 from ..cloudflare.errors import (
-    BadRequestError,
+    APIStatusError,
     CertificateAlreadyExistsError,
     CertificateQuotaExceededError,
     CloudflareError,
@@ -370,41 +370,59 @@ class MTLSCertificateProvider(CloudflareProvider):
         return ReadResult(id_, outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Delete the upload, retrying while Cloudflare refuses it as still in use (removing hostname associations
+        lags) until ``deleteWaitSeconds``; then report what is known. Nothing else is deleted; re-running is safe
+        (an upload already gone counts as deleted)."""
         account_id = props["account_id"]
         client = self.client()
         deadline = time.monotonic() + self.settings.delete_wait_seconds
         while True:
             try:
-                usages = client.certificate_usages(account_id, id_)
-                if not usages:
-                    client.delete_certificate(account_id, id_)
-                    return
-            except BadRequestError as error:
-                # Cloudflare refused: still in use (its association removal lags). Wait and retry.
-                usages_text = error.cloudflare_message
-                if time.monotonic() >= deadline:
-                    raise ProviderError(self._in_use_message(props, id_, usages_text)) from None
+                client.delete_certificate(account_id, id_)
+                return
+            except APIStatusError as error:
+                if not _refused_as_in_use(error):
+                    raise ProviderError(explain(error, f"Deleting CA certificate {id_}")) from None
+                said = error.cloudflare_message
             except CloudflareError as error:
-                if getattr(error, "status_code", 0) == 404:
-                    return
                 raise ProviderError(explain(error, f"Deleting CA certificate {id_}")) from None
-            else:
-                usages_text = "; ".join(usage.describe() for usage in usages)
-                if time.monotonic() >= deadline:
-                    raise ProviderError(self._in_use_message(props, id_, usages_text))
+            if time.monotonic() >= deadline:
+                raise ProviderError(self._in_use_message(client, props, id_, said))
             time.sleep(min(POLL_INTERVAL_SECONDS, max(0.0, deadline - time.monotonic())))
 
-    def _in_use_message(self, props: Mapping[str, Any], id_: str, usages: str) -> str:
+    def _in_use_message(self, client: CloudflareClient, props: Mapping[str, Any], id_: str, said: str) -> str:
         name = props.get("name") or "(no name)"
+        try:
+            usages = client.certificate_usages(props["account_id"], id_)
+            listed = "; ".join(usage.describe() for usage in usages) or "none listed"
+        except CloudflareError:
+            listed = "could not be read"
         return (
-            f"Cannot delete CA certificate {name!r} ({id_}) from account {props['account_id']}: "
-            f"Cloudflare still reports it in use after {self.settings.delete_wait_seconds:.0f}s: {usages}. "
-            "These hostname associations were not made by this stack (its HostnameAssociation resources "
-            "are removed before the CA). Remove them, e.g. PUT "
+            f"Cannot delete CA certificate {name!r} ({id_}) from account {props['account_id']}: Cloudflare still "
+            f"refuses it as in use after {self.settings.delete_wait_seconds:g}s (it said: {said}; its usages: "
+            f"{listed}). This stack removes its own HostnameAssociation resources before the CA, and Cloudflare "
+            "applies such removals with a delay: run the command again, or raise cfmtls:deleteWaitSeconds. If "
+            "hostnames were associated with this CA outside the stack, remove them first (PUT "
             "/zones/<zone_id>/certificate_authorities/hostname_associations with "
-            f'{{"hostnames": [], "mtls_certificate_id": "{id_}"}}, or take them into the stack with '
-            "HostnameAssociation(..., adopt_existing=True); then run the command again. Nothing was deleted."
+            f'{{"hostnames": [], "mtls_certificate_id": "{id_}"}}) or take them into the stack with '
+            "HostnameAssociation(..., adopt_existing=True). The CA certificate was not deleted."
         )
+
+
+#: Codes of refusals that are not about the certificate being in use (routing, headers, credentials).
+_NOT_IN_USE_CODES = frozenset({6003, 7000, 7003, 9106, 9109, 10000})
+_IN_USE_WORDS = ("in use", "in-use", "still attached", "still associated", "associated with")
+
+
+def _refused_as_in_use(error: APIStatusError) -> bool:
+    """Whether a refused DELETE says the certificate is still in use. Cloudflare documents that it refuses, not
+    how: a 409, a 400 (other than a routing or credential error), or any refusal whose words say so (a 403 counts
+    only by its words: it is also the answer to a token without the permission)."""
+    if any(word in error.cloudflare_message.lower() for word in _IN_USE_WORDS):
+        return error.status_code not in (401, 404, 429)
+    if error.status_code == 409:
+        return True
+    return error.status_code == 400 and not (set(error.codes) & _NOT_IN_USE_CODES)
 
 
 @dataclass

@@ -65,7 +65,7 @@ def server(emulator: Any) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
             "cfmtls:apiToken": TOKEN,
             "cfmtls:baseUrl": emulator.base_url,
             "cfmtls:accountId": ACCOUNT_ID,
-            "cfmtls:deleteWaitSeconds": "1",
+            "cfmtls:deleteWaitSeconds": "10",  # above the emulator's default association lag
         }
         stub.Configure(provider_pb2.ConfigureRequest(args=struct(config), acceptSecrets=False))
         yield stub

@@ -249,6 +249,20 @@ def test_list_asks_for_a_page_of_50_and_stops_when_result_info_says_it_was_the_l
     assert fake.requests[0].url.params["per_page"] == "50"
 
 
+def test_list_asks_for_custom_certificates_and_ignores_managed_ones_even_if_sent(
+    fake: FakeCloudflare, client: CloudflareClient, ca_pem: str
+) -> None:
+    items = [
+        {"id": "c1", "certificates": ca_pem, "type": "custom"},
+        {"id": "m1", "certificates": ca_pem, "type": "gateway_managed"},
+        {"id": "m2", "certificates": ca_pem, "type": "access_managed"},
+        {"id": "c2", "certificates": ca_pem},  # an answer without the field: an upload
+    ]
+    fake.script = [lambda request, serve: _page(items, 1, None)]
+    assert [r.id for r in client.list_certificates(ACCOUNT)] == ["c1", "c2"]
+    assert fake.requests[0].url.params["type"] == "custom"
+
+
 def test_list_follows_every_page_result_info_announces(
     fake: FakeCloudflare, client: CloudflareClient, ca_pem: str
 ) -> None:

@@ -8,12 +8,19 @@ import cloudflare
 import pytest
 from cloudflare.types.rulesets.ruleset_get_response import RulesetGetResponse
 
+from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from tests.support.certs import make_ca
+from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
 PHASE = "http_request_firewall_custom"
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(zones=TEST_ZONES, association_lag_seconds=0)  # the lag: test_emulator_associations.py
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def test_the_emulator_refuses_them_with_a_cloudflare_envelope_not_a_500(case: st
     body = answer.json()
     assert body["success"] is False
     (error,) = body["errors"]
-    assert error["code"] == 1402
+    assert error["code"] == 1400
     assert error["message"].startswith("Unable to parse certificate: " + message)
 
 

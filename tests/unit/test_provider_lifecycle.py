@@ -7,12 +7,14 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
+from cfmtls_provider.emulator.config import EmulatorConfig, ManagedCertificateSeed
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
+from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
@@ -26,12 +28,21 @@ def configured(provider: Provider, emulator: EmulatorServer, **extra: str) -> An
         "cfmtls:apiToken": emulator.token,
         "cfmtls:baseUrl": emulator.base_url,
         "cfmtls:accountId": ACCOUNT,
-        "cfmtls:deleteWaitSeconds": "0.2",
+        "cfmtls:deleteWaitSeconds": "3",  # more than the emulator's association lag below
         "cfmtls:maxRetries": "1",
         **extra,
     }
     provider.configure(ConfigureRequest(Config(config, "proj")))
     return provider
+
+
+def fault_status(spec: str) -> int:
+    return int(spec.split("status=")[1].split(":")[0])
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(zones=TEST_ZONES, association_lag_seconds=0.3)
 
 
 @pytest.fixture
@@ -148,14 +159,66 @@ class TestMTLSCertificate:
         with emulator.client() as api:
             api.put(
                 f"/zones/{OTHER_ZONE}/certificate_authorities/hostname_associations",
-                json={"hostnames": ["x.example.org"], "mtls_certificate_id": certificate_id},
+                json={"hostnames": ["x.example.com"], "mtls_certificate_id": certificate_id},
             ).raise_for_status()
+        configured(certs, emulator, **{"cfmtls:deleteWaitSeconds": "0.2"})
         with pytest.raises(ProviderError) as refused:
             certs.delete(certificate_id, outs)
         message = str(refused.value)
-        assert "Cannot delete CA certificate 'corp-ca'" in message and OTHER_ZONE in message
-        assert "Nothing was deleted" in message
+        assert "Cannot delete CA certificate 'corp-ca'" in message and "still refuses it as in use" in message
+        assert "hostnames are still attached" in message and "mtls_hostname_association (active)" in message
+        assert "The CA certificate was not deleted" in message
         assert len(emulator.state()["certificates"]) == 1
+
+    @pytest.mark.parametrize(
+        "fault",
+        [
+            "DELETE:*/mtls_certificates/*:status=409:count=2",
+            "DELETE:*/mtls_certificates/*:status=403:code=1000:message=certificate is in use by gateway:count=2",
+            "DELETE:*/mtls_certificates/*:status=400:code=1234:message=Bad request:count=2",
+        ],
+        ids=["409", "403 saying in use", "400"],
+    )
+    def test_delete_retries_any_in_use_refusal_until_it_succeeds(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer, fault: str
+    ) -> None:
+        certificate_id, outs = create_ca(certs)
+        emulator.add_fault(fault)
+        emulator.clear_requests()
+        configured(certs, emulator, **{"cfmtls:deleteWaitSeconds": "10"})
+        certs.delete(certificate_id, outs)
+        deletes = [entry for entry in emulator.requests() if entry["method"] == "DELETE"]
+        assert [entry["status"] for entry in deletes] == [fault_status(fault), fault_status(fault), 200]
+        assert emulator.state()["certificates"] == []
+
+    def test_delete_does_not_retry_a_permission_refusal(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, outs = create_ca(certs)
+        emulator.add_fault(
+            "DELETE:*/mtls_certificates/*:status=403:code=9109:message=Unauthorized to access requested resource"
+        )
+        with pytest.raises(ProviderError) as refused:
+            certs.delete(certificate_id, outs)
+        assert "The token lacks a permission" in str(refused.value)
+        assert len([entry for entry in emulator.requests() if entry["method"] == "DELETE"]) == 1
+
+    def test_delete_waits_out_the_association_lag(
+        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+    ) -> None:
+        certificate_id, outs = create_ca(certs)
+        created = assocs.create(
+            assocs.check(
+                {}, {"zone_id": ZONE, "mtls_certificate_id": certificate_id, "hostnames": ["a.example.com"]}
+            ).inputs
+        )
+        assert created.outs is not None
+        assocs.delete(created.id, created.outs)
+        emulator.clear_requests()
+        configured(certs, emulator, **{"cfmtls:deleteWaitSeconds": "10"})
+        certs.delete(certificate_id, outs)  # the emulator's lag (0.3 s here) refuses the first attempt
+        statuses = [entry["status"] for entry in emulator.requests() if entry["method"] == "DELETE"]
+        assert statuses[0] == 400 and statuses[-1] == 200
 
     def test_delete_of_a_certificate_already_gone_succeeds(self, certs: MTLSCertificateProvider) -> None:
         certificate_id, outs = create_ca(certs)
@@ -357,3 +420,37 @@ class TestClientCertificateRule:
             api.delete(f"/zones/{ZONE}/rulesets/{ruleset_id}/rules/{rule_id}")
         gone = rules.read(created.id, created.outs)
         assert gone.id is None
+
+
+class TestAccountWithManagedCertificates:
+    """Cloudflare lists its own Access and Gateway certificates too: the provider considers only uploads."""
+
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        managed = (
+            ManagedCertificateSeed(ACCOUNT, "gateway_managed"),
+            ManagedCertificateSeed(ACCOUNT, "access_managed"),
+        )
+        return EmulatorConfig(zones=TEST_ZONES, managed_certificates=managed)
+
+    def test_the_quota_counts_and_lists_only_uploads(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        assert {cert["type"] for cert in emulator.state()["certificates"]} == {"gateway_managed", "access_managed"}
+        for index in range(5):
+            create_ca(certs, f"ca-{index}")
+        with pytest.raises(ProviderError) as refused:
+            create_ca(certs, "sixth")
+        message = str(refused.value)
+        assert all(f"ca-{index}" in message for index in range(5)) and "(no name)" not in message
+
+    def test_adopt_and_crash_recovery_never_take_a_managed_certificate(
+        self, certs: MTLSCertificateProvider, emulator: EmulatorServer
+    ) -> None:
+        managed = next(cert for cert in emulator.state()["certificates"] if cert["type"] == "gateway_managed")
+        with emulator.client() as api:
+            listed = api.get(f"/accounts/{ACCOUNT}/mtls_certificates", params={"type": "custom"}).json()["result"]
+        assert listed == []
+        pem = managed["certificates"]
+        created = certs.create(certs.check({}, {"certificates": pem, "name": "", "adopt_existing": True}).inputs)
+        assert created.id != managed["id"]

@@ -120,11 +120,10 @@ def upload_certificate(state: State, account_id: str, body: dict[str, Any], *, e
     if key is not None:
         _check_private_key(key)
     fields = _ca_fields(pem) if ca else _leaf_fields(pem)
-    mine = list_certificates(state, account_id)
+    mine = list_certificates(state, account_id, frozenset({cf.CERTIFICATE_TYPE}))
     if any(cert.content_fingerprint == fields["content_fingerprint"] for cert in mine):
         raise APIError(cf.CERTIFICATE_ALREADY_EXISTS)
-    custom_cas = [cert for cert in mine if cert.ca and cert.type == cf.CERTIFICATE_TYPE]
-    if ca and len(custom_cas) >= cf.MAX_CA_CERTIFICATES_PER_ACCOUNT:
+    if ca and sum(cert.ca for cert in mine) >= cf.MAX_CA_CERTIFICATES_PER_ACCOUNT:
         raise APIError(cf.CA_QUOTA_EXCEEDED)
     return _store(state, account_id, fields, ca=ca, name=name, has_private_key=key is not None)
 
