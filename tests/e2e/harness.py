@@ -137,7 +137,7 @@ class Stack:
             CLOUDFLARE_BASE_URL=emulator.base_url,
             CLOUDFLARE_API_TOKEN=TOKEN,
             CLOUDFLARE_ACCOUNT_ID=ACCOUNT_ID,
-            CFMTLS_DELETE_WAIT_SECONDS="15",  # the emulator lags association removals by default, as Cloudflare does
+            CFMTLS_DELETE_WAIT_SECONDS="8",  # the emulator lags association removals by default, as Cloudflare does
             CFMTLS_TIMEOUT_SECONDS="10",
         )
         env.update(extra_env)

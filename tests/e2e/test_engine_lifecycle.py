@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .harness import (
@@ -22,6 +24,23 @@ from .harness import (
 pytestmark = pytest.mark.e2e
 
 HOSTS = ["api.example.com", "admin.example.com"]
+
+
+def assert_destroy_order(emulator: Emulator) -> None:
+    """The rule, then the association, then the CA: its DELETE refused (400) while the association lag runs,
+    retried until it succeeds."""
+    kinds = write_kinds(emulator)
+    assert kinds[:2] == ["DELETE rule", "PUT associations"] and set(kinds[2:]) == {"DELETE certificate"}, kinds
+    statuses = [entry["status"] for entry in emulator.writes()][2:]
+    assert statuses[-1] == 200 and all(status == 400 for status in statuses[:-1]), statuses
+
+
+def delete_once_the_lag_is_over(api: httpx.Client, path: str, wait: float = 10.0) -> None:
+    """What a user's script does: Cloudflare applies an association removal with a delay."""
+    deadline = time.monotonic() + wait
+    while (answer := api.delete(path)).status_code == 400 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    answer.raise_for_status()
 
 
 def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
@@ -74,10 +93,11 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
     assert len(puts) == 2  # the new list first, then the old one emptied
     assert sorted(associated(emulator, new_cert["id"])) == sorted([*HOSTS, "extra.example.com"])
 
-    # 7. destroy: the rule, then the association, then the CA; the emulator ends empty.
+    # 7. destroy: the rule, then the association, then the CA (retried while the emulator's default association
+    # lag still counts it in use, as Cloudflare's delayed removal does); the emulator ends empty.
     emulator.clear_requests()
     stack.destroy()
-    assert write_kinds(emulator) == ["DELETE rule", "PUT associations", "DELETE certificate"]
+    assert_destroy_order(emulator)
     assert certificates(emulator) == []
     assert custom_rules(emulator) == []
 
@@ -118,7 +138,7 @@ def test_refresh_after_ca_deleted_out_of_band_forgets_it(tmp_path: Path, emulato
             f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
             json={"hostnames": [], "mtls_certificate_id": certificate_id},
         ).raise_for_status()
-        api.delete(f"/accounts/{ACCOUNT_ID}/mtls_certificates/{certificate_id}").raise_for_status()
+        delete_once_the_lag_is_over(api, f"/accounts/{ACCOUNT_ID}/mtls_certificates/{certificate_id}")
     refresh = stack.refresh()
     assert "deleted" in refresh.stdout
     stack.up()
@@ -134,7 +154,7 @@ def test_destroy_stops_on_association_made_outside_the_stack(tmp_path: Path, emu
     with emulator.api() as api:
         api.put(
             f"/zones/{other_zone}/certificate_authorities/hostname_associations",
-            json={"hostnames": ["outside.example.org"], "mtls_certificate_id": certificate_id},
+            json={"hostnames": ["outside.example.com"], "mtls_certificate_id": certificate_id},
         ).raise_for_status()
     failed = stack.destroy(check=False)
     assert failed.returncode != 0
@@ -151,9 +171,16 @@ def test_destroy_stops_on_association_made_outside_the_stack(tmp_path: Path, emu
     assert certificates(emulator) == []
 
 
-def test_a_rule_added_by_hand_survives_up_and_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+def test_a_foreign_execute_rule_survives_up_and_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+    """A custom ruleset deployed by hand lives in the same entrypoint as an `execute` rule: never touched."""
     foreign = emulator.add_rule_by_hand(
-        ZONE_ID, {"action": "block", "expression": "ip.src eq 192.0.2.1", "description": "by hand"}
+        ZONE_ID,
+        {
+            "action": "execute",
+            "expression": "true",
+            "action_parameters": {"id": "4814384a9e5d4991b9815dcfc25d2f1f"},
+            "description": "deploys a custom ruleset",
+        },
     )
     stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
     stack.up()
@@ -162,8 +189,27 @@ def test_a_rule_added_by_hand_survives_up_and_destroy(tmp_path: Path, emulator: 
     stack.set_hostnames(["api.example.com"])
     stack.up()
     rules = custom_rules(emulator)
-    assert rules[0] == {**rules[0], "id": foreign["id"], "expression": foreign["expression"]}
+    assert rules[0] == foreign  # not one field changed, not even its version
     emulator.clear_requests()
     stack.destroy()
-    assert write_kinds(emulator) == ["DELETE rule", "PUT associations", "DELETE certificate"]
-    assert [r["id"] for r in custom_rules(emulator)] == [foreign["id"]]
+    assert_destroy_order(emulator)
+    assert custom_rules(emulator) == [foreign]
+
+
+def test_a_hostname_outside_its_zone_fails_up_with_a_clear_message_and_nothing_half_done(
+    tmp_path: Path, emulator: Emulator, stack: Stack
+) -> None:
+    stack.configure_example(write_ca(tmp_path, "ca"), ["api.example.com", "api.example.org"])
+    stack.preview()  # the zone's domain is Cloudflare's to know: a plain preview cannot tell
+    failed = stack.run("up", "--yes", check=False)  # a plain up: its preview, then the update
+    assert failed.returncode != 0
+    message = failed.stdout + failed.stderr
+    assert "'api.example.org' is not in zone example.com" in message and "Traceback" not in message
+    # Nothing half-done: no hostname associated, no rule; the CA uploaded first is in the stack's state.
+    assert emulator.state()["associations"] == {}
+    assert custom_rules(emulator) == []
+    [cert] = certificates(emulator)
+    assert [r["id"] for r in stack.resources() if r["type"].endswith("MTLSCertificate")] == [cert["id"]]
+    stack.set_hostnames(["api.example.com"])
+    stack.run("up", "--yes")
+    assert sorted(associated(emulator, str(cert["id"]))) == ["api.example.com"]

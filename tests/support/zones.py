@@ -14,7 +14,10 @@ TEST_ZONES: dict[str, Zone] = EmulatorConfig.zone_map(
     f"{ZONE}=example.com@{ACCOUNT}",
     f"{ZONE_ORG}=example.org@{ACCOUNT}",
     f"{'1' * 32}=example.com@{ACCOUNT}",
-    f"{'d4' * 16}=example.com@{ACCOUNT}",
+    f"{'d4' * 16}=full.example@{ACCOUNT}",  # tests/e2e/test_full_account_rotation.py
+    f"{'a1' * 16}=alpha.example@{ACCOUNT}",  # tests/e2e/test_reliability_faults.py
+    f"{'b2' * 16}=beta.example@{ACCOUNT}",
+    f"{'c3' * 16}=gamma.example@{ACCOUNT}",
     f"{ZONE_OF_OTHER_ACCOUNT}=example.net@{OTHER_ACCOUNT}",
     *(f"{index:032x}=example.com@{ACCOUNT}" for index in range(1, 33)),
 )
