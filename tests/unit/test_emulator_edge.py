@@ -14,9 +14,11 @@ import pytest
 
 from cfmtls_provider.certificates import parse_ca_bundle
 from cfmtls_provider.emulator import EmulatorServer
+from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.edge.probe import fetch
 from cfmtls_provider.rule_expression import build_expression
 from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
+from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
@@ -44,7 +46,7 @@ def _client(tmp: Path, name: str) -> Client:
 
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(edge_port=0) as server:
+    with EmulatorServer(EmulatorConfig(zones=TEST_ZONES), edge_port=0) as server:
         yield server
 
 
@@ -154,7 +156,7 @@ def test_an_association_change_applies_to_the_next_connection(
 
 def test_several_cas_on_a_hostname_the_most_recently_deployed_one_verifies(corp: Client, other: Client) -> None:
     for policy, corp_verified in (("newest", False), ("any", True)):
-        with EmulatorServer(edge_port=0, edge_multiple_cas=policy) as emulator:  # type: ignore[arg-type]
+        with EmulatorServer(EmulatorConfig(zones=TEST_ZONES), edge_port=0, edge_multiple_cas=policy) as emulator:  # type: ignore[arg-type]
             api = emulator.client()
             _associate(api, _upload(api, corp), [HOST])
             _associate(api, _upload(api, other), [HOST])
