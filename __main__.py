@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pulumi
 
-from cfmtls_provider import ClientCertificateRule, HostnameAssociation, MTLSCertificate
+from cfmtls_provider import ClientCertificateRule, HostnameAssociation, IssuerHandover, MTLSCertificate
 
 config = pulumi.Config()
 zone_id = config.require("zoneId")
@@ -22,8 +22,19 @@ ca_pem = Path(config.require("caPemPath")).expanduser().read_text()
 # 1. Upload the CA (validated locally first: CA:TRUE, an allowed signature algorithm, a real PEM).
 ca = MTLSCertificate("corp-ca", certificates=ca_pem, name=config.get("caName") or "corp-ca")
 
-# 2. Associate the zone's hostnames with it (emptied again before the CA is ever deleted).
-hosts = HostnameAssociation("corp-hosts", zone_id=zone_id, mtls_certificate_id=ca.id, hostnames=hostnames)
+# 2. Associate the zone's hostnames with it (emptied again before the CA is ever deleted). Cloudflare verifies
+#    client certificates against the most recently associated CA, so in a rotation the pinned rule is first
+#    told to accept the new CA too (IssuerHandover): no moment where neither old nor new clients get in.
+handover = IssuerHandover(
+    "corp-ca-handover", zone_id=zone_id, rule_name="require-client-certificate", issuer_ski=ca.subject_key_identifier
+)
+hosts = HostnameAssociation(
+    "corp-hosts",
+    zone_id=zone_id,
+    mtls_certificate_id=ca.id,
+    hostnames=hostnames,
+    opts=pulumi.ResourceOptions(depends_on=[handover]),
+)
 
 # 3. Block requests to those hostnames without a valid client certificate (from this CA, when pinned).
 rule = ClientCertificateRule(

@@ -2,11 +2,12 @@
 
 Public API::
 
-    from cfmtls_provider import MTLSCertificate, HostnameAssociation, ClientCertificateRule
+    from cfmtls_provider import MTLSCertificate, HostnameAssociation, ClientCertificateRule, IssuerHandover
 """
 
 from .resources.client_certificate_rule import ClientCertificateRule, ClientCertificateRuleArgs
 from .resources.hostname_association import HostnameAssociation, HostnameAssociationArgs
+from .resources.issuer_handover import IssuerHandover
 from .resources.mtls_certificate import MTLSCertificate, MTLSCertificateArgs
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "ClientCertificateRuleArgs",
     "HostnameAssociation",
     "HostnameAssociationArgs",
+    "IssuerHandover",
     "MTLSCertificate",
     "MTLSCertificateArgs",
 ]

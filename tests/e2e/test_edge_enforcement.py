@@ -113,10 +113,6 @@ class _Prober:
             )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured: the new CA's association moves verification before the rule is re-pinned (next change)",
-)
 def test_rotation_never_leaves_a_moment_where_neither_client_is_accepted(
     tmp_path: Path, stack: Stack, emulator_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -49,7 +49,7 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
 
     # 1. preview of a new stack: plans the creates, writes nothing.
     preview = stack.preview()
-    assert "+ 4 to create" in preview.stdout
+    assert "+ 5 to create" in preview.stdout  # the stack, the CA, the handover, the association, the rule
     assert emulator.writes() == []
 
     # 2. up: the CA, the association and the rule exist, as the stack outputs say.
@@ -67,7 +67,7 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
     # 3. a second up changes nothing and writes nothing.
     emulator.clear_requests()
     again = stack.up()
-    assert "4 unchanged" in again.stdout
+    assert "5 unchanged" in again.stdout
     assert emulator.writes() == []
 
     # 4. a hostname change is an in-place update: one PUT, no replacement.
@@ -78,7 +78,8 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
     assert write_kinds(emulator) == ["PUT associations", "PATCH rule"]
     assert sorted(associated(emulator, cert["id"])) == sorted([*HOSTS, "extra.example.com"])
 
-    # 5. rotation: new CA uploaded, association moved, old list emptied, old CA deleted, in that order.
+    # 5. rotation: new CA uploaded, rule widened, association moved, rule narrowed, old list emptied, old CA
+    #    deleted, in that order.
     emulator.clear_requests()
     stack.config("caPemPath", str(write_ca(tmp_path, "second-ca")))
     stack.up()
@@ -91,6 +92,9 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
     puts = [i for i, (m, p, _) in enumerate(order) if m == "PUT"]
     assert upload < puts[0] < puts[-1] < delete_old, order
     assert len(puts) == 2  # the new list first, then the old one emptied
+    # The pinned rule accepts both issuers before the hostnames move, and only the new one after.
+    patches = [i for i, (m, _, _) in enumerate(order) if m == "PATCH"]
+    assert len(patches) == 2 and upload < patches[0] < puts[0] < patches[1] < puts[-1], order
     assert sorted(associated(emulator, new_cert["id"])) == sorted([*HOSTS, "extra.example.com"])
 
     # 7. destroy: the rule, then the association, then the CA (retried while the emulator's default association

@@ -250,3 +250,24 @@ def test_probe_command_reports_the_verdict(
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "200 allowed (presented=true, verified=true)"
     assert out[1].startswith("403 refused (blocked, Ray ID ")
+
+
+@dataclass(frozen=True)
+class _Zone:
+    name: str
+
+    def holds(self, hostname: str) -> bool:
+        return hostname == self.name or hostname.endswith("." + self.name)
+
+
+def test_the_rules_that_run_are_the_zone_s_holding_the_hostname() -> None:
+    from cfmtls_provider.emulator.edge.setup import zones_for
+    from cfmtls_provider.emulator.models.state import State
+
+    zones = {"a" * 32: _Zone("example.com"), "b" * 32: _Zone("eu.example.com")}
+    state = State()
+    assert zones_for(state, zones, "api.eu.example.com") == ["b" * 32]  # the longest domain
+    assert zones_for(state, zones, "api.example.com") == ["a" * 32]
+    state.associations = {"c" * 32: {"some-ca": ["api.example.net"]}}
+    assert zones_for(state, zones, "api.example.net") == ["c" * 32]  # undeclared: the associating zone
+    assert zones_for(state, {}, "unknown.example.org") == []  # no zone, no rules

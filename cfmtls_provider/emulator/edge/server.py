@@ -14,6 +14,7 @@ import logging
 import socket
 import socketserver
 import struct
+import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -219,8 +220,6 @@ class EdgeServer:
         if self._server is not None:
             return self
         if self._ca_file is None:
-            import tempfile
-
             self._ca_file = Path(tempfile.mkdtemp(prefix="cfmtls-edge-")) / "edge-ca.pem"
         self.ca_file = self.ca.write(self._ca_file)
         contexts = _Contexts(self.ca, self.store)

@@ -134,9 +134,9 @@ def zones_for(state: _State, zones: Mapping[str, ZoneLike], hostname: str) -> li
     the declared zone holding it (the longest domain), else the zones that associate it with a CA, else every
     zone with custom rules."""
     name = hostname.lower().rstrip(".")
-    holding = sorted((zone for zone_id, zone in zones.items() if zone.holds(name)), key=lambda z: -len(z.name))
+    holding = [(len(zone.name), zone_id) for zone_id, zone in zones.items() if zone.holds(name)]
     if holding:
-        return [zone_id for zone_id, zone in zones.items() if zone is holding[0]]
+        return [max(holding)[1]]
     associated = hostname_setup(state, name).zone_ids
     if associated:
         return list(associated)
