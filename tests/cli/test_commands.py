@@ -20,6 +20,7 @@ from cfmtls_provider.emulator.routes import ACCOUNT_SSL_WRITE, ZONE_SSL_WRITE
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.rule_expression import build_expression
 from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
+from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
@@ -32,7 +33,7 @@ SSL_ONLY_TOKEN = "ssl-only-token"
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     """The default token, and one without the WAF permission (its zone rules cannot be read)."""
-    base = EmulatorConfig()
+    base = EmulatorConfig(zones=TEST_ZONES)
     ssl_only = frozenset({ACCOUNT_SSL_WRITE, ZONE_SSL_WRITE})
     return dataclasses.replace(base, tokens={**base.tokens, SSL_ONLY_TOKEN: ssl_only})
 

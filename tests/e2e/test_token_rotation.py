@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
+from tests.support.zones import TEST_ZONES
 
 from .harness import ZONE_ID, Emulator, Stack, write_ca
 
@@ -26,7 +27,7 @@ ACCEPTED = {OLD: ALL_SCOPES, NEW: ALL_SCOPES, NEWER: ALL_SCOPES}
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     ACCEPTED.update({OLD: ALL_SCOPES, NEW: ALL_SCOPES, NEWER: ALL_SCOPES})
-    return EmulatorConfig(tokens=ACCEPTED)  # the same dict: a token is revoked by deleting it
+    return EmulatorConfig(tokens=ACCEPTED, zones=TEST_ZONES)  # the same dict: a token is revoked by deleting it
 
 
 def rotate(stack: Stack, revoked: str, new: str) -> None:
