@@ -1,8 +1,9 @@
 """The enforcement, proven with real TLS clients against the emulator's mTLS edge after plain `pulumi up`.
 
-After `up`: the CA's client gets 200, no certificate 403, another CA's client 403 (httpx; curl where
-installed). After `destroy`: no hostname requests a certificate. During a CA rotation with a pinned rule, an
-old-CA client and a new-CA client probe the edge after every API write: at no moment is neither accepted.
+After `up`: the CA's client gets 200, no certificate 403, another CA's client 403 (httpx; curl and openssl
+s_client where installed). After `destroy`: no hostname requests a certificate. During a CA rotation with a
+pinned rule, an old-CA client and a new-CA client probe the edge after every API write: at no moment is neither
+accepted.
 """
 
 from __future__ import annotations
@@ -68,6 +69,16 @@ def _curl(server: EmulatorServer, hostname: str, who: Identity | None) -> str:
     return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False).stdout
 
 
+def _requests_certificate(server: EmulatorServer, hostname: str) -> bool:
+    """openssl s_client: does the handshake for ``hostname`` carry a CertificateRequest?"""
+    edge = server.edge
+    command = ["openssl", "s_client", "-connect", f"127.0.0.1:{edge.port}", "-servername", hostname]
+    command += ["-CAfile", str(edge.ca_file)]
+    done = subprocess.run(command, input="", capture_output=True, text=True, timeout=30, check=False)
+    assert "Verify return code: 0 (ok)" in done.stdout, done.stdout + done.stderr  # the edge CA is trusted
+    return "Requested Signature Algorithms" in done.stdout
+
+
 def test_up_enforces_client_certificates_and_destroy_releases_them(
     tmp_path: Path, stack: Stack, emulator_server: EmulatorServer
 ) -> None:
@@ -82,6 +93,10 @@ def test_up_enforces_client_certificates_and_destroy_releases_them(
     if shutil.which("curl"):
         assert [_curl(emulator_server, HOSTNAMES[0], who) for who in (corp, None, other)] == ["200", "403", "403"]
     assert _status(emulator_server, "www.example.com", None) == 200  # not protected: untouched
+    openssl = shutil.which("openssl") is not None
+    if openssl:
+        assert _requests_certificate(emulator_server, HOSTNAMES[0])
+        assert not _requests_certificate(emulator_server, "www.example.com")
 
     stack.run("destroy", "--yes")
     emulator_server.edge.log.clear()
@@ -89,6 +104,8 @@ def test_up_enforces_client_certificates_and_destroy_releases_them(
         assert _status(emulator_server, hostname, corp) == 200
         assert _status(emulator_server, hostname, None) == 200
     assert not any(entry["presented"] for entry in emulator_server.edge.log.entries())  # none was requested
+    if openssl:
+        assert not any(_requests_certificate(emulator_server, hostname) for hostname in HOSTNAMES)
 
 
 class _Prober:
