@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ...throwaway_ca import make_ca
+
 __all__ = ["EdgeCA", "ServerIdentity"]
 
 ServerIdentity = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
@@ -43,35 +45,9 @@ class EdgeCA:
     """A CA made for one emulator run, and a cached server certificate per hostname."""
 
     def __init__(self, days: int = 30) -> None:
-        self._key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.now(UTC)
-        self._not_after = now + timedelta(days=days)
-        self.certificate = (
-            x509.CertificateBuilder()
-            .subject_name(_name(_CA_NAME))
-            .issuer_name(_name(_CA_NAME))
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(self._not_after)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self._key.public_key()), critical=False)
-            .sign(self._key, hashes.SHA256())
-        )
+        pem, self._key = make_ca(_CA_NAME, days)
+        self.certificate = x509.load_pem_x509_certificate(pem.encode())
+        self._not_after = self.certificate.not_valid_after_utc
         self._issued: dict[str, ServerIdentity] = {}
         self._lock = threading.Lock()
 
