@@ -58,9 +58,13 @@ class ProviderError(Exception):
 class _UserFacingTracebacks:
     """Stands in for the ``traceback`` module inside ``pulumi.dynamic``'s server.
 
-    The server reports any exception with ``traceback.format_exc()``, so users read a Python stack before
-    the sentence that matters. For a :class:`ProviderError` (a message written for people) it reports the
-    message alone; every other exception keeps its full traceback, which is what a bug report needs.
+    The server (``pulumi/dynamic/__main__.py``) wraps Check, Diff, Create, Read, Update and Delete in
+    ``_abort_with_traceback``, which reports any exception as ``traceback.format_exc()``, so users read a Python
+    stack before the sentence that matters. For a :class:`ProviderError` (a message written for people) this
+    reports the message alone; every other exception keeps its full traceback, which is what a bug report needs.
+    ``_abort_with_traceback`` first appears in pulumi 3.260.0 (3.216.0-3.259.0 let the exception reach gRPC,
+    which answers "Exception calling application: ..." and logs the stack), hence ``pulumi>=3.260`` in
+    pyproject.toml; tests/unit/test_server_shims.py fails if an SDK drops it.
     """
 
     def __init__(self, original: types.ModuleType) -> None:
