@@ -120,6 +120,16 @@ def _read_key_file(path: object) -> str:
     return text
 
 
+def _issuing_ski(certificates: object) -> str:
+    """The SKI of the bundle's issuing CA, or "" when the text is unknown or not a bundle accepted today."""
+    if not isinstance(certificates, str):
+        return ""
+    try:
+        return parse_ca_bundle(certificates).issuing_ca.subject_key_identifier
+    except CertificateError:
+        return ""
+
+
 def _key_digest(private_key: object) -> str:
     if not isinstance(private_key, str) or not private_key:
         return ""
@@ -246,6 +256,10 @@ class MTLSCertificateProvider(CloudflareProvider):
             replaces.append("private_key")
         in_place = differs(bool(olds.get("adopt_existing")), news.get("adopt_existing") or False)
         in_place = in_place or differs(olds.get("on_rename") or "refuse", on_rename)
+        # A stack made by an older version may pin the first certificate of a root-first bundle: correct it.
+        issuing_ski, pinned = _issuing_ski(new_certs), olds.get("subject_key_identifier") or ""
+        stale_ski = bool(issuing_ski and pinned) and pinned != issuing_ski
+        in_place = in_place or (not replaces and stale_ski)
         # Same content under a new name or key with on_rename='delete_first' (the user's explicit choice):
         # Cloudflare refuses a second upload of the same certificate (1471), so the old one must go first.
         return DiffResult(
@@ -344,6 +358,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         outs = dict(olds)
         outs["adopt_existing"] = bool(news.get("adopt_existing"))
         outs["on_rename"] = news.get("on_rename") or "refuse"
+        outs["subject_key_identifier"] = _issuing_ski(news.get("certificates")) or outs.get("subject_key_identifier")
         if (news.get("on_rename") or "") == "record_only":
             outs["name"] = news.get("name") or ""
             outs["private_key_sha256"] = _input_key_digest(news)

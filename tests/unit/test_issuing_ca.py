@@ -55,3 +55,20 @@ def test_the_provider_exports_the_issuing_cas_ski_for_a_root_first_bundle(emulat
     inputs = provider.check({}, {"certificates": pem, "name": "chain"}).inputs
     outputs = provider.create(inputs).outs
     assert outputs["subject_key_identifier"] == ski(intermediate)
+
+
+def test_a_stack_that_pinned_the_root_is_corrected_by_an_in_place_update(emulator: EmulatorServer) -> None:
+    """An older version exported the first certificate's SKI: the next `up` updates it without any API call."""
+    pem, root, intermediate = chain(root_first=True)
+    provider = configured(MTLSCertificateProvider(), emulator)
+    inputs = provider.check({}, {"certificates": pem, "name": "chain"}).inputs
+    created = provider.create(inputs)
+    assert created.outs is not None
+    old_outputs = {**created.outs, "subject_key_identifier": ski(root)}
+    diff = provider.diff(created.id, old_outputs, inputs)
+    assert diff.changes and not diff.replaces
+    emulator.clear_requests()
+    updated = provider.update(created.id, old_outputs, inputs)
+    assert updated.outs is not None and updated.outs["subject_key_identifier"] == ski(intermediate)
+    assert emulator.requests() == []
+    assert not provider.diff(created.id, updated.outs, inputs).changes
