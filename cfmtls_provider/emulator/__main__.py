@@ -14,11 +14,22 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from . import assumptions as cf
-from .config import EmulatorConfig, parse_global_key, parse_managed_certificate, parse_token, parse_zone
-from .faults import FaultRule, FaultSpecError
-from .server import EmulatorServer
-from .store import StateFileError
+#: The modules the emulator extra installs (pyproject.toml, [project.optional-dependencies] emulator).
+_EXTRA_MODULES = frozenset({"starlette", "uvicorn", "OpenSSL", "h11"})
+
+try:
+    from . import assumptions as cf
+    from .config import EmulatorConfig, parse_global_key, parse_managed_certificate, parse_token, parse_zone
+    from .faults import FaultRule, FaultSpecError
+    from .server import EmulatorServer
+    from .store import StateFileError
+except ModuleNotFoundError as missing:  # the package without its [emulator] extra
+    if (missing.name or "").split(".")[0] not in _EXTRA_MODULES:
+        raise
+    sys.exit(
+        f"The emulator needs the package's 'emulator' extra ({missing.name} is not installed): "
+        "pip install 'cfmtls-provider[emulator]' (or 'cfmtls-provider[emulator] @ <path or git URL>')."
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

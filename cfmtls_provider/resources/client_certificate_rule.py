@@ -329,14 +329,25 @@ class ClientCertificateRuleProvider(CloudflareProvider):
 class ClientCertificateRuleArgs:
     """Inputs of :class:`ClientCertificateRule`."""
 
+    #: The zone (32 hex characters) whose custom rules hold the rule.
     zone_id: pulumi.Input[str]
+    #: The hostnames to protect: pass ``HostnameAssociation.hostnames`` (so the rule comes after, and goes
+    #: before, the association); ``*.example.com`` covers every name under example.com.
     hostnames: pulumi.Input[Sequence[pulumi.Input[str]]]
+    #: The CA the hostnames are associated with (``MTLSCertificate.id``): recorded, and orders a rotation.
     mtls_certificate_id: pulumi.Input[str] | None = None
+    #: Only accept certificates issued by this CA: pass ``MTLSCertificate.subject_key_identifier`` (hex).
     issuer_ski: pulumi.Input[str] | None = None
+    #: What happens to a request without a valid certificate: block (default), managed_challenge, challenge,
+    #: js_challenge or log.
     action: pulumi.Input[str] | None = None
+    #: The rule's description in the dashboard (default: names this resource).
     description: pulumi.Input[str] | None = None
+    #: False keeps the rule but disables it (default True).
     enabled: pulumi.Input[bool] | None = None
+    #: The rule's stable ref in the entrypoint (default: unique to project, stack and resource name).
     ref: pulumi.Input[str] | None = None
+    #: Take over a different rule that already holds ``ref`` instead of refusing.
     adopt_existing: pulumi.Input[bool] | None = None
 
 
@@ -358,6 +369,9 @@ class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="Clie
     expression: pulumi.Output[str]
     action: pulumi.Output[str]
     enabled: pulumi.Output[bool]
+    mtls_certificate_id: pulumi.Output[str]
+    issuer_ski: pulumi.Output[str]
+    description: pulumi.Output[str]
 
     def __init__(
         self,

@@ -214,9 +214,13 @@ class HostnameAssociationProvider(CloudflareProvider):
 class HostnameAssociationArgs:
     """Inputs of :class:`HostnameAssociation`."""
 
+    #: The zone (32 hex characters) of the hostnames.
     zone_id: pulumi.Input[str]
+    #: The uploaded CA: pass ``MTLSCertificate.id`` (so the list is emptied before the CA is deleted).
     mtls_certificate_id: pulumi.Input[str]
+    #: The whole list for this (zone, CA) pair, in any order; replaces what Cloudflare holds.
     hostnames: pulumi.Input[Sequence[pulumi.Input[str]]]
+    #: Take over a list that already has hostnames (made outside this stack) instead of refusing.
     adopt_existing: pulumi.Input[bool] | None = None
 
 
@@ -230,6 +234,9 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
     zone_id: pulumi.Output[str]
     mtls_certificate_id: pulumi.Output[str]
     hostnames: pulumi.Output[list[str]]
+    adopt_existing: pulumi.Output[bool]
+    #: The resource name that declared this (zone, CA) list (its owner in this stack).
+    declared_by: pulumi.Output[str]
 
     def __init__(
         self,

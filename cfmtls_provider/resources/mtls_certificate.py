@@ -444,10 +444,15 @@ def _refused_as_in_use(error: APIStatusError) -> bool:
 class MTLSCertificateArgs:
     """Inputs of :class:`MTLSCertificate`."""
 
+    #: The CA certificate (PEM), optionally followed by its chain; checked at preview (CA:TRUE, algorithms, expiry).
     certificates: pulumi.Input[str]
+    #: A name for people; uploaded as ``<name> [cfmtls-<tag>]`` (the tag marks this resource's upload).
     name: pulumi.Input[str] | None = None
+    #: The Cloudflare account (32 hex characters); default ``cfmtls:accountId`` / CLOUDFLARE_ACCOUNT_ID.
     account_id: pulumi.Input[str] | None = None
+    #: A PEM private key to upload with the certificate (a CA upload needs none); kept secret.
     private_key: pulumi.Input[str] | None = None
+    #: Take over an existing upload of the same certificate (matched by content) instead of uploading it.
     adopt_existing: pulumi.Input[bool] | None = None
     #: A change of name or private_key alone: "refuse" (default), "record_only" or "delete_first" (outage).
     on_rename: pulumi.Input[str] | None = None
@@ -477,6 +482,12 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
     uploaded_on: pulumi.Output[str]
     fingerprint_sha256: pulumi.Output[str]
     subject_key_identifier: pulumi.Output[str]
+    adopt_existing: pulumi.Output[bool]
+    on_rename: pulumi.Output[str]
+    #: The tag in the uploaded name that marks the upload as this resource's (see ``name``).
+    ownership_tag: pulumi.Output[str]
+    #: SHA-256 of the private key uploaded, if any (the key itself is never stored).
+    private_key_sha256: pulumi.Output[str]
 
     def __init__(
         self,

@@ -1,5 +1,5 @@
-"""A user's own stack, run as a user runs it: a program in its own folder (tests/e2e/programs/own_stack), the
-package pip-installed into its own virtualenv, and plain `pulumi preview` / `pulumi up` / `pulumi destroy`.
+"""A user's own stack, run as a user runs it: the README's "Use it in your own stack" program, as pasted, in its own
+folder, the package pip-installed into its own virtualenv, and plain `pulumi preview` / `pulumi up` / `pulumi destroy`.
 
 Issue 13: rotating the CA of a stack whose rule is pinned to it (issuer_ski) crashed `pulumi preview`, and so a
 plain `pulumi up`, with a traceback from the rule's diff: the new CA's SKI was unknown at preview.
@@ -7,6 +7,9 @@ plain `pulumi up`, with a traceback from the rule's diff: the new CA's SKI was u
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,17 +17,30 @@ import pytest
 
 from cfmtls_provider.certificates import parse_ca_bundle
 
-from .harness import ZONE_ID, Emulator, Stack, associated, certificates, custom_rules, write_ca, write_kinds
+from .harness import REPO, ZONE_ID, Emulator, Stack, associated, certificates, custom_rules, write_ca, write_kinds
 
 pytestmark = pytest.mark.e2e
 
-PROGRAM = Path(__file__).parent / "programs" / "own_stack"
+PROJECT_FILE = Path(__file__).parent / "programs" / "own_stack" / "Pulumi.yaml"
+
+
+def readme_program(where: Path) -> Path:
+    """The README's `__main__.py` for "Use it in your own stack", as a user pastes it, beside a Pulumi.yaml."""
+    section = (REPO / "README.md").read_text().split("## Use it in your own stack", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    where.mkdir()
+    (where / "__main__.py").write_text(code)
+    shutil.copy(PROJECT_FILE, where / "Pulumi.yaml")
+    return where
+
+
 HOSTS = ["api.example.com", "admin.example.com"]
 
 
 @pytest.fixture
 def own_stack(tmp_path: Path, emulator: Emulator, pulumi_bin: str, user_venv: Path) -> Iterator[Stack]:
-    stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM, venv=user_venv)
+    program = readme_program(tmp_path / "pasted")
+    stack = Stack.create(tmp_path, emulator, pulumi_bin, program=program, venv=user_venv)
     yield stack
     print("\n".join(stack.log[-6:]))
 
@@ -79,3 +95,26 @@ def test_rotation_with_a_pinned_rule_previews_a_replacement_then_up_rotates_in_o
     assert emulator.writes() == []
     stack.destroy()
     assert certificates(emulator) == [] and custom_rules(emulator) == []
+
+
+def test_the_readme_program_type_checks_with_mypy_strict_against_the_installed_package(
+    tmp_path: Path, user_venv: Path
+) -> None:
+    program = readme_program(tmp_path / "pasted") / "__main__.py"
+    misuse = tmp_path / "misuse.py"
+    misuse.write_text(
+        program.read_text() + "\nwrong: int = ca.subject_key_identifier\nMTLSCertificate('x', certificates=1)\n"
+    )
+
+    def mypy(path: Path) -> subprocess.CompletedProcess[str]:
+        # The installed package, as the user's type checker sees it (PEP 561: py.typed in the wheel).
+        command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable"]
+        return subprocess.run(
+            [*command, str(user_venv / "bin" / "python"), str(path)], capture_output=True, text=True, cwd=tmp_path
+        )
+
+    clean = mypy(program)
+    assert clean.returncode == 0, clean.stdout
+    caught = mypy(misuse)
+    assert '(expression has type "Output[str]", variable has type "int")' in caught.stdout, caught.stdout
+    assert 'Argument "certificates" to "MTLSCertificate" has incompatible type "int"' in caught.stdout, caught.stdout
