@@ -212,7 +212,12 @@ def _zone_of(client: CloudflareClient, account: str, hostname: str) -> str:
     matching = [zone for zone in zones if hostname == zone.name or hostname.endswith("." + zone.name)]
     if not matching:
         raise UsageError(f"no zone of account {account} holds {hostname}; pass --zone ID.")
-    return max(matching, key=lambda zone: len(zone.name)).id
+    longest = max(len(zone.name) for zone in matching)
+    closest = [zone for zone in matching if len(zone.name) == longest]
+    if len(closest) > 1:
+        ids = ", ".join(zone.id for zone in closest)
+        raise UsageError(f"several zones of account {account} are named {closest[0].name} ({ids}); pass --zone ID.")
+    return closest[0].id
 
 
 def _associated_cas(client: CloudflareClient, account: str, zone_id: str, hostname: str) -> list[AssociatedCA]:

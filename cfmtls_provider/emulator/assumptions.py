@@ -133,6 +133,24 @@ CHECK_ORDER = ("route and ids", "authentication and scope", "zone", "body", "rul
 # zones are declared (--zone ID=DOMAIN@ACCOUNT); an API call on an undeclared zone answers UNKNOWN_ZONE.
 ZONES_BOUND_TO_ACCOUNTS = True
 
+# CONFIRMED (List Zones, https://developers.cloudflare.com/api/resources/zones/methods/list/; the SDK's
+# `zones.list(account={"id": ...})` sends `account.id`, items are `cloudflare.types.zones.Zone` with id, name,
+# status and account {id, name}, pages are V4PagePaginationArray with result_info): `GET /zones` lists the
+# declared zones, filtered by `account.id` and `name`, paged like the other lists. UNCONFIRMED (our choice):
+# every declared zone is active, the account's name is empty, the other fields the SDK requires are fillers
+# (no creation history, no name servers, empty meta/owner/plan), and listing needs the Zone SSL scope
+# (Cloudflare lists the zones a token holds any permission on; every token of the provider holds that one).
+ZONE_STATUS = "active"
+ZONE_FILLER = {
+    "created_on": "2014-01-01T00:00:00.000000Z",
+    "modified_on": "2014-01-01T00:00:00.000000Z",
+    "development_mode": 0,
+    "name_servers": [],
+    "meta": {},
+    "owner": {},
+    "plan": {},
+}
+
 # UNCONFIRMED (no public source gives the code): a hostname outside the zone's domain in an association.
 HOSTNAME_OUTSIDE_ZONE = ErrorSpec(
     400, 1450, "Invalid hostnames: {hostname!r} is not in zone {zone} ({zone_id}); associate it in its own zone"

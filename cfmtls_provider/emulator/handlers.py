@@ -102,6 +102,19 @@ def paging(request: Request) -> tuple[int, int]:
     return page, per_page
 
 
+def one_page(items: list[Any], page: int, per_page: int) -> tuple[list[Any], dict[str, int]]:
+    """The items of ``page`` and the ``result_info`` that describes it."""
+    chosen = items[(page - 1) * per_page : page * per_page]
+    info = {
+        "page": page,
+        "per_page": per_page,
+        "count": len(chosen),
+        "total_count": len(items),
+        "total_pages": max(1, -(-len(items) // per_page)),
+    }
+    return chosen, info
+
+
 @dataclass
 class Handlers:
     """One method per API operation, over one emulator's configuration and state."""
@@ -125,16 +138,32 @@ class Handlers:
         types = certificates.parse_type_filter(request.query_params.get("type"))
         with self.store.read() as state:
             certs = certificates.list_certificates(state, request.path_params["account_id"], types)
-            chosen = certs[(page - 1) * per_page : page * per_page]
+            chosen, info = one_page(certs, page, per_page)
             result = [certificates.certificate_result(cert) for cert in chosen]
-        total = len(certs)
-        info = {
-            "page": page,
-            "per_page": per_page,
-            "count": len(result),
-            "total_count": total,
-            "total_pages": max(1, -(-total // per_page)),
-        }
+        return Answer(result, info)
+
+    # --- zones ---------------------------------------------------------------------------------------------
+
+    async def list_zones(self, request: Request) -> Answer:
+        """``GET /zones``: the declared zones, of ``account.id`` and named ``name`` when given, paged."""
+        page, per_page = paging(request)
+        account, name = request.query_params.get("account.id"), request.query_params.get("name")
+        zones = [
+            zone
+            for zone in self.zones.to_json()
+            if (not account or zone["account_id"] == account) and (not name or zone["name"] == name)
+        ]
+        chosen, info = one_page(zones, page, per_page)
+        result = [
+            {
+                "id": z["id"],
+                "name": z["name"],
+                "status": cf.ZONE_STATUS,
+                "account": {"id": z["account_id"], "name": ""},
+                **cf.ZONE_FILLER,
+            }
+            for z in chosen
+        ]
         return Answer(result, info)
 
     async def get_certificate(self, request: Request) -> Answer:

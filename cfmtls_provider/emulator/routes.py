@@ -19,6 +19,7 @@ __all__ = [
     "CERTIFICATES",
     "HOSTNAME_ASSOCIATIONS",
     "RULESETS",
+    "ZONES",
     "ZONE_SSL_WRITE",
     "ZONE_WAF_WRITE",
     "APIRoute",
@@ -34,6 +35,7 @@ ZONE_WAF_WRITE = cf.SCOPE_ZONE_WAF_WRITE
 CERTIFICATES = f"{cf.API_PREFIX}/accounts/{{account_id}}/mtls_certificates"
 HOSTNAME_ASSOCIATIONS = f"{cf.API_PREFIX}/zones/{{zone_id}}/certificate_authorities/hostname_associations"
 RULESETS = f"{cf.API_PREFIX}/zones/{{zone_id}}/rulesets"
+ZONES = f"{cf.API_PREFIX}/zones"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ def route_table(h: Handlers) -> list[APIRoute]:
         APIRoute("GET", CERTIFICATES + "/{cert_id}", ACCOUNT_SSL_READ, h.get_certificate),
         APIRoute("DELETE", CERTIFICATES + "/{cert_id}", ACCOUNT_SSL_WRITE, h.delete_certificate),
         APIRoute("GET", CERTIFICATES + "/{cert_id}/associations", ACCOUNT_SSL_READ, h.certificate_usages),
+        APIRoute("GET", ZONES, ZONE_SSL_WRITE, h.list_zones),
         APIRoute("GET", HOSTNAME_ASSOCIATIONS, ZONE_SSL_WRITE, h.get_hostnames),
         APIRoute("PUT", HOSTNAME_ASSOCIATIONS, ZONE_SSL_WRITE, h.put_hostnames),
         APIRoute("POST", RULESETS, ZONE_WAF_WRITE, h.create_ruleset),

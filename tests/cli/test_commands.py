@@ -28,6 +28,7 @@ HOSTS = ["api.example.com", "admin.example.com"]
 
 
 SSL_ONLY_TOKEN = "ssl-only-token"
+OTHER_ZONE = "abcdefabcdefabcdefabcdefabcdefab"
 
 
 @pytest.fixture
@@ -35,7 +36,8 @@ def emulator_config() -> EmulatorConfig:
     """The default token, and one without the WAF permission (its zone rules cannot be read)."""
     base = EmulatorConfig(zones=TEST_ZONES)
     ssl_only = frozenset({ACCOUNT_SSL_WRITE, ZONE_SSL_WRITE})
-    return dataclasses.replace(base, tokens={**base.tokens, SSL_ONLY_TOKEN: ssl_only})
+    zones = EmulatorConfig.zone_map(f"{ZONE}=example.com@{ACCOUNT}", f"{OTHER_ZONE}=example.org@{ACCOUNT}")
+    return dataclasses.replace(base, tokens={**base.tokens, SSL_ONLY_TOKEN: ssl_only}, zones=zones)
 
 
 @dataclass
@@ -91,7 +93,7 @@ def test_a_hostname_associated_by_hand_is_reported_and_fails_the_gate(
 def test_check_client_accepts_the_ca_s_client_and_refuses_others_naming_the_rule(
     stack: Demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base = ["check-client", "--hostname", "api.example.com", "--zone", ZONE]
+    base = ["check-client", "--hostname", "api.example.com"]  # the zone is found from the account's zones
     assert main([*base, "--cert", str(tmp_path / "client.pem")]) == 0
     assert "ALLOWED" in capsys.readouterr().out
     assert main([*base, "--cert", str(tmp_path / "intruder.pem")]) == 1
@@ -113,11 +115,11 @@ def test_api_failures_are_one_sentence(
 
 
 def test_progress_goes_to_stderr_and_the_tables_to_stdout(stack: Demo, capsys: pytest.CaptureFixture[str]) -> None:
-    other_zone = "abcdefabcdefabcdefabcdefabcdefab"
-    assert main(["inventory", "--zone", ZONE, "--zone", other_zone, "--json"]) == 0
+    assert main(["inventory", "--json"]) == 0  # every zone of the account, listed from the API
     captured = capsys.readouterr()
-    assert "reading zone 1/2" in captured.err and "reading zone 2/2" in captured.err
-    assert [zone["id"] for zone in json.loads(captured.out)["zones"]] == [ZONE, other_zone]
+    assert "reading zone 1/2: example.com" in captured.err and "reading zone 2/2: example.org" in captured.err
+    zones = json.loads(captured.out)["zones"]
+    assert [(zone["id"], zone["name"]) for zone in zones] == [(ZONE, "example.com"), (OTHER_ZONE, "example.org")]
 
 
 def test_a_zone_the_token_cannot_read_is_an_error_finding_not_a_crash(
@@ -129,3 +131,15 @@ def test_a_zone_the_token_cannot_read_is_an_error_finding_not_a_crash(
     unreadable = [finding for finding in findings if finding["code"] == "zone-unreadable"]
     assert len(unreadable) == 1 and "the custom rules" in unreadable[0]["message"]
     assert "associated-not-enforced" not in {finding["code"] for finding in findings}  # not known, not claimed
+
+
+def test_check_client_asks_for_the_zone_when_several_have_the_hostname_s_domain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zones = EmulatorConfig.zone_map(f"{ZONE}=example.com@{ACCOUNT}", f"{'1' * 32}=example.com@{ACCOUNT}")
+    with EmulatorServer(EmulatorConfig(zones=zones)) as server:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", server.base_url)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", server.token)
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+        assert main(["check-client", "--hostname", "api.example.com", "--no-cert"]) == 2
+    assert "several zones of account" in capsys.readouterr().err

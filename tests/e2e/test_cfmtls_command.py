@@ -10,9 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from .harness import REPO, ZONE_ID, Emulator, Stack
+from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
+
+from .harness import ACCOUNT_ID, REPO, TOKEN, ZONE_ID, Emulator, Stack
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    """The demo's account: one zone, example.com (as scripts/demo declares it)."""
+    return EmulatorConfig(
+        tokens={TOKEN: ALL_SCOPES}, zones=EmulatorConfig.zone_map(f"{ZONE_ID}=example.com@{ACCOUNT_ID}")
+    )
+
 
 HOSTS = ["api.example.com", "admin.example.com"]
 
@@ -41,16 +52,17 @@ def test_inventory_and_check_client_after_the_example_stack(tmp_path: Path, stac
     stack.run("up", "--yes")
 
     # The CA, its hostnames and the rule; no finding: exit 0.
-    inventory = cfmtls(stack, "inventory", "--zone", ZONE_ID)
+    inventory = cfmtls(stack, "inventory")  # the zones are listed from the account
     assert inventory.returncode == 0, inventory.stdout + inventory.stderr
     for expected in ("corp-ca", *HOSTS, "require-client-certificate", "0 error(s), 0 warning(s)"):
         assert expected in inventory.stdout
-    data = json.loads(cfmtls(stack, "inventory", "--zone", ZONE_ID, "--json").stdout)
+    data = json.loads(cfmtls(stack, "inventory", "--json").stdout)
+    assert [(zone["id"], zone["name"]) for zone in data["zones"]] == [(ZONE_ID, "example.com")]
     assert data["zones"][0]["client_certificate_rules"][0]["enforces"] == sorted(HOSTS)
     assert [finding["code"] for finding in data["findings"]] == ["quota"]
 
     # check-client: the demo's client passes; another CA's client and no certificate are refused, naming the rule.
-    base = ["check-client", "--hostname", "api.example.com", "--zone", ZONE_ID]
+    base = ["check-client", "--hostname", "api.example.com"]  # the zone is found by the hostname
     allowed = cfmtls(stack, *base, "--cert", str(client))
     assert (allowed.returncode, "ALLOWED" in allowed.stdout) == (0, True), allowed.stdout + allowed.stderr
     for refused in (cfmtls(stack, *base, "--cert", str(intruder)), cfmtls(stack, *base, "--no-cert")):
@@ -64,6 +76,6 @@ def test_inventory_and_check_client_after_the_example_stack(tmp_path: Path, stac
             f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
             json={"mtls_certificate_id": certificate_id, "hostnames": [*HOSTS, "extra.example.com"]},
         ).raise_for_status()
-    after = cfmtls(stack, "inventory", "--zone", ZONE_ID)
+    after = cfmtls(stack, "inventory")
     assert after.returncode == 1, after.stdout + after.stderr
     assert "associated-not-enforced" in after.stdout and "extra.example.com" in after.stdout
