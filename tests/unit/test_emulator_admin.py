@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import httpx
 import pytest
 
-from cfmtls_provider.emulator import assumptions
+from cfmtls_provider.emulator import assumptions, middleware
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from tests.support.certs import make_ca
@@ -97,29 +99,50 @@ class TestLatency:
     def emulator_config(self) -> EmulatorConfig:
         return EmulatorConfig(latency_ms=300, zones=TEST_ZONES)
 
-    def test_latency_delays_api_calls_without_blocking_others(self, emulator: EmulatorServer) -> None:
+    def test_latency_delays_api_calls_without_blocking_others(
+        self, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Proved with events, not wall-clock totals: each API call waits out the latency, the four calls are all
+        waiting at the same moment (so they are served side by side, not one after another) and admin calls
+        never wait. A call that waited alone would hold the others back, and the barrier would not open."""
+        real_sleep = asyncio.sleep
+        waits: list[float] = []
+        all_waiting: list[asyncio.Event] = []
+
+        async def latency(seconds: float) -> None:
+            waits.append(seconds)
+            if not all_waiting:
+                all_waiting.append(asyncio.Event())  # made on the emulator's event loop
+            if len(waits) == 4:
+                all_waiting[0].set()
+            await asyncio.wait_for(all_waiting[0].wait(), timeout=30)
+            await real_sleep(seconds)
+
+        monkeypatch.setattr(middleware, "asyncio", types.SimpleNamespace(sleep=latency))
+        failures: list[httpx.HTTPError] = []
         durations: list[float] = []
-        clients = [emulator.client() for _ in range(4)]  # made first: building a client costs CPU, not latency
 
         def call(api: httpx.Client) -> None:
             start = time.monotonic()
-            with api:
-                api.get(CERTS).raise_for_status()
+            try:
+                with api:
+                    api.get(CERTS).raise_for_status()
+            except httpx.HTTPError as error:  # reported by the assertion below
+                failures.append(error)
             durations.append(time.monotonic() - start)
 
-        start = time.monotonic()
-        threads = [threading.Thread(target=call, args=(api,)) for api in clients]
+        threads = [threading.Thread(target=call, args=(emulator.client(timeout=60),)) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        total = time.monotonic() - start
-        assert min(durations) >= 0.29
-        assert total < 0.9  # four concurrent calls overlap: they are not served one after another
+        assert failures == []  # calls served one after another would never open the barrier: they time out
+        assert waits == [0.3] * 4
+        assert min(durations) >= 0.29  # a lower bound only: load can make a call slower, never faster
         with httpx.Client() as admin:
-            admin_start = time.monotonic()
-            admin.get(f"{emulator.admin_url}/state")
-            assert time.monotonic() - admin_start < 0.25  # admin calls are not delayed
+            admin.get(f"{emulator.admin_url}/state").raise_for_status()
+            admin.get(f"{emulator.admin_url}/requests").raise_for_status()
+        assert len(waits) == 4  # admin calls are not delayed
 
 
 def test_docs_list_every_assumption() -> None:
