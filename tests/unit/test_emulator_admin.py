@@ -195,3 +195,112 @@ def test_cli_refuses_a_bad_fault_spec() -> None:
         timeout=30,
     )
     assert result.returncode == 2 and "unknown fault action" in result.stderr
+
+
+# --- the emulator as a server: every refusal an envelope, bounded bodies, a bad state file said in one line -------
+
+
+def test_deeply_nested_or_oversized_bodies_are_refused_with_envelopes(emulator: EmulatorServer) -> None:
+    with emulator.client() as api:
+        nested = api.post(CERTS, content=b"[" * 100_000 + b"]" * 100_000, headers={"content-type": "application/json"})
+        assert nested.status_code == 400 and nested.json()["errors"][0]["code"] == 6007
+        big = api.post(CERTS, content=b" " * (assumptions.MAX_BODY_BYTES + 1))
+        assert big.status_code == 413 and big.json()["success"] is False
+        assert "larger than" in big.json()["errors"][0]["message"]
+
+
+def test_an_unexpected_failure_is_a_500_envelope_not_plain_text(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(state: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(emulator.emulator.store, "_save", disk_full)
+    with emulator.client() as api:
+        answer = api.post(CERTS, json={"ca": True, "certificates": make_ca().pem})
+        assert answer.status_code == 500
+        [error] = answer.json()["errors"]
+        assert error["code"] == 10002 and "No space left on device" in error["message"]
+        assert api.get(CERTS).json()["result"] == []  # nothing half-applied
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[" * 100_000, b'{"format_version": 1, "certificates": 3}', b"\xff\xfe"],
+    ids=["not-json", "deeply-nested", "wrong-shape", "not-utf8"],
+)
+def test_a_bad_state_file_at_start_is_a_one_line_error(tmp_path: Path, content: bytes) -> None:
+    state_file = tmp_path / "state.json"
+    state_file.write_bytes(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "cfmtls_provider.emulator", "--port", "0", "--state-file", str(state_file)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot read the emulator state file") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unusable_state_file_path_is_a_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "cfmtls_provider.emulator", "--port", "0", "--state-file", str(blocker / "state.json")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "state file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_zones_are_declared_on_the_command_line_or_through_the_admin_api(tmp_path: Path) -> None:
+    zone = "ab" * 16
+    command = [
+        sys.executable,
+        "-m",
+        "cfmtls_provider.emulator",
+        "--port",
+        "0",
+        "--zone",
+        f"{zone}=corp.test@{'0' * 32}",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip().removeprefix("cfmtls emulator listening on ")
+        root = base_url.removesuffix("/client/v4")
+        headers = {"Authorization": f"Bearer {assumptions.DEFAULT_TOKEN}"}
+        hosts = "/certificate_authorities/hostname_associations"
+        assert httpx.get(f"{base_url}/zones/{zone}{hosts}", headers=headers).status_code == 200
+        other = "cd" * 16
+        assert httpx.get(f"{base_url}/zones/{other}{hosts}", headers=headers).status_code == 404
+        declared = httpx.post(f"{root}/__emulator__/zones", json=[f"{other}=example.org@{'0' * 32}"])
+        assert {z["id"]: z["name"] for z in declared.json()} == {zone: "corp.test", other: "example.org"}
+        assert httpx.get(f"{base_url}/zones/{other}{hosts}", headers=headers).status_code == 200
+        assert httpx.post(f"{root}/__emulator__/zones", json=["nonsense"]).status_code == 400
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--zone", "abc=example.com@x"],
+        ["--zone", f"{'a' * 32}=not a domain@{'0' * 32}"],
+        ["--zone", "noequals"],
+        ["--managed-certificate", f"{'0' * 32}:custom"],
+        ["--association-lag-seconds", "nan"],
+    ],
+)
+def test_cli_refuses_a_bad_zone_or_seed_in_one_line(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cfmtls_provider.emulator", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr

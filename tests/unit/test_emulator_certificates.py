@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from cfmtls_provider.emulator.assumptions import DEFAULT_TOKEN
-from cfmtls_provider.emulator.config import EmulatorConfig
+from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig, ManagedCertificateSeed
 from cfmtls_provider.emulator.server import EmulatorServer
 from tests.support.certs import make_ca, public_key_pem, trustme_ca, trustme_leaf
 from tests.support.zones import TEST_ZONES
@@ -280,3 +280,25 @@ def test_unknown_route_and_method_answer_envelopes(api: httpx.Client) -> None:
     assert missing.status_code == 404 and error_codes(missing) == [7000]
     wrong = api.patch(CERTS, json={})
     assert wrong.status_code == 405 and error_codes(wrong) == [7001]
+
+
+class TestManagedCertificates:
+    @pytest.fixture
+    def emulator_config(self) -> EmulatorConfig:
+        seeds = (ManagedCertificateSeed(ACCOUNT, "gateway_managed"), ManagedCertificateSeed(ACCOUNT, "access_managed"))
+        return EmulatorConfig(tokens={"all": ALL_SCOPES}, zones=TEST_ZONES, managed_certificates=seeds)
+
+    def test_the_type_filter_and_the_quota_count_only_uploads(
+        self, emulator: EmulatorServer, api: httpx.Client
+    ) -> None:
+        every = api.get(CERTS).json()["result"]
+        assert sorted(cert["type"] for cert in every) == ["access_managed", "gateway_managed"]
+        assert api.get(CERTS, params={"type": "custom"}).json()["result"] == []
+        both = api.get(CERTS, params={"type": "gateway_managed,access_managed"}).json()["result"]
+        assert len(both) == 2
+        for index in range(5):
+            assert upload(api, make_ca(f"CA {index}").pem).status_code == 200
+        assert upload(api, make_ca("sixth").pem).json()["errors"][0]["code"] == 1489
+        assert len(api.get(CERTS, params={"type": "custom"}).json()["result"]) == 5
+        emulator.reset()
+        assert len(api.get(CERTS).json()["result"]) == 2  # seeded again
