@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pulumi
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.output import UNKNOWN
 
@@ -115,8 +117,12 @@ def _read_key_file(path: object) -> str:
         raise ValueError(
             f"private_key_file {path!r} cannot be read ({type(error).__name__}: {error.args[-1]})"
         ) from None
-    if "PRIVATE KEY-----" not in text:
-        raise ValueError(f"private_key_file {path!r} does not hold a PEM private key ('-----BEGIN PRIVATE KEY-----').")
+    try:
+        serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ValueError(
+            f"private_key_file {path!r} does not hold an unencrypted PEM private key ('-----BEGIN PRIVATE KEY-----')."
+        ) from None
     return text
 
 

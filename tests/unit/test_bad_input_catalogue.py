@@ -263,6 +263,12 @@ CATALOGUE: dict[str, Case] = {
         "one chain (the CA that issues client certificates and the CAs above it), per MTLSCertificate.",
         prop="certificates",
     ),
+    "certificate: private_key_file that is not a key": Case(
+        MTLSCertificateProvider,
+        cert(lambda: make_ca().pem, private_key_file=__file__),
+        f"private_key_file {__file__!r} does not hold an unencrypted PEM private key ('-----BEGIN PRIVATE KEY-----').",
+        prop="private_key_file",
+    ),
     "certificate: empty": Case(
         MTLSCertificateProvider,
         cert(""),

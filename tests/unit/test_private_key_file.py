@@ -54,7 +54,7 @@ def test_a_missing_or_wrong_file_is_named_at_preview(tmp_path: Path) -> None:
     (tmp_path / "cert.pem").write_text(made.pem)
     wrong = provider.check({}, {**base, "private_key_file": str(tmp_path / "cert.pem")}).failures
     assert [f.reason for f in wrong] == [
-        f"private_key_file '{tmp_path / 'cert.pem'}' does not hold a PEM private key ('-----BEGIN PRIVATE KEY-----')."
+        f"private_key_file '{tmp_path / 'cert.pem'}' does not hold an unencrypted PEM private key ('-----BEGIN PRIVATE KEY-----')."
     ]
     both = provider.check({}, {**base, "private_key": made.key_pem, "private_key_file": str(tmp_path / "cert.pem")})
     assert "pass private_key or private_key_file, not both." in [f.reason for f in both.failures]
