@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..client_auth import AssociatedCA
 from .check import ClientCheck
@@ -38,6 +39,11 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
+def _row(table: Table, *cells: str | Text) -> None:
+    """A row of plain text: names and messages from Cloudflare may hold '[...]' that rich would read as markup."""
+    table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in cells))
+
+
 def _ours(ref: str) -> str:
     return "cfmtls" if ref.startswith("cfmtls") else "-"
 
@@ -57,8 +63,10 @@ def _enforced_hosts(zone: ZoneSurvey, rule_index: int) -> list[str]:
 
 def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], now: datetime) -> None:
     out.print(
-        f"Account {survey.account_id}: {len(survey.cas)} of {CA_QUOTA} CA slots used, "
-        f"{len(survey.zones)} zone(s) read at {now:%Y-%m-%d %H:%M} UTC"
+        Text(
+            f"Account {survey.account_id}: {len(survey.cas)} of {CA_QUOTA} CA slots used, "
+            f"{len(survey.zones)} zone(s) read at {now:%Y-%m-%d %H:%M} UTC"
+        )
     )
     hosts_per_ca: dict[str, int] = {}
     for zone in survey.zones:
@@ -67,7 +75,8 @@ def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], n
     cas = _table("CAs", "name", "id", "type", "issuer", "SKI", "not after", "days left", "hostnames")
     for ca in survey.cas:
         days = ca.days_left(now)
-        cas.add_row(
+        _row(
+            cas,
             ca.record.name or "-",
             ca.id,
             ca.record.type or "-",
@@ -87,7 +96,7 @@ def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], n
         return
     table = _table("Findings", "severity", "finding", "what")
     for finding in findings:
-        table.add_row(f"[{_SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]", finding.code, finding.message)
+        _row(table, Text(finding.severity, style=_SEVERITY_STYLE[finding.severity]), finding.code, finding.message)
     out.print(table)
     counts = {severity: sum(1 for f in findings if f.severity == severity) for severity in ("error", "warning")}
     out.print(f"{counts['error']} error(s), {counts['warning']} warning(s)")
@@ -95,12 +104,12 @@ def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], n
 
 def _print_zone(out: Console, survey: Survey, zone: ZoneSurvey) -> None:
     out.print()
-    out.print(f"[bold]Zone {zone.zone.name + ' ' if zone.zone.name else ''}({zone.zone.id})[/]")
+    out.print(Text(f"Zone {zone.zone.name + ' ' if zone.zone.name else ''}({zone.zone.id})", style="bold"))
     if zone.associations:
         table = _table("Hostname associations", "hostname", "CA")
         for ca_id, hostnames in zone.associations.items():
             for hostname in hostnames:
-                table.add_row(hostname, _ca_name(survey, ca_id))
+                _row(table, hostname, _ca_name(survey, ca_id))
         out.print(table)
     else:
         out.print("Hostname associations: none")
@@ -114,7 +123,8 @@ def _print_zone(out: Console, survey: Survey, zone: ZoneSurvey) -> None:
     for index, rule in enumerate(zone.rules):
         if rule not in rules:
             continue
-        table.add_row(
+        _row(
+            table,
             str(index + 1),
             rule.description or rule.ref or rule.id,
             rule.action,
@@ -187,24 +197,25 @@ def print_check(out: Console, result: ClientCheck) -> None:
     auth = result.auth
     summary = _table("", "", "")
     summary.show_header = False
-    summary.add_row("hostname", f"{result.request.hostname} (path {result.request.path})")
-    summary.add_row("associated CAs", "; ".join(_ca_row(ca) for ca in result.request.associated) or "none")
-    summary.add_row("verified against", "; ".join(_ca_row(ca) for ca in result.request.counted) or "-")
-    summary.add_row("certificate", auth.cert_subject_dn or "none presented")
-    summary.add_row("verified", "yes" if auth.cert_verified else f"no: {auth.failure or 'not presented'}")
+    _row(summary, "hostname", f"{result.request.hostname} (path {result.request.path})")
+    _row(summary, "associated CAs", "; ".join(_ca_row(ca) for ca in result.request.associated) or "none")
+    _row(summary, "verified against", "; ".join(_ca_row(ca) for ca in result.request.counted) or "-")
+    _row(summary, "certificate", auth.cert_subject_dn or "none presented")
+    _row(summary, "verified", "yes" if auth.cert_verified else f"no: {auth.failure or 'not presented'}")
     out.print(summary)
     fields = _table("Fields the rules see", "field", "value")
     for name, value in auth.fields().items():
-        fields.add_row(name, str(value).lower() if isinstance(value, bool) else (value or '""'))
+        _row(fields, name, str(value).lower() if isinstance(value, bool) else (value or '""'))
     out.print(fields)
     rules = _table("Custom rules (enabled, in order)", "rule", "action", "matches")
     for item in result.outcomes:
         verdict = "cannot evaluate" if item.matched is None else ("yes" if item.matched else "no")
-        rules.add_row(rule_label(item.rule), item.rule.action, verdict + (f": {item.reason}" if item.reason else ""))
+        _row(rules, rule_label(item.rule), item.rule.action, verdict + (f": {item.reason}" if item.reason else ""))
     out.print(rules if result.outcomes else "Custom rules: none enabled")
     style = {"allowed": "bold green", "refused": "bold red", "unknown": "bold yellow"}[result.decision]
     word = {"allowed": "ALLOWED", "refused": "REFUSED", "unknown": "CANNOT TELL"}[result.decision]
-    out.print(f"\n[{style}]{word}[/]: {result.reason}")
+    out.print()
+    out.print(Text.assemble((word, style), f": {result.reason}"))
 
 
 def check_json(result: ClientCheck) -> str:

@@ -25,6 +25,7 @@ from tests.support.zones import TEST_ZONES
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
 HOSTS = ["api.example.com", "admin.example.com"]
+CA_NAME = "demo-ca [cfmtls-0123456789ab]"  # as MTLSCertificate names its uploads: brackets are not markup
 
 
 SSL_ONLY_TOKEN = "ssl-only-token"
@@ -57,7 +58,7 @@ def stack(emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     (tmp_path / "client.pem").write_text(make_client_certificate(ca_pem, ca_key, "client")[0])
     (tmp_path / "intruder.pem").write_text(make_client_certificate(other_pem, other_key, "intruder")[0])
     with CloudflareClient(ApiToken(emulator.token), base_url=emulator.base_url) as client:
-        record = client.upload_certificate(ACCOUNT, ca_pem, name="demo-ca")
+        record = client.upload_certificate(ACCOUNT, ca_pem, name=CA_NAME)
         client.replace_hostname_associations(ZONE, record.id, HOSTS)
         ski = parse_ca_bundle(ca_pem).issuing_ca.subject_key_identifier
         spec = RuleSpec(ref="cfmtls:demo", expression=build_expression(HOSTS, ski), description="require mTLS")
@@ -70,11 +71,11 @@ def test_inventory_shows_the_ca_hostnames_and_rule_and_no_finding(
 ) -> None:
     assert main(["inventory", "--zone", ZONE]) == 0
     out = capsys.readouterr().out
-    for expected in ("demo-ca", *HOSTS, "require mTLS", "block", "0 error(s), 0 warning(s)"):
+    for expected in (CA_NAME, *HOSTS, "require mTLS", "block", "0 error(s), 0 warning(s)"):
         assert expected in out
     assert main(["inventory", "--zone", ZONE, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [ca["name"] for ca in data["cas"]] == ["demo-ca"]
+    assert [ca["name"] for ca in data["cas"]] == [CA_NAME]
     zone = data["zones"][0]
     assert zone["associations"] == [{"ca_id": stack.ca_id, "hostnames": HOSTS}]
     assert zone["client_certificate_rules"][0]["enforces"] == sorted(HOSTS)
