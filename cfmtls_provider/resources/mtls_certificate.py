@@ -154,12 +154,13 @@ def _local_facts(bundle: CABundle) -> dict[str, str]:
         "signature": ca.signature_algorithm,
         "expires_on": ca.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "fingerprint_sha256": ca.fingerprint_sha256,
-        "subject_key_identifier": ca.subject_key_identifier,
+        # The CA that issues client certificates (the end of the chain), not necessarily the first one.
+        "subject_key_identifier": bundle.issuing_ca.subject_key_identifier,
     }
 
 
 def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: CABundle) -> dict[str, Any]:
-    ca = bundle.ca
+    local = _local_facts(bundle)  # what the preview showed; Cloudflare's own description wins where it gives one
     return {
         "certificates": inputs["certificates"],
         "name": inputs.get("name") or "",
@@ -169,14 +170,13 @@ def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: C
         "ownership_tag": inputs.get("ownership_tag") or "",
         "private_key_sha256": _input_key_digest(inputs),
         "certificate_id": record.id,
-        "issuer": record.issuer or ca.issuer,
-        "serial_number": record.serial_number or ca.serial_number,
-        "signature": record.signature or ca.signature_algorithm,
-        "expires_on": record.expires_on or ca.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "issuer": record.issuer or local["issuer"],
+        "serial_number": record.serial_number or local["serial_number"],
+        "signature": record.signature or local["signature"],
+        "expires_on": record.expires_on or local["expires_on"],
         "uploaded_on": record.uploaded_on,
-        "fingerprint_sha256": ca.fingerprint_sha256,
-        # The CA that issues client certificates (the end of the chain), not necessarily the first one.
-        "subject_key_identifier": bundle.issuing_ca.subject_key_identifier,
+        "fingerprint_sha256": local["fingerprint_sha256"],
+        "subject_key_identifier": local["subject_key_identifier"],
     }
 
 

@@ -72,3 +72,15 @@ def test_a_stack_that_pinned_the_root_is_corrected_by_an_in_place_update(emulato
     assert updated.outs is not None and updated.outs["subject_key_identifier"] == ski(intermediate)
     assert emulator.requests() == []
     assert not provider.diff(created.id, updated.outs, inputs).changes
+
+
+@pytest.mark.parametrize("root_first", [True, False])
+def test_the_preview_shows_the_issuing_cas_ski_that_the_upload_then_records(
+    root_first: bool, emulator: EmulatorServer
+) -> None:
+    pem, _root, intermediate = chain(root_first=root_first)
+    provider: MTLSCertificateProvider = configured(MTLSCertificateProvider(), emulator)
+    planned = provider.check({}, {"certificates": pem, "name": "chain"}).inputs
+    assert planned["subject_key_identifier"] == ski(intermediate)
+    outs = provider.create(planned).outs
+    assert outs is not None and outs["subject_key_identifier"] == planned["subject_key_identifier"]
