@@ -50,6 +50,8 @@ __all__ = ["ClientCertificateRule", "ClientCertificateRuleArgs", "ClientCertific
 _REF_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 #: Inputs compared against the live rule (the expression stands for hostnames and issuer_ski).
 _RULE_FIELDS = ("expression", "action", "description", "enabled")
+#: The inputs a refresh records from the live rule (the expression stands for hostnames and issuer_ski).
+_INPUT_KEYS = ("zone_id", "hostnames", "mtls_certificate_id", "issuer_ski", "ref", "adopt_existing", *_RULE_FIELDS)
 #: Cloudflare documents no maximum length for a rule's ``ref`` (the Rulesets API schema gives ``minLength: 1``
 #: only; https://developers.cloudflare.com/api/resources/rulesets/subresources/rules/methods/create/); default
 #: refs stay at most this long, far under any plausible limit.
@@ -322,7 +324,10 @@ class ClientCertificateRuleProvider(CloudflareProvider):
             description=rule.description,
             enabled=rule.enabled,
         )
-        return ReadResult(id_, outs)
+        # The live rule as the recorded inputs: a drift then shows in the next preview as the property that
+        # changed (`~ action: "log" => "block"`), not as an unexplained update.
+        inputs = {key: outs[key] for key in _INPUT_KEYS if outs.get(key) not in (None, "")}
+        return ReadResult(id_, outs, inputs)
 
 
 @dataclass

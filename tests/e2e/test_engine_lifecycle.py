@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -118,15 +119,23 @@ def test_refresh_reports_drift_and_next_up_restores(tmp_path: Path, emulator: Em
     stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
     stack.up()
     certificate_id = stack.outputs()["certificateId"]
-    with emulator.api() as api:  # out of band: a hostname removed
+    [rule] = custom_rules(emulator)
+    with emulator.api() as api:  # out of band: a hostname removed, the rule switched to log only
         api.put(
             f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
             json={"hostnames": ["api.example.com"], "mtls_certificate_id": certificate_id},
         ).raise_for_status()
+        ruleset = api.get(f"/zones/{ZONE_ID}/rulesets/phases/http_request_firewall_custom/entrypoint").json()
+        api.patch(
+            f"/zones/{ZONE_ID}/rulesets/{ruleset['result']['id']}/rules/{rule['id']}",
+            json={"action": "log", "expression": rule["expression"], "description": rule.get("description", "")},
+        ).raise_for_status()
     refresh = stack.refresh()
     assert "HostnameAssociation corp-hosts updated" in refresh.stdout and "[diff: ~hostnames]" in refresh.stdout
     plan = stack.preview()
-    assert "~ 1 to update" in plan.stdout and '+ [1]: "admin.example.com"' in plan.stdout
+    assert "~ 2 to update" in plan.stdout and '+ [1]: "admin.example.com"' in plan.stdout
+    # The drifted rule's plan names what changed (the live value, then the one to restore).
+    assert re.search(r'~ action\s*: "log" => "block"', plan.stdout), plan.stdout
     emulator.clear_requests()
     stack.up()
     assert sorted(associated(emulator, certificate_id)) == sorted(HOSTS)
