@@ -30,6 +30,7 @@ import pytest
 from cfmtls_provider.throwaway_ca import make_ca
 
 from .harness import ACCOUNT_ID, Emulator, Stack
+from .reliability_report import ROW
 
 pytestmark = pytest.mark.e2e
 
@@ -45,8 +46,15 @@ HOSTNAMES = [
     ["api.gamma.example", "admin.gamma.example", "*.edge.gamma.example", "vpn.gamma.example"],
 ]
 RETRYABLE = {0, 408, 409, 429, 500, 502, 503, 504}
-#: Every run of this module, for docs/reliability.md (scripts/reliability-table prints it).
-STATS_FILE = os.environ.get("CFMTLS_RELIABILITY_STATS")
+#: The current test's ``user_properties``: each measured run adds its row of docs/reliability.md's table there
+#: (``python -m tests.e2e.reliability_report`` collects and prints them).
+_report_rows: list[tuple[str, object]] = []
+
+
+@pytest.fixture(autouse=True)
+def _rows_of_this_test(request: pytest.FixtureRequest) -> None:
+    global _report_rows
+    _report_rows = request.node.user_properties
 
 
 # -- the stack ------------------------------------------------------------------------------------------------
@@ -217,8 +225,6 @@ def check_retries(emulator: Emulator, label: str, started: float, retry_after: f
 
 
 def record(label: str, emulator: Emulator, calls: Calls, seconds: float) -> None:
-    if not STATS_FILE:
-        return
     fired = sum(rule["fired"] for rule in emulator_faults(emulator))
     row = {
         "scenario": label,
@@ -228,8 +234,7 @@ def record(label: str, emulator: Emulator, calls: Calls, seconds: float) -> None
         "max_attempts": calls.max_attempts,
         "seconds": round(seconds, 1),
     }
-    with open(STATS_FILE, "a") as out:
-        out.write(json.dumps(row) + "\n")
+    _report_rows.append((ROW, row))
 
 
 def emulator_faults(emulator: Emulator) -> list[dict[str, Any]]:
