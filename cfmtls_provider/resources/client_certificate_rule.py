@@ -364,6 +364,8 @@ class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="Clie
     name (:func:`default_ref`); a different rule already holding that ref is refused at create unless
     ``adopt_existing=True``. Pass ``HostnameAssociation.hostnames`` as ``hostnames`` so the rule is created after,
     and deleted before, the associations it relies on.
+
+    Arguments: as keywords, or ``args=ClientCertificateRuleArgs(...)``; each is documented on :class:`ClientCertificateRuleArgs`.
     """
 
     zone_id: pulumi.Output[str]

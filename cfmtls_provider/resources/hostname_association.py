@@ -229,6 +229,8 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
 
     Changing ``hostnames`` (order does not matter) updates in place; changing ``zone_id`` or
     ``mtls_certificate_id`` replaces it. On delete the list is emptied before its CA can be deleted.
+
+    Arguments: as keywords, or ``args=HostnameAssociationArgs(...)``; each is documented on :class:`HostnameAssociationArgs`.
     """
 
     zone_id: pulumi.Output[str]

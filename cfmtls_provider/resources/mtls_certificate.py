@@ -475,6 +475,8 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
     of ``name`` or ``private_key`` alone cannot be made that way (Cloudflare refuses the same certificate twice):
     it is refused at preview unless ``on_rename`` says ``"record_only"`` (the stack only) or ``"delete_first"``
     (delete, then upload: the hostnames have no CA in between).
+
+    Arguments: as keywords, or ``args=MTLSCertificateArgs(...)``; each is documented on :class:`MTLSCertificateArgs`.
     """
 
     certificates: pulumi.Output[str]
