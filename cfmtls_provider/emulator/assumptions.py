@@ -3,7 +3,8 @@
 Each constant is preceded by a comment that starts with CONFIRMED (and names its public source: a Cloudflare
 docs URL, an API operation of Cloudflare's OpenAPI document (cloudflare/api-schemas), a type of the official
 ``cloudflare`` Python SDK, or a public issue) or UNCONFIRMED (no public source settles it: the emulator's
-choice, said as such). The API facts themselves, with links, are in ``docs/cloudflare-api.md``;
+choice, said as such). A constant whose value describes behaviour (``CHECK_ORDER``, ``*_FORMAT``,
+``CERTIFICATE_FIELDS``) is documentation; every other one is read by the code. The API facts themselves, with links, are in ``docs/cloudflare-api.md``;
 ``docs/emulator.md`` is generated from this module: ``python -m cfmtls_provider.emulator.assumptions --write
 docs/emulator.md``.
 """
@@ -159,7 +160,7 @@ HOSTNAME_OUTSIDE_ZONE = ErrorSpec(
 # UNCONFIRMED (no public source gives the code): an mtls_certificate_id of another account than the zone's.
 # Cloudflare's certificates are account-scoped (the upload operation is under /accounts/{account_id}), so a
 # zone sees only its own account's certificates: answered like an unknown certificate.
-CERTIFICATE_OF_ANOTHER_ACCOUNT = "CERTIFICATE_NOT_FOUND"
+CERTIFICATE_OF_ANOTHER_ACCOUNT = ErrorSpec(404, 1472, "Certificate not found")
 
 # --- account level: mTLS certificates --------------------------------------------------------------------
 
@@ -407,8 +408,22 @@ def assumption_table() -> list[tuple[str, str, str]]:
 
 
 def _markdown_rows() -> str:
-    out = ["| constant | value | status and source |", "|---|---|---|"]
-    for name, value, comment in assumption_table():
+    rows = assumption_table()
+    confirmed = [name for name, _, comment in rows if comment.startswith("CONFIRMED")]
+    open_ = [name for name, _, comment in rows if not comment.startswith("CONFIRMED")]
+    partly = [name for name, _, comment in rows if comment.startswith("CONFIRMED") and "UNCONFIRMED" in comment]
+    out = [
+        f"{len(rows)} constants: {len(confirmed)} CONFIRMED by a public source ({len(partly)} of them with an "
+        f"UNCONFIRMED part), {len(open_)} UNCONFIRMED (the emulator's choice).",
+        "",
+        "Still open (UNCONFIRMED, or CONFIRMED only in part): "
+        + ", ".join(f"`{name}`" for name in open_ + partly)
+        + ".",
+        "",
+        "| constant | value | status and source |",
+        "|---|---|---|",
+    ]
+    for name, value, comment in rows:
         shown, said = value.replace("|", "\\|"), comment.replace("|", "\\|")
         out.append(f"| `{name}` | `{shown}` | {said} |")
     return "\n".join(out)

@@ -117,6 +117,8 @@ def upload_certificate(state: State, account_id: str, body: dict[str, Any], *, e
     if not entitled:
         raise APIError(cf.NOT_ENTITLED)
     ca, pem, name, key = _upload_fields(body)
+    if not ca and not cf.LEAF_UPLOADS_ACCEPTED:
+        raise APIError(cf.UPLOAD_BODY_INVALID, detail="only CA certificates (ca: true) are accepted")
     if key is not None:
         _check_private_key(key)
     fields = _ca_fields(pem) if ca else _leaf_fields(pem)
@@ -221,7 +223,10 @@ def _ca_key(state: State, zone: Zone, mtls_certificate_id: object) -> str:
         return MANAGED_CA
     if not isinstance(mtls_certificate_id, str):
         raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'mtls_certificate_id' must be a string")
-    return find_certificate(state, zone.account_id, mtls_certificate_id).id
+    cert = find_certificate(state, None, mtls_certificate_id)
+    if cf.ZONES_BOUND_TO_ACCOUNTS and cert.account_id != zone.account_id:
+        raise APIError(cf.CERTIFICATE_OF_ANOTHER_ACCOUNT)
+    return cert.id
 
 
 def get_hostnames(state: State, zone: Zone, mtls_certificate_id: str | None) -> list[str]:

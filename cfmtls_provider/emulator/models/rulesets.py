@@ -166,7 +166,7 @@ def _build_rules(raw: list[Any], existing: list[Rule]) -> list[Rule]:
     by_id = {rule.id: rule for rule in existing}
     built = []
     for body in raw:
-        old = by_id.get(str(body.get("id"))) if isinstance(body, dict) else None
+        old = by_id.get(str(body.get("id"))) if isinstance(body, dict) and cf.PUT_KEEPS_RULE_IDS else None
         if old is not None:
             built.append(_build_rule(body, rule_id=old.id, version=old.version + 1, keep_ref=old.ref))
         elif isinstance(body, dict) and body.get("id") is not None:
@@ -242,7 +242,8 @@ def patch_rule(state: State, zone_id: str, ruleset_id: str, rule_id: str, body: 
     if set(body) == {"position"}:
         rule = dataclasses.replace(old, version=old.version + 1, last_updated=timestamp())
     else:
-        rule = _build_rule(body, rule_id=old.id, version=old.version + 1, keep_ref=old.ref)
+        keep_ref = old.ref if cf.PATCH_KEEPS_REF else None
+        rule = _build_rule(body, rule_id=old.id, version=old.version + 1, keep_ref=keep_ref)
     others = [r for r in ruleset.rules if r.id != rule_id]
     position = body.get("position")
     at = index if position is None else _position_index(others, position)
