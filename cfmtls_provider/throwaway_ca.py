@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> None:
         "--client-key-out", type=Path, help="where to write the client certificate's key (default: beside it, .key)"
     )
     args = parser.parse_args(argv)
+    if args.client_key_out and not args.client_out:
+        parser.error("--client-key-out needs --client-out (the client certificate whose key it is)")
     ca_pem, key = make_ca(args.cn, args.days)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(ca_pem)

@@ -45,5 +45,6 @@ def emulator(emulator_server: EmulatorServer) -> Emulator:
 def stack(tmp_path: Path, emulator: Emulator, pulumi_bin: str) -> Iterator[Stack]:
     stack = Stack.create(tmp_path, emulator, pulumi_bin)
     yield stack
-    # Leave nothing behind in the emulator for the next test (it is fresh anyway) and show the log on failure.
+    # Nothing to clean up: every test has its own emulator and its own stack (project, state, PULUMI_HOME under
+    # tmp_path). The last lines of the stack's command log are printed; pytest shows them when the test fails.
     print("\n".join(stack.log[-6:]))

@@ -244,3 +244,16 @@ def test_throwaway_client_certificate_comes_with_its_key(tmp_path: Path) -> None
     assert client.public_key() == key.public_key()
     assert (out / "client.key").stat().st_mode & 0o077 == 0
     assert client_auth([client], list(load_certificates((out / "ca.pem").read_text()))).cert_verified
+    assert sorted(path.name for path in out.iterdir()) == ["ca.pem", "client.key", "client.pem"]  # no CA key
+    assert "PRIVATE KEY" not in (out / "ca.pem").read_text() + (out / "client.pem").read_text()
+
+
+def test_throwaway_ca_refuses_a_client_key_path_without_a_client_certificate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cfmtls_provider.throwaway_ca import main
+
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "ca.pem"), "--client-key-out", str(tmp_path / "client.key")])
+    assert "--client-key-out needs --client-out" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
