@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import httpx
+from .admin_client import EmulatorAdmin
 
 __all__ = ["render"]
 
@@ -39,9 +39,12 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         raise SystemExit("usage: python -m cfmtls_provider.emulator.summary http://HOST:PORT/client/v4")
-    root = args[0].split("/client/v4")[0]
-    state = httpx.get(f"{root}/__emulator__/state", timeout=10).raise_for_status().json()
-    print(render(state))
+    try:
+        admin = EmulatorAdmin.from_base_url(args[0], timeout=10)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    with admin:
+        print(render(admin.state()))
 
 
 if __name__ == "__main__":

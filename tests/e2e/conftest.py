@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
+from tests.support.pulumi_stack import pulumi_bin_dir
 from tests.support.zones import TEST_ZONES
 
-from .harness import TOKEN, Emulator, Stack, install_as_a_user, pulumi_bin_dir
+from .harness import TOKEN, Stack, install_as_a_user
 
 
 @pytest.fixture(scope="session")
@@ -37,12 +39,13 @@ def emulator_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]
 
 
 @pytest.fixture
-def emulator(emulator_server: EmulatorServer) -> Emulator:
-    return Emulator(emulator_server.base_url)
+def emulator(emulator_server: EmulatorServer) -> Iterator[EmulatorAdmin]:
+    with EmulatorAdmin(emulator_server.root_url) as admin:
+        yield admin
 
 
 @pytest.fixture
-def stack(tmp_path: Path, emulator: Emulator, pulumi_bin: str) -> Iterator[Stack]:
+def stack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> Iterator[Stack]:
     stack = Stack.create(tmp_path, emulator, pulumi_bin)
     yield stack
     # Nothing to clean up: every test has its own emulator and its own stack (project, state, PULUMI_HOME under

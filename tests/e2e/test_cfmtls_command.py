@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 
-from .harness import ACCOUNT_ID, REPO, TOKEN, ZONE_ID, Emulator, Stack
+from .harness import ACCOUNT_ID, REPO, TOKEN, ZONE_ID, Stack, api_client
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,9 @@ def throwaway(tmp: Path, name: str) -> tuple[Path, Path]:
     return ca, client
 
 
-def test_inventory_and_check_client_after_the_example_stack(tmp_path: Path, stack: Stack, emulator: Emulator) -> None:
+def test_inventory_and_check_client_after_the_example_stack(
+    tmp_path: Path, stack: Stack, emulator: EmulatorAdmin
+) -> None:
     ca, client = throwaway(tmp_path, "demo")
     _, intruder = throwaway(tmp_path, "other")
     stack.configure_example(ca, HOSTS)
@@ -71,7 +74,7 @@ def test_inventory_and_check_client_after_the_example_stack(tmp_path: Path, stac
 
     # A hostname associated by hand, outside the rule: reported, and the gate fails.
     certificate_id = stack.outputs()["certificateId"]
-    with emulator.api() as api:
+    with api_client(emulator) as api:
         api.put(
             f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
             json={"mtls_certificate_id": certificate_id, "hostnames": [*HOSTS, "extra.example.com"]},

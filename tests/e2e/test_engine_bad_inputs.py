@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from tests.support.certs import make_ca, public_key_pem
 
-from .harness import Emulator, Stack
+from .harness import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +44,7 @@ CASES: dict[str, tuple[Callable[[], str], list[str], str]] = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_preview_fails_with_the_clear_message_and_writes_nothing(
-    case: str, tmp_path: Path, emulator: Emulator, stack: Stack
+    case: str, tmp_path: Path, emulator: EmulatorAdmin, stack: Stack
 ) -> None:
     make_pem, hostnames, expected = CASES[case]
     pem_path = tmp_path / "input.pem"

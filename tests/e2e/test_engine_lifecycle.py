@@ -9,12 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
+
 from .harness import (
     ACCOUNT_ID,
     TOKEN,
     ZONE_ID,
-    Emulator,
     Stack,
+    add_rule_by_hand,
+    api_client,
     associated,
     certificates,
     custom_rules,
@@ -27,7 +30,7 @@ pytestmark = pytest.mark.e2e
 HOSTS = ["api.example.com", "admin.example.com"]
 
 
-def assert_destroy_order(emulator: Emulator) -> None:
+def assert_destroy_order(emulator: EmulatorAdmin) -> None:
     """The rule, then the association, then the CA: its DELETE refused (400) while the association lag runs,
     retried until it succeeds."""
     kinds = write_kinds(emulator)
@@ -44,7 +47,7 @@ def delete_once_the_lag_is_over(api: httpx.Client, path: str, wait: float = 10.0
     answer.raise_for_status()
 
 
-def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulator: EmulatorAdmin, stack: Stack) -> None:
     first_ca = write_ca(tmp_path, "first-ca")
     stack.configure_example(first_ca, HOSTS)
 
@@ -115,12 +118,12 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
     stack.destroy()
 
 
-def test_refresh_reports_drift_and_next_up_restores(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+def test_refresh_reports_drift_and_next_up_restores(tmp_path: Path, emulator: EmulatorAdmin, stack: Stack) -> None:
     stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
     stack.up()
     certificate_id = stack.outputs()["certificateId"]
     [rule] = custom_rules(emulator)
-    with emulator.api() as api:  # out of band: a hostname removed, the rule switched to log only
+    with api_client(emulator) as api:  # out of band: a hostname removed, the rule switched to log only
         api.put(
             f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
             json={"hostnames": ["api.example.com"], "mtls_certificate_id": certificate_id},
@@ -142,11 +145,11 @@ def test_refresh_reports_drift_and_next_up_restores(tmp_path: Path, emulator: Em
     assert "PUT associations" in write_kinds(emulator)
 
 
-def test_refresh_after_ca_deleted_out_of_band_forgets_it(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+def test_refresh_after_ca_deleted_out_of_band_forgets_it(tmp_path: Path, emulator: EmulatorAdmin, stack: Stack) -> None:
     stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
     stack.up()
     certificate_id = stack.outputs()["certificateId"]
-    with emulator.api() as api:  # out of band: associations emptied, then the CA deleted
+    with api_client(emulator) as api:  # out of band: associations emptied, then the CA deleted
         api.put(
             f"/zones/{ZONE_ID}/certificate_authorities/hostname_associations",
             json={"hostnames": [], "mtls_certificate_id": certificate_id},
@@ -159,12 +162,14 @@ def test_refresh_after_ca_deleted_out_of_band_forgets_it(tmp_path: Path, emulato
     assert sorted(associated(emulator, str(cert["id"]))) == sorted(HOSTS)
 
 
-def test_destroy_stops_on_association_made_outside_the_stack(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+def test_destroy_stops_on_association_made_outside_the_stack(
+    tmp_path: Path, emulator: EmulatorAdmin, stack: Stack
+) -> None:
     stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)
     stack.up()
     certificate_id = stack.outputs()["certificateId"]
     other_zone = "1" * 32
-    with emulator.api() as api:
+    with api_client(emulator) as api:
         api.put(
             f"/zones/{other_zone}/certificate_authorities/hostname_associations",
             json={"hostnames": ["outside.example.com"], "mtls_certificate_id": certificate_id},
@@ -175,7 +180,7 @@ def test_destroy_stops_on_association_made_outside_the_stack(tmp_path: Path, emu
     assert "Cannot delete CA certificate" in message and certificate_id in message
     assert "Traceback" not in message
     assert [c["id"] for c in certificates(emulator)] == [certificate_id]  # nothing half-deleted
-    with emulator.api() as api:
+    with api_client(emulator) as api:
         api.put(
             f"/zones/{other_zone}/certificate_authorities/hostname_associations",
             json={"hostnames": [], "mtls_certificate_id": certificate_id},
@@ -184,9 +189,10 @@ def test_destroy_stops_on_association_made_outside_the_stack(tmp_path: Path, emu
     assert certificates(emulator) == []
 
 
-def test_a_foreign_execute_rule_survives_up_and_destroy(tmp_path: Path, emulator: Emulator, stack: Stack) -> None:
+def test_a_foreign_execute_rule_survives_up_and_destroy(tmp_path: Path, emulator: EmulatorAdmin, stack: Stack) -> None:
     """A custom ruleset deployed by hand lives in the same entrypoint as an `execute` rule: never touched."""
-    foreign = emulator.add_rule_by_hand(
+    foreign = add_rule_by_hand(
+        emulator,
         ZONE_ID,
         {
             "action": "execute",
@@ -210,7 +216,7 @@ def test_a_foreign_execute_rule_survives_up_and_destroy(tmp_path: Path, emulator
 
 
 def test_a_hostname_outside_its_zone_fails_up_with_a_clear_message_and_nothing_half_done(
-    tmp_path: Path, emulator: Emulator, stack: Stack
+    tmp_path: Path, emulator: EmulatorAdmin, stack: Stack
 ) -> None:
     stack.configure_example(write_ca(tmp_path, "ca"), ["api.example.com", "api.example.org"])
     stack.preview()  # the zone's domain is Cloudflare's to know: a plain preview cannot tell

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from tests.support.certs import make_ca
 
-from .harness import Emulator, Stack
+from .harness import Stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("source", ["environment", "stack config"])
 def test_an_out_of_range_setting_fails_preview_in_one_sentence(
-    source: str, tmp_path: Path, emulator: Emulator, stack: Stack
+    source: str, tmp_path: Path, emulator: EmulatorAdmin, stack: Stack
 ) -> None:
     pem_path = tmp_path / "ca.pem"
     pem_path.write_text(make_ca().pem)

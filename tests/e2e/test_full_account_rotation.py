@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.throwaway_ca import make_ca
 
-from .harness import ACCOUNT_ID, Emulator, Stack
+from .harness import ACCOUNT_ID, Stack, api_client
 
 pytestmark = pytest.mark.e2e
 
@@ -34,9 +35,9 @@ def write_ca(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.fixture
-def full_account_stack(tmp_path: Path, emulator: Emulator, pulumi_bin: str) -> Iterator[Stack]:
+def full_account_stack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> Iterator[Stack]:
     """One CA of the stack plus four uploaded outside it: the account is full."""
-    with emulator.api() as api:
+    with api_client(emulator) as api:
         for index in range(4):
             answer = api.post(
                 f"/accounts/{ACCOUNT_ID}/mtls_certificates",
@@ -53,16 +54,16 @@ def full_account_stack(tmp_path: Path, emulator: Emulator, pulumi_bin: str) -> I
     print("\n".join(stack.log[-3:]))
 
 
-def live_cas(emulator: Emulator) -> list[str]:
+def live_cas(emulator: EmulatorAdmin) -> list[str]:
     return [c["id"] for c in emulator.state()["certificates"] if c["account_id"] == ACCOUNT_ID]
 
 
-def live_lists(emulator: Emulator) -> dict[str, list[str]]:
+def live_lists(emulator: EmulatorAdmin) -> dict[str, list[str]]:
     return {ca: sorted(names) for ca, names in emulator.state()["associations"].get(ZONE, {}).items() if names}
 
 
 def test_rotation_in_a_full_account_is_refused_cleanly_then_works_delete_first(
-    tmp_path: Path, emulator: Emulator, full_account_stack: Stack
+    tmp_path: Path, emulator: EmulatorAdmin, full_account_stack: Stack
 ) -> None:
     stack = full_account_stack
     stack.up()

@@ -20,16 +20,17 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from tests.support.certs import make_ca
 
-from .harness import REPO, TOKEN, ZONE_ID, Emulator, Stack
+from .harness import REPO, TOKEN, ZONE_ID, Stack
 
 pytestmark = pytest.mark.e2e
 
 PROGRAM = REPO / "tests" / "e2e" / "programs" / "hardening"
 
 
-def custom_rules(emulator: Emulator) -> list[dict[str, object]]:
+def custom_rules(emulator: EmulatorAdmin) -> list[dict[str, object]]:
     [ruleset] = emulator.state()["rulesets"]
     rules: list[dict[str, object]] = ruleset["rules"]
     return rules
@@ -44,7 +45,7 @@ def ski(cert: x509.Certificate) -> str:
     return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex().upper()
 
 
-def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: Emulator, pulumi_bin: str) -> None:
+def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> None:
     root = make_ca("hardening root")
     intermediate = make_ca("hardening intermediate", issuer=root)
     bundle = tmp_path / "bundle.pem"
@@ -122,14 +123,14 @@ def provider_processes(stack: Stack) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the provider processes through /proc")
 def test_killing_the_cli_process_group_ends_the_provider_process(
-    tmp_path: Path, emulator: Emulator, pulumi_bin: str, stack: Stack
+    tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str, stack: Stack
 ) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text(make_ca("watchdog CA").pem)
     stack.config("zoneId", ZONE_ID)
     stack.config("caPemPath", str(ca))
     stack.run("config", "set", "--path", "hostnames[0]", "api.example.com")
-    emulator.add_fault("POST:*/mtls_certificates:delay=60")  # the provider is mid-call when the CLI dies
+    emulator.add_faults("POST:*/mtls_certificates:delay=60")  # the provider is mid-call when the CLI dies
     output = tmp_path / "up.log"
     cli = subprocess.Popen(
         ["pulumi", "up", "--yes", "--non-interactive"],

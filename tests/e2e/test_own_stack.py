@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from cfmtls_provider.certificates import parse_ca_bundle
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 
-from .harness import REPO, ZONE_ID, Emulator, Stack, associated, certificates, custom_rules, write_ca, write_kinds
+from .harness import REPO, ZONE_ID, Stack, associated, certificates, custom_rules, write_ca, write_kinds
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +39,7 @@ HOSTS = ["api.example.com", "admin.example.com"]
 
 
 @pytest.fixture
-def own_stack(tmp_path: Path, emulator: Emulator, pulumi_bin: str, user_venv: Path) -> Iterator[Stack]:
+def own_stack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str, user_venv: Path) -> Iterator[Stack]:
     program = readme_program(tmp_path / "pasted")
     stack = Stack.create(tmp_path, emulator, pulumi_bin, program=program, venv=user_venv)
     yield stack
@@ -50,7 +51,7 @@ def ski_of(pem_path: Path) -> str:
 
 
 def test_rotation_with_a_pinned_rule_previews_a_replacement_then_up_rotates_in_order(
-    tmp_path: Path, emulator: Emulator, own_stack: Stack
+    tmp_path: Path, emulator: EmulatorAdmin, own_stack: Stack
 ) -> None:
     stack = own_stack
     first_ca = write_ca(tmp_path, "first-ca")

@@ -27,9 +27,11 @@ from typing import Any
 
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.convergence import mismatches
 
-from .harness import ACCOUNT_ID, Emulator, Stack
+from .harness import ACCOUNT_ID, Stack, add_rule_by_hand
 from .reliability_report import ROW
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +63,7 @@ def _rows_of_this_test(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def rstack(tmp_path: Path, emulator: Emulator, pulumi_bin: str) -> Iterator[Stack]:
+def rstack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> Iterator[Stack]:
     stack = Stack.create(
         tmp_path,
         emulator,
@@ -104,42 +106,16 @@ def run(stack: Stack, command: str, *, serial: bool = True, check: bool = True) 
 
 
 def assert_emulator_matches_state(
-    stack: Stack, emulator: Emulator, foreign_rules: frozenset[str] = frozenset()
+    stack: Stack, emulator: EmulatorAdmin, foreign_rules: frozenset[str] = frozenset()
 ) -> None:
     """No duplicate or orphan CA, every hostname list equal to the stack's, no stray rule."""
-    resources = stack.resources()
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for resource in resources:
-        by_type.setdefault(resource["type"].rpartition(":")[2], []).append(resource)
-    state = emulator.state()
-
-    stack_cas = sorted(r["id"] for r in by_type.get("MTLSCertificate", []))
-    live_cas = [c for c in state["certificates"] if c["account_id"] == ACCOUNT_ID]
-    assert sorted(c["id"] for c in live_cas) == stack_cas, "CAs in the emulator differ from the stack's"
-    fingerprints = [c["content_fingerprint"] for c in live_cas]
-    assert len(set(fingerprints)) == len(fingerprints), "a CA is uploaded twice"
-
-    stack_lists = {
-        (r["outputs"]["zone_id"], r["outputs"]["mtls_certificate_id"]): sorted(r["outputs"]["hostnames"])
-        for r in by_type.get("HostnameAssociation", [])
-    }
-    live_lists = {
-        (zone, ca): sorted(names)
-        for zone, lists in state["associations"].items()
-        for ca, names in lists.items()
-        if names
-    }
-    assert live_lists == stack_lists, "hostname lists in the emulator differ from the stack's"
-
-    stack_rules = sorted(r["outputs"]["rule_id"] for r in by_type.get("ClientCertificateRule", []))
-    live_rules = [rule for ruleset in state["rulesets"] for rule in ruleset["rules"]]
-    refs = [rule["ref"] for rule in live_rules]
-    assert len(set(refs)) == len(refs), "a rule is created twice"
-    assert sorted(r["id"] for r in live_rules if r["id"] not in foreign_rules) == stack_rules, "stray or missing rule"
-    assert foreign_rules <= {rule["id"] for rule in live_rules}, "a rule made outside the stack was touched"
+    problems = mismatches(
+        stack.resources(), emulator.state(), accounts=frozenset({ACCOUNT_ID}), foreign_rules=foreign_rules
+    )
+    assert not problems, "; ".join(problems)
 
 
-def assert_converged(stack: Stack, emulator: Emulator, foreign_rules: frozenset[str] = frozenset()) -> None:
+def assert_converged(stack: Stack, emulator: EmulatorAdmin, foreign_rules: frozenset[str] = frozenset()) -> None:
     """The emulator matches the stack, and the stack is what the program declares (nothing pending)."""
     assert_emulator_matches_state(stack, emulator, foreign_rules)
     resources = stack.resources()
@@ -159,7 +135,7 @@ def assert_converged(stack: Stack, emulator: Emulator, foreign_rules: frozenset[
         assert ca["outputs"]["subject_key_identifier"] in rule["expression"]
 
 
-def assert_destroyed(emulator: Emulator, foreign_rules: frozenset[str] = frozenset()) -> None:
+def assert_destroyed(emulator: EmulatorAdmin, foreign_rules: frozenset[str] = frozenset()) -> None:
     state = emulator.state()
     assert state["certificates"] == []
     assert not [names for lists in state["associations"].values() for names in lists.values() if names]
@@ -215,7 +191,7 @@ class Calls:
         ]
 
 
-def check_retries(emulator: Emulator, label: str, started: float, retry_after: float = 1.0) -> Calls:
+def check_retries(emulator: EmulatorAdmin, label: str, started: float, retry_after: float = 1.0) -> Calls:
     calls = Calls.of(emulator.requests())
     assert calls.max_attempts <= MAX_RETRIES + 1, [c for c in calls.calls if len(c) > MAX_RETRIES + 1]
     gaps = calls.retry_after_gaps(retry_after)
@@ -224,8 +200,8 @@ def check_retries(emulator: Emulator, label: str, started: float, retry_after: f
     return calls
 
 
-def record(label: str, emulator: Emulator, calls: Calls, seconds: float) -> None:
-    fired = sum(rule["fired"] for rule in emulator_faults(emulator))
+def record(label: str, emulator: EmulatorAdmin, calls: Calls, seconds: float) -> None:
+    fired = sum(rule["fired"] for rule in emulator.faults())
     row = {
         "scenario": label,
         "requests": len(emulator.requests()),
@@ -237,18 +213,11 @@ def record(label: str, emulator: Emulator, calls: Calls, seconds: float) -> None
     _report_rows.append((ROW, row))
 
 
-def emulator_faults(emulator: Emulator) -> list[dict[str, Any]]:
-    import httpx
-
-    faults: list[dict[str, Any]] = httpx.get(f"{emulator.admin}/__emulator__/faults").json()
-    return faults
-
-
-def phase(emulator: Emulator, *faults: str | dict[str, Any]) -> float:
+def phase(emulator: EmulatorAdmin, *faults: str | dict[str, Any]) -> float:
     emulator.clear_faults()
     emulator.clear_requests()
     if faults:
-        emulator.add_fault(*faults)
+        emulator.add_faults(*faults)
     return time.monotonic()
 
 
@@ -304,16 +273,16 @@ TRANSIENT: dict[str, dict[str, list[str]]] = {
 }
 
 
-def hand_made_rule(emulator: Emulator, zone: str) -> str:
+def hand_made_rule(emulator: EmulatorAdmin, zone: str) -> str:
     """A rule made outside the stack in one zone: its entrypoint exists, so the stack's rule there is a rules POST."""
-    rule = emulator.add_rule_by_hand(zone, {"action": "block", "expression": "ip.src eq 192.0.2.1", "ref": "by-hand"})
+    rule = add_rule_by_hand(emulator, zone, {"action": "block", "expression": "ip.src eq 192.0.2.1", "ref": "by-hand"})
     rule_id: str = rule["id"]
     return rule_id
 
 
 @pytest.mark.parametrize("scenario", list(TRANSIENT))
 def test_up_rotate_destroy_under_transient_faults_converge_without_duplicates(
-    scenario: str, tmp_path: Path, emulator: Emulator, rstack: Stack
+    scenario: str, tmp_path: Path, emulator: EmulatorAdmin, rstack: Stack
 ) -> None:
     foreign = frozenset({hand_made_rule(emulator, ZONES[1])})
     faults = TRANSIENT[scenario]
@@ -340,7 +309,7 @@ def test_up_rotate_destroy_under_transient_faults_converge_without_duplicates(
 
 
 def test_failures_outlasting_the_retries_stop_cleanly_and_a_plain_rerun_converges(
-    tmp_path: Path, emulator: Emulator, rstack: Stack
+    tmp_path: Path, emulator: EmulatorAdmin, rstack: Stack
 ) -> None:
     # 1. up: the second CA's upload answers 503 every time.
     started = phase(emulator, f"POST:{CERTS}:status=503:count=0:skip=1")
@@ -395,7 +364,7 @@ def test_failures_outlasting_the_retries_stop_cleanly_and_a_plain_rerun_converge
 
 
 def test_upload_whose_answer_and_lookups_are_all_lost_is_recovered_by_the_next_up(
-    emulator: Emulator, rstack: Stack
+    emulator: EmulatorAdmin, rstack: Stack
 ) -> None:
     """The limit of what a client can do: every upload is applied but its answer lost, and every lookup fails.
     The run fails and leaves an upload the stack does not know; the next `up` takes it over (same content,
@@ -421,7 +390,7 @@ def test_upload_whose_answer_and_lookups_are_all_lost_is_recovered_by_the_next_u
 
 
 def test_mixed_faults_with_parallel_steps_converge_and_stay_bounded(
-    tmp_path: Path, emulator: Emulator, rstack: Stack
+    tmp_path: Path, emulator: EmulatorAdmin, rstack: Stack
 ) -> None:
     foreign = frozenset({hand_made_rule(emulator, ZONES[2])})
     mixed = [
@@ -447,7 +416,7 @@ def test_mixed_faults_with_parallel_steps_converge_and_stay_bounded(
         run(rstack, command, serial=False)
         entries = emulator.requests()
         failures = [e for e in entries if e["status"] in RETRYABLE]
-        fired = sum(rule["fired"] for rule in emulator_faults(emulator))
+        fired = sum(rule["fired"] for rule in emulator.faults())
         assert len(failures) <= fired  # every failed attempt is a fault: nothing failed on its own
         record(f"mixed (parallel): {label}", emulator, Calls.of(entries), time.monotonic() - started)
         if command == "up":
@@ -480,7 +449,7 @@ def descendants(pid: int) -> list[int]:
 
 @pytest.mark.parametrize("interrupted", ["ca_upload", "association_put"])
 def test_up_killed_mid_run_then_refresh_and_up_converge_without_duplicate_ca(
-    interrupted: str, emulator: Emulator, rstack: Stack
+    interrupted: str, emulator: EmulatorAdmin, rstack: Stack
 ) -> None:
     # The delayed call is applied by the emulator after the kill, as Cloudflare would: its answer is lost.
     delayed = f"POST:{CERTS}:delay=4:skip=2" if interrupted == "ca_upload" else f"PUT:{ASSOC}:delay=4"

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from tests.support.certs import make_ca
 from tests.support.zones import TEST_ZONES
 
-from .harness import Emulator, Stack
+from .harness import Stack
 from .test_reliability_faults import HOSTNAMES, PROGRAM, PROJECT, ZONES, write_ca
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +43,7 @@ def private_key(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def audited(tmp_path: Path, emulator: Emulator, pulumi_bin: str, private_key: str) -> Iterator[Stack]:
+def audited(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str, private_key: str) -> Iterator[Stack]:
     stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM)
     del stack.env["CLOUDFLARE_API_TOKEN"]  # the token comes from the secret stack config only
     config = {
@@ -79,7 +80,7 @@ def walk_strings(value: Any) -> Iterator[str]:
 
 
 def test_token_and_private_key_never_leak_through_the_whole_lifecycle(
-    audited: Stack, emulator: Emulator, private_key: str, tmp_path: Path
+    audited: Stack, emulator: EmulatorAdmin, private_key: str, tmp_path: Path
 ) -> None:
     stack_config = (audited.workdir / f"Pulumi.{audited.name}.yaml").read_text()
     assert SECRET_TOKEN not in stack_config  # stored encrypted

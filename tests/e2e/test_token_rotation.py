@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from tests.support.zones import TEST_ZONES
 
-from .harness import ZONE_ID, Emulator, Stack, write_ca
+from .harness import ZONE_ID, Stack, write_ca
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,7 @@ def rotate(stack: Stack, revoked: str, new: str) -> None:
 
 
 def test_refresh_and_destroy_after_a_token_rotation_say_what_to_run_and_it_works(
-    tmp_path: Path, emulator: Emulator, pulumi_bin: str
+    tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str
 ) -> None:
     stack = Stack.create(tmp_path, emulator, pulumi_bin, CLOUDFLARE_API_TOKEN="")
     stack.configure_example(write_ca(tmp_path, "ca"), ["api.example.com"], ZONE_ID)

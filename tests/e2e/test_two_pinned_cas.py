@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from cfmtls_provider.certificates import parse_ca_bundle
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.throwaway_ca import make_ca
 
-from .harness import ZONE_ID, Emulator, Stack
+from .harness import ZONE_ID, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +21,7 @@ PROGRAM = Path(__file__).parent / "programs" / "two_pinned_cas"
 
 
 def test_preview_warns_that_a_hostname_pinned_to_two_cas_is_blocked(
-    tmp_path: Path, emulator: Emulator, pulumi_bin: str
+    tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str
 ) -> None:
     stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM)
     stack.config("zoneId", ZONE_ID)

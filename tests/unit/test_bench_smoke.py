@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import OPERATIONS, REPO
+from bench.plan import OPERATIONS
+from tests.support.pulumi_stack import REPO
 
 pytestmark = pytest.mark.e2e
 

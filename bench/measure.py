@@ -1,0 +1,264 @@
+"""The measurement: each operation of the plan on a fresh stack, timed, with its API calls from the emulator.
+
+For each size a fresh stack (bench/stack) runs against a local emulator that delays every answer by the given
+latency; the emulator's request log, cleared before each operation, gives its calls. The same commands on
+bench/floor (the same graph with providers that return at once) give the engine floor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfmtls_provider.emulator.admin_client import WRITE_METHODS, EmulatorAdmin
+from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
+from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.convergence import mismatches
+from tests.support.pulumi_stack import REPO, VENV, PulumiStack, run_command
+
+from .plan import OPERATIONS, Size, minimum_calls
+from .startup import measure_startup, stats
+
+__all__ = ["Calls", "call_shape", "run"]
+
+TOKEN = "bench-token-5d1c7e2a9b3f4a6c8e0d1f2a3b4c5d6e"
+DEFAULT_ACCOUNT_ID = "0000000000000000000000000000bec0"
+STACK_DIR = REPO / "bench" / "stack"
+FLOOR_DIR = REPO / "bench" / "floor"
+EXTRA_HOST = "extra"
+STACK_NAME = "bench"
+
+_ID_SEGMENT = re.compile(r"^(?=.*\d)[0-9a-zA-Z_-]{16,}$")
+
+
+def call_shape(entry: dict[str, Any]) -> str:
+    """'GET /zones/{id}/rulesets/phases/http_request_firewall_custom/entrypoint': ids folded."""
+    segments = ["{id}" if _ID_SEGMENT.match(segment) else segment for segment in str(entry["path"]).split("/")]
+    return f"{entry['method']} {'/'.join(segments)}"
+
+
+@dataclass
+class Calls:
+    reads: int
+    writes: int
+    errors: int
+    shapes: dict[str, int]
+
+    @classmethod
+    def from_log(cls, entries: list[dict[str, Any]]) -> Calls:
+        writes = sum(1 for entry in entries if entry["method"] in WRITE_METHODS)
+        errors = sum(1 for entry in entries if not 200 <= int(entry["status"]) < 300)
+        shapes = Counter(call_shape(entry) for entry in entries)
+        return cls(len(entries) - writes, writes, errors, dict(sorted(shapes.items())))
+
+
+@contextmanager
+def running_emulator(latency_ms: float) -> Iterator[EmulatorAdmin]:
+    """A local emulator (in a thread of this process, on a free port) and its admin client."""
+    # The bench measures the provider, not Cloudflare's delay in applying association removals.
+    config = EmulatorConfig(tokens={TOKEN: ALL_SCOPES}, latency_ms=latency_ms, association_lag_seconds=0)
+    with EmulatorServer(config) as server, EmulatorAdmin(server.root_url) as admin:
+        yield admin
+
+
+class BenchStack:
+    """bench/stack or bench/floor at one size: its CA files, its config, and each operation as a command."""
+
+    def __init__(
+        self, root: Path, source: Path, size: Size, pulumi_bin: str, timeout: float, emulator: EmulatorAdmin | None
+    ) -> None:
+        self.root = root
+        (root / "cas").mkdir(parents=True)
+        env: dict[str, str] = {}
+        if emulator is not None:
+            env.update(
+                CLOUDFLARE_BASE_URL=emulator.base_url,
+                CLOUDFLARE_API_TOKEN=TOKEN,
+                CLOUDFLARE_ACCOUNT_ID=DEFAULT_ACCOUNT_ID,
+                CFMTLS_DELETE_WAIT_SECONDS="30",
+                CFMTLS_TIMEOUT_SECONDS="30",
+            )
+        for ca in range(size.cas):
+            self.write_ca(ca)
+        self.stack = PulumiStack.new(root, source, pulumi_bin, env=env, name=STACK_NAME, timeout=timeout)
+        self.stack.config_all(
+            {"caDir": str(root / "cas"), "cas": str(size.cas), "zones": str(size.zones), "hosts": str(size.hosts)}
+        )
+
+    def write_ca(self, ca: int) -> None:
+        pem, _key = make_ca(f"cfmtls bench CA {ca} {time.time_ns()}")
+        (self.root / "cas" / f"ca-{ca}.pem").write_text(pem)
+
+    def operation(self, name: str) -> float:
+        """Prepare (untimed) and run (timed) one operation; its wall time in seconds."""
+        if name == "hostname-change":
+            self.stack.config("extraHost", EXTRA_HOST)
+        elif name == "rotation":
+            self.write_ca(0)
+        command: dict[str, tuple[str, ...]] = {
+            "preview": ("preview",),
+            "preview-noop": ("preview",),
+            "up": ("up", "--yes", "--skip-preview"),
+            "up-noop": ("up", "--yes", "--skip-preview"),
+            "hostname-change": ("up", "--yes", "--skip-preview"),
+            "rotation": ("up", "--yes", "--skip-preview"),
+            "refresh": ("refresh", "--yes", "--skip-preview"),
+            "destroy": ("destroy", "--yes", "--skip-preview"),
+        }
+        return self.stack.run(*command[name]).seconds
+
+
+def check_state(stack: PulumiStack, emulator: EmulatorAdmin, size: Size, after: str) -> list[str]:
+    """What the emulator holds after an operation, against the stack's state and what the program declares."""
+    state = emulator.state()
+    problems = mismatches(stack.resources(), state)
+    if after in ("preview", "destroy"):
+        return problems  # nothing in the stack: nothing may be left in the emulator either
+    hosts = size.hosts + (1 if after in ("hostname-change", "rotation") else 0)
+    live_lists = [names for lists in state["associations"].values() for names in lists.values() if names]
+    rules = [rule for ruleset in state["rulesets"] for rule in ruleset["rules"]]
+    if len(state["certificates"]) != size.cas:
+        problems.append(f"{len(state['certificates'])} CAs, expected {size.cas}")
+    if len(live_lists) != size.zones or any(len(names) != hosts for names in live_lists):
+        problems.append(f"{len(live_lists)} non-empty lists of sizes {sorted({len(n) for n in live_lists})}")
+    if len(rules) != size.zones:
+        problems.append(f"{len(rules)} rules, expected {size.zones}")
+    return problems
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    calls: Calls | None = None
+
+
+def run_sequence(
+    kind: str, size: Size, pulumi_bin: str, timeout: float, emulator: EmulatorAdmin | None, scratch: Path
+) -> tuple[dict[str, Measurement], list[str]]:
+    """Every operation once, in order, on one fresh stack (kind 'stack' or 'floor')."""
+    root = Path(tempfile.mkdtemp(prefix=f"{kind}-{size.name}-", dir=scratch))
+    if emulator is not None:
+        emulator.reset()
+        # bench/stack: zone z is example.com in the account of CA z % cas.
+        emulator.declare_zones(*(f"{z:032x}=example.com@{0xBE0C0000 + z % size.cas:032x}" for z in range(size.zones)))
+    bench = BenchStack(root, STACK_DIR if kind == "stack" else FLOOR_DIR, size, pulumi_bin, timeout, emulator)
+    results: dict[str, Measurement] = {}
+    problems: list[str] = []
+    try:
+        for operation in OPERATIONS:
+            if emulator is not None:
+                emulator.clear_requests()
+            seconds = bench.operation(operation)
+            measurement = Measurement(seconds)
+            if emulator is not None:
+                measurement.calls = Calls.from_log(emulator.requests())
+                problems += [
+                    f"{size.name} {operation}: {p}" for p in check_state(bench.stack, emulator, size, operation)
+                ]
+            results[operation] = measurement
+            shown = f" reads {measurement.calls.reads} writes {measurement.calls.writes}" if measurement.calls else ""
+            print(f"  {kind:5} {size.name:6} {operation:16} {seconds:7.2f}s{shown}", flush=True)
+    except BaseException:
+        print("\n".join(bench.stack.log[-3:]), file=sys.stderr)
+        raise
+    shutil.rmtree(root, ignore_errors=True)
+    return results, problems
+
+
+def summarise(
+    size: Size, stack_runs: list[dict[str, Measurement]], floor_runs: list[dict[str, Measurement]]
+) -> dict[str, Any]:
+    operations: dict[str, Any] = {}
+    for operation in OPERATIONS:
+        times = [run[operation].seconds for run in stack_runs]
+        floor_times = [run[operation].seconds for run in floor_runs]
+        calls = [run[operation].calls for run in stack_runs]
+        last = calls[-1]
+        assert last is not None
+        min_reads, min_writes = minimum_calls(size, operation)
+        operations[operation] = {
+            "times": times,
+            **stats(times),
+            "floor_times": floor_times,
+            "floor_median": statistics.median(floor_times) if floor_times else None,
+            "ratio": statistics.median(times) / statistics.median(floor_times) if floor_times else None,
+            "reads": last.reads,
+            "writes": last.writes,
+            "errors": last.errors,
+            "calls": last.shapes,
+            "calls_per_repeat": [[c.reads, c.writes] for c in calls if c is not None],
+            "min_reads": min_reads,
+            "min_writes": min_writes,
+        }
+    return {
+        "cas": size.cas,
+        "zones": size.zones,
+        "hosts": size.hosts,
+        "resources": size.resources,
+        "operations": operations,
+    }
+
+
+def machine(pulumi_bin: str) -> dict[str, Any]:
+    memory_kib = 0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        match = re.search(r"MemTotal:\s+(\d+) kB", meminfo.read_text())
+        memory_kib = int(match.group(1)) if match else 0
+    pulumi = run_command([str(Path(pulumi_bin) / "pulumi"), "version"], cwd=REPO, env=None, timeout=60)
+    python = run_command([str(VENV / "bin" / "python"), "--version"], cwd=REPO, env=None, timeout=60)
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(memory_kib / 1024 / 1024, 1),
+        "python": python.stdout.strip() if python.returncode == 0 else platform.python_version(),
+        "pulumi": pulumi.stdout.strip() if pulumi.returncode == 0 else "unknown",
+        "platform": platform.platform(),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def run(
+    sizes: list[Size], repeat: int, latency_ms: float, timeout: float, with_floor: bool, pulumi_bin: str
+) -> dict[str, Any]:
+    """The whole benchmark; the results as the JSON document bench/report.py renders."""
+    results: dict[str, Any] = {
+        "machine": machine(pulumi_bin),
+        "settings": {
+            "latency_ms": latency_ms,
+            "repeat": repeat,
+            "sizes": [size.name for size in sizes],
+            "commands": "pulumi preview; pulumi up/refresh/destroy --yes --skip-preview (engine default parallelism)",
+        },
+        "startup": measure_startup(),
+        "sizes": {},
+        "problems": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="cfmtls-bench-") as scratch_name, running_emulator(latency_ms) as emulator:
+        scratch = Path(scratch_name)
+        for size in sizes:
+            print(f"== {size.name}: {size.describe()}", flush=True)
+            stack_runs: list[dict[str, Measurement]] = []
+            floor_runs: list[dict[str, Measurement]] = []
+            for index in range(repeat):
+                print(f" repeat {index + 1}/{repeat}", flush=True)
+                measured, problems = run_sequence("stack", size, pulumi_bin, timeout, emulator, scratch)
+                stack_runs.append(measured)
+                results["problems"] += problems
+                if with_floor:
+                    floor_runs.append(run_sequence("floor", size, pulumi_bin, timeout, None, scratch)[0])
+            results["sizes"][size.name] = summarise(size, stack_runs, floor_runs)
+    return results

@@ -1,0 +1,82 @@
+"""What the benchmark runs: the stack sizes, the operations in order, and the minimum calls of each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["OPERATIONS", "OPERATION_TITLES", "SIZES", "Size", "minimum_calls"]
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    cas: int
+    zones: int
+    hosts: int
+
+    @property
+    def resources(self) -> int:
+        """Resources the program declares (CAs, one association and one rule per zone)."""
+        return self.cas + 2 * self.zones
+
+    def zones_of_ca(self, ca: int) -> int:
+        """Zones whose association uses CA ``ca`` (zone z uses CA z % cas)."""
+        return len(range(ca, self.zones, self.cas))
+
+    def describe(self) -> str:
+        return f"{self.cas} CA x {self.zones} zones x {self.hosts} hostnames ({self.resources} resources)"
+
+
+SIZES: dict[str, Size] = {
+    "small": Size("small", 1, 1, 2),
+    "medium": Size("medium", 5, 10, 10),
+    "large": Size("large", 5, 50, 20),
+}
+
+#: The operations, in the order each repeat runs them on one fresh stack.
+OPERATIONS: tuple[str, ...] = (
+    "preview",
+    "up",
+    "preview-noop",
+    "up-noop",
+    "refresh",
+    "hostname-change",
+    "rotation",
+    "destroy",
+)
+
+OPERATION_TITLES: dict[str, str] = {
+    "preview": "preview (new stack)",
+    "up": "up (create all)",
+    "preview-noop": "preview (no change)",
+    "up-noop": "up (no change)",
+    "refresh": "refresh",
+    "hostname-change": "up: +1 hostname per zone",
+    "rotation": "up: rotate ca-0",
+    "destroy": "destroy",
+}
+
+
+def minimum_calls(size: Size, operation: str) -> tuple[int, int]:
+    """(reads, writes) the operation cannot do without; the reasoning is in docs/benchmarks.md."""
+    cas, zones = size.cas, size.zones
+    rotated_zones = size.zones_of_ca(0)
+    minimums: dict[str, tuple[int, int]] = {
+        # Check and Diff run locally: nothing to ask Cloudflare.
+        "preview": (0, 0),
+        "preview-noop": (0, 0),
+        "up-noop": (0, 0),
+        # One upload per CA, one association PUT per zone, one POST per zone for the rule (the entrypoint
+        # ruleset created with the rule in it, or the rule added to an existing entrypoint).
+        "up": (0, cas + zones + zones),
+        # One read per resource: the CA, the (zone, CA) list, the zone's entrypoint holding the rule.
+        "refresh": (cas + zones + zones, 0),
+        # The new list (PUT) and the rule's expression (PATCH), per zone.
+        "hostname-change": (0, zones + zones),
+        # New CA (POST); per zone of ca-0: new list (PUT), rule pinned to the new SKI (PATCH), old list
+        # emptied (PUT []); old CA (DELETE).
+        "rotation": (0, 1 + 3 * rotated_zones + 1),
+        # Rule DELETE and list PUT [] per zone; CA DELETE per CA.
+        "destroy": (0, zones + zones + cas),
+    }
+    return minimums[operation]
