@@ -29,6 +29,7 @@ from ..cloudflare.errors import (
     RateLimitError,
 )
 from ..settings import ProviderSettings, SettingsError
+from ._server_threads import widen_provider_server
 from ._watchdog import start_engine_watchdog
 
 if TYPE_CHECKING:
@@ -242,6 +243,7 @@ class CloudflareProvider(ResourceProvider):
         pass
 
     def configure(self, req: ConfigureRequest) -> None:
+        widen_provider_server()  # the server calls configure on one of its workers, before any other method
         try:
             self.__dict__["_settings"] = ProviderSettings.resolve(req.config.get)
         except SettingsError as error:
@@ -260,7 +262,7 @@ class CloudflareProvider(ResourceProvider):
         return settings
 
     def client(self) -> CloudflareClient:
-        """One client per provider process, built on first use (thread-safe: 4 gRPC workers share it)."""
+        """One client per provider process, built on first use (thread-safe: the server's workers share it)."""
         client = self.__dict__.get("_client")
         if client is None:
             lock = _CLIENT_LOCK

@@ -7,7 +7,7 @@ import pytest
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from tests.support.zones import TEST_ZONES
 
-from .test_provider_server import TOKEN
+from .test_provider_server import TOKEN, serialized, server  # noqa: F401 (fixtures shared by the gRPC tests)
 
 
 @pytest.fixture
