@@ -19,6 +19,7 @@ _EXTRA_MODULES = frozenset({"starlette", "uvicorn", "OpenSSL", "h11"})
 
 try:
     from . import assumptions as cf
+    from .budget import RateLimit
     from .config import EmulatorConfig, parse_global_key, parse_managed_certificate, parse_token, parse_zone
     from .faults import FaultRule, FaultSpecError
     from .server import EmulatorServer
@@ -104,6 +105,20 @@ def _parser() -> argparse.ArgumentParser:
         help="with several uploaded CAs on one hostname, verify against the most recently deployed one "
         "(newest, Cloudflare's documented priority) or against any of them",
     )
+    parser.add_argument(
+        "--rate-limit",
+        default=f"{cf.RATE_LIMIT_QUOTA}/{cf.RATE_LIMIT_WINDOW_SECONDS:g}",
+        metavar="QUOTA/SECONDS",
+        help="API calls each credential may make per window, then a lock-out of one window (429, code 971); "
+        f"'off' for none (default {cf.RATE_LIMIT_QUOTA}/{cf.RATE_LIMIT_WINDOW_SECONDS:g}, Cloudflare's)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="run the rate limit's windows FACTOR times faster (10: 1200/300 behaves as 1200 per 30 s)",
+    )
     return parser
 
 
@@ -113,6 +128,9 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Emulat
         global_keys = dict(parse_global_key(spec) for spec in args.global_key)
         zones = EmulatorConfig.zone_map(*(parse_zone(spec) for spec in args.zone))
         managed = tuple(parse_managed_certificate(spec) for spec in args.managed_certificate)
+        if not math.isfinite(args.time_scale) or args.time_scale <= 0:
+            raise ValueError(f"--time-scale {args.time_scale:g}: it must be above 0 (1 is real time)")
+        rate_limit = RateLimit.parse(args.rate_limit, time_scale=args.time_scale)
     except ValueError as exc:
         parser.error(str(exc))
     if not math.isfinite(args.association_lag_seconds) or args.association_lag_seconds < 0:
@@ -125,6 +143,7 @@ def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Emulat
         "non_enterprise_accounts": frozenset(args.non_enterprise_account),
         "latency_ms": args.latency_ms,
         "association_lag_seconds": args.association_lag_seconds,
+        "rate_limit": rate_limit,
     }
     if not tokens and not global_keys:
         return EmulatorConfig(**common)

@@ -1,4 +1,5 @@
-"""The admin routes under ``/__emulator__``: request log, state, faults, zones, reset. No credentials, not logged."""
+"""The admin routes under ``/__emulator__``: request log, state, faults, zones, reset. No credentials, not logged,
+outside the rate limit. Their client is :class:`.admin_client.EmulatorAdmin`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .admin_client import ADMIN_PREFIX
+from .budget import Budget
 from .config import Zone, parse_zone
 from .faults import FaultRule, FaultSet, FaultSpecError
 from .middleware import RequestLog
@@ -16,10 +19,10 @@ from .store import Store
 
 __all__ = ["ADMIN_PREFIX", "admin_routes"]
 
-ADMIN_PREFIX = "/__emulator__"
 
-
-def admin_routes(store: Store, faults: FaultSet, log: RequestLog, zones: ZoneDirectory) -> list[Route]:
+def admin_routes(
+    store: Store, faults: FaultSet, log: RequestLog, zones: ZoneDirectory, budget: Budget | None = None
+) -> list[Route]:
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
             log.clear()
@@ -33,6 +36,8 @@ def admin_routes(store: Store, faults: FaultSet, log: RequestLog, zones: ZoneDir
         store.reset()
         log.clear()
         faults.clear()
+        if budget is not None:
+            budget.reset()
         return JSONResponse({"reset": True})
 
     async def fault_rules(request: Request) -> Response:

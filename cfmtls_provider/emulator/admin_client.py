@@ -18,11 +18,12 @@ import httpx
 
 from . import assumptions as cf
 
-__all__ = ["WRITE_METHODS", "EmulatorAdmin"]
+__all__ = ["ADMIN_PREFIX", "WRITE_METHODS", "EmulatorAdmin"]
 
 #: Methods that change Cloudflare's state; every other logged call is a read.
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
+#: Where the admin endpoints live (``admin.py`` serves them).
 ADMIN_PREFIX = "/__emulator__"
 
 
@@ -88,7 +89,7 @@ class EmulatorAdmin:
         self._http.post("/zones", json=list(specs)).raise_for_status()
 
     def reset(self) -> None:
-        """Empty the state, the request log and the fault rules."""
+        """Empty the state, the request log and the fault rules, and give every credential a full budget."""
         self._http.post("/reset").raise_for_status()
 
     # --- plumbing ------------------------------------------------------------------------------------------

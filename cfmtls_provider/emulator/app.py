@@ -2,7 +2,8 @@
 
 The parts, the way moto splits an emulated service: :mod:`.routes` (method, path, scope -> handler),
 :mod:`.handlers` (parse, call the model, wrap the envelope), :mod:`.models` (Cloudflare's rules on the
-state), :mod:`.admin` (``/__emulator__``), :mod:`.middleware` (latency, faults, request log). The facts they
+state), :mod:`.admin` (``/__emulator__``), :mod:`.middleware` (latency, faults, request log), :mod:`.budget`
+(the API rate limit). The facts they
 assume live in :mod:`.assumptions`.
 """
 
@@ -18,12 +19,13 @@ from starlette.responses import Response
 
 from . import assumptions as cf
 from .admin import ADMIN_PREFIX, admin_routes
+from .budget import Budget, RateLimitLayer
 from .config import EmulatorConfig
 from .edge.admin import edge_admin_routes
 from .envelope import spec_response
 from .faults import FaultSet
 from .handlers import Handlers
-from .middleware import APILayer, RequestLog
+from .middleware import APILayer, ASGIApp, RequestLog
 from .models.zones import ZoneDirectory
 from .routes import api_routes
 from .store import Store
@@ -36,7 +38,8 @@ __all__ = ["Emulator", "create_app"]
 
 @dataclass
 class Emulator:
-    """One emulator: its configuration, state, fault rules and request log (and its mTLS edge, if started)."""
+    """One emulator: its configuration, state, fault rules, request log, rate-limit budget (and its mTLS edge,
+    if started)."""
 
     config: EmulatorConfig
     store: Store
@@ -44,6 +47,11 @@ class Emulator:
     log: RequestLog
     edge: EdgeServer | None = None
     zones: ZoneDirectory = field(default_factory=ZoneDirectory)
+    budget: Budget | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.budget is None and self.config.rate_limit is not None:
+            self.budget = Budget(self.config.rate_limit)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -54,12 +62,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(emulator: Emulator) -> APILayer:
-    """The ASGI application: the routes, wrapped by latency, faults and the request log."""
+    """The ASGI application: the routes, wrapped by the rate limit, then latency, faults and the request log."""
     handlers = Handlers(emulator.config, emulator.store, emulator.zones)
     routes = [
         *api_routes(handlers),
-        *admin_routes(emulator.store, emulator.faults, emulator.log, emulator.zones),
+        *admin_routes(emulator.store, emulator.faults, emulator.log, emulator.zones, emulator.budget),
         *edge_admin_routes(ADMIN_PREFIX, lambda: emulator.edge),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app: ASGIApp = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    if emulator.budget is not None:
+        app = RateLimitLayer(app, emulator.budget)
     return APILayer(app, faults=emulator.faults, log=emulator.log, latency_ms=emulator.config.latency_ms)

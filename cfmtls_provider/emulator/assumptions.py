@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import ast
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..generated_section import replace_generated_section
 
 __all__ = ["ErrorSpec", "assumption_table", "render_docs"]
 
@@ -449,11 +450,7 @@ def _markdown_rows() -> str:
 
 def render_docs(current: str) -> str:
     """The document with its generated assumptions section replaced by the current one."""
-    block = f"{_DOC_BEGIN}\n{_markdown_rows()}\n{_DOC_END}"
-    pattern = re.compile(re.escape(_DOC_BEGIN) + r".*?" + re.escape(_DOC_END), re.DOTALL)
-    if pattern.search(current):
-        return pattern.sub(lambda _: block, current)
-    return current.rstrip("\n") + "\n\n" + block + "\n"
+    return replace_generated_section(current, _DOC_BEGIN, _DOC_END, _markdown_rows())
 
 
 def main(argv: list[str] | None = None) -> int:

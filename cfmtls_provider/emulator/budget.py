@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from . import assumptions as cf
 from .middleware import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Budget", "Decision", "RateLimit", "RateLimitLayer"]
+__all__ = ["CLOUDFLARE_RATE_LIMIT", "Budget", "Decision", "RateLimit", "RateLimitLayer"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,10 @@ class RateLimit:
 
     def policy_header(self) -> str:
         return f'"{cf.RATE_LIMIT_POLICY_NAME}";q={self.quota};w={_whole_seconds(self.window)}'
+
+
+#: Cloudflare's own limit, the emulator's default.
+CLOUDFLARE_RATE_LIMIT = RateLimit()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""How one emulator instance behaves: accepted credentials, zones, plans, latency, association lag."""
+"""How one emulator instance behaves: accepted credentials, zones, plans, latency, association lag, rate limit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import assumptions as cf
+from .budget import CLOUDFLARE_RATE_LIMIT, RateLimit
 
 __all__ = [
     "ALL_SCOPES",
@@ -117,8 +118,9 @@ def parse_managed_certificate(spec: str) -> ManagedCertificateSeed:
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """Defaults: the token :data:`~.assumptions.DEFAULT_TOKEN` with every scope, no zone, no latency, and the
-    default association lag. Zones must be declared: an API call on an undeclared zone answers 7003."""
+    """Defaults: the token :data:`~.assumptions.DEFAULT_TOKEN` with every scope, no zone, no latency, the
+    default association lag, and Cloudflare's rate limit (1200 calls per 300 s per credential; ``rate_limit=None``
+    turns it off). Zones must be declared: an API call on an undeclared zone answers 7003."""
 
     tokens: Mapping[str, frozenset[str]] = field(default_factory=lambda: {cf.DEFAULT_TOKEN: ALL_SCOPES})
     global_keys: Mapping[str, str] = field(default_factory=dict)
@@ -127,6 +129,7 @@ class EmulatorConfig:
     non_enterprise_accounts: frozenset[str] = frozenset()
     latency_ms: float = 0.0
     association_lag_seconds: float = cf.DEFAULT_ASSOCIATION_LAG_SECONDS
+    rate_limit: RateLimit | None = CLOUDFLARE_RATE_LIMIT
 
     @staticmethod
     def zone_map(*zones: Zone | str) -> dict[str, Zone]:

@@ -227,3 +227,5 @@ class EmulatorServer:
         self.emulator.store.reset()
         self.emulator.log.clear()
         self.emulator.faults.clear()
+        if self.emulator.budget is not None:
+            self.emulator.budget.reset()

@@ -124,3 +124,34 @@ def test_every_api_answer_has_the_headers_and_a_lock_out_is_429_with_retry_after
     admin = client.get("/__emulator__/state")
     assert admin.status_code == 200 and "ratelimit" not in admin.headers
     assert client.get("/client/v4/zones", headers={"Authorization": "Bearer two"}).status_code == 200
+
+
+def test_the_emulator_enforces_it_on_api_calls_and_reset_restores_the_budget() -> None:
+    from cfmtls_provider.emulator.admin_client import EmulatorAdmin
+    from cfmtls_provider.emulator.config import EmulatorConfig
+    from cfmtls_provider.emulator.server import EmulatorServer
+
+    with EmulatorServer(EmulatorConfig(rate_limit=RateLimit(2, 600))) as server, server.client() as api:
+        admin = EmulatorAdmin(server.root_url)
+        path = f"/zones/{'f' * 32}/certificate_authorities/hostname_associations"
+        answers = [api.get(path) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[0].headers["ratelimit-policy"] == '"default";q=2;w=600'
+        assert answers[2].json()["errors"][0]["code"] == 971 and int(answers[2].headers["retry-after"]) == 600
+        assert [e["status"] for e in admin.requests()] == [200, 200, 429]  # 429s are in the request log
+        admin.state()  # admin calls never count
+        admin.reset()
+        assert api.get(path).status_code == 200
+
+
+def test_cli_options() -> None:
+    from cfmtls_provider.emulator.__main__ import _config, _parser
+
+    parser = _parser()
+    assert _config(parser.parse_args([]), parser).rate_limit == RateLimit(1200, 300)
+    scaled = _config(parser.parse_args(["--rate-limit", "600/60", "--time-scale", "10"]), parser).rate_limit
+    assert scaled == RateLimit(600, 60, time_scale=10) and scaled.window == 6
+    assert _config(parser.parse_args(["--rate-limit", "off"]), parser).rate_limit is None
+    for bad in (["--rate-limit", "1200"], ["--time-scale", "0"]):
+        with pytest.raises(SystemExit):
+            _config(parser.parse_args(bad), parser)
