@@ -133,7 +133,7 @@ def test_the_emulator_enforces_it_on_api_calls_and_reset_restores_the_budget() -
 
     with EmulatorServer(EmulatorConfig(rate_limit=RateLimit(2, 600))) as server, server.client() as api:
         admin = EmulatorAdmin(server.root_url)
-        path = f"/zones/{'f' * 32}/certificate_authorities/hostname_associations"
+        path = f"/accounts/{'a' * 32}/mtls_certificates"
         answers = [api.get(path) for _ in range(3)]
         assert [a.status_code for a in answers] == [200, 200, 429]
         assert answers[0].headers["ratelimit-policy"] == '"default";q=2;w=600'
