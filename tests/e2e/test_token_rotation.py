@@ -50,7 +50,7 @@ def test_refresh_and_destroy_after_a_token_rotation_say_what_to_run_and_it_works
     assert refused.returncode != 0 and "HTTP 401" in shown and "Traceback" not in shown
     assert "run them with --run-program (e.g. 'pulumi refresh --run-program'), or run 'pulumi up' first" in shown
     stack.run("refresh", "--yes", "--run-program")
-    assert "4 unchanged" in stack.refresh().stdout  # the new token is now the recorded one
+    stack.refresh()  # plain, and it passes: the new token is now the recorded one
 
     rotate(stack, NEW, NEWER)
     refused = stack.destroy(check=False)
