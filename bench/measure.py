@@ -24,16 +24,19 @@ from pathlib import Path
 from typing import Any
 
 from cfmtls_provider.emulator.admin_client import WRITE_METHODS, EmulatorAdmin
+from cfmtls_provider.emulator.budget import CLOUDFLARE_RATE_LIMIT, RateLimit
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.throwaway_ca import make_ca
 from tests.support.convergence import mismatches
 from tests.support.pulumi_stack import REPO, VENV, PulumiStack, run_command
 
+from .budget_use import BudgetUse, OtherClient
 from .plan import OPERATIONS, Size, minimum_calls
+from .provider_memory import ProviderMemory
 from .startup import measure_startup, stats
 
-__all__ = ["Calls", "call_shape", "run"]
+__all__ = ["Calls", "Variant", "call_shape", "run"]
 
 TOKEN = "bench-token-5d1c7e2a9b3f4a6c8e0d1f2a3b4c5d6e"
 DEFAULT_ACCOUNT_ID = "0000000000000000000000000000bec0"
@@ -66,11 +69,28 @@ class Calls:
         return cls(len(entries) - writes, writes, errors, dict(sorted(shapes.items())))
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One way to run a size: the API's latency, its rate limit, and another client's share of the budget."""
+
+    size: Size
+    latency_ms: float
+    rate_limit: RateLimit = CLOUDFLARE_RATE_LIMIT
+    other_client_share: float = 0.0
+
+    def key(self, latencies: int) -> str:
+        """The name of its results: the size's, with the latency when several are run, and the other client."""
+        key = self.size.name if latencies == 1 else f"{self.size.name} @ {self.latency_ms:g} ms"
+        return key + (f" + other client ({self.other_client_share:.0%})" if self.other_client_share else "")
+
+
 @contextmanager
-def running_emulator(latency_ms: float) -> Iterator[EmulatorAdmin]:
+def running_emulator(latency_ms: float, rate_limit: RateLimit) -> Iterator[EmulatorAdmin]:
     """A local emulator (in a thread of this process, on a free port) and its admin client."""
     # The bench measures the provider, not Cloudflare's delay in applying association removals.
-    config = EmulatorConfig(tokens={TOKEN: ALL_SCOPES}, latency_ms=latency_ms, association_lag_seconds=0)
+    config = EmulatorConfig(
+        tokens={TOKEN: ALL_SCOPES}, latency_ms=latency_ms, association_lag_seconds=0, rate_limit=rate_limit
+    )
     with EmulatorServer(config) as server, EmulatorAdmin(server.root_url) as admin:
         yield admin
 
@@ -95,6 +115,7 @@ class BenchStack:
         for ca in range(size.cas):
             self.write_ca(ca)
         self.stack = PulumiStack.new(root, source, pulumi_bin, env=env, name=STACK_NAME, timeout=timeout)
+        self.pulumi_home = self.stack.env["PULUMI_HOME"]
         self.stack.config_all(
             {"caDir": str(root / "cas"), "cas": str(size.cas), "zones": str(size.zones), "hosts": str(size.hosts)}
         )
@@ -144,12 +165,20 @@ def check_state(stack: PulumiStack, emulator: EmulatorAdmin, size: Size, after: 
 class Measurement:
     seconds: float
     calls: Calls | None = None
+    budget: BudgetUse | None = None
+    provider_mib: float | None = None
 
 
 def run_sequence(
-    kind: str, size: Size, pulumi_bin: str, timeout: float, emulator: EmulatorAdmin | None, scratch: Path
+    kind: str,
+    variant: Variant,
+    pulumi_bin: str,
+    timeout: float,
+    emulator: EmulatorAdmin | None,
+    scratch: Path,
 ) -> tuple[dict[str, Measurement], list[str]]:
     """Every operation once, in order, on one fresh stack (kind 'stack' or 'floor')."""
+    size = variant.size
     root = Path(tempfile.mkdtemp(prefix=f"{kind}-{size.name}-", dir=scratch))
     if emulator is not None:
         emulator.reset()
@@ -162,21 +191,40 @@ def run_sequence(
         for operation in OPERATIONS:
             if emulator is not None:
                 emulator.clear_requests()
-            seconds = bench.operation(operation)
-            measurement = Measurement(seconds)
+            with _other_client(variant, emulator), ProviderMemory(bench.pulumi_home) as memory:
+                seconds = bench.operation(operation)
+            measurement = Measurement(seconds, provider_mib=memory.peak_mib)
             if emulator is not None:
-                measurement.calls = Calls.from_log(emulator.requests())
+                log = emulator.requests()
+                measurement.calls = Calls.from_log([entry for entry in log if not _is_other_client(entry)])
+                measurement.budget = BudgetUse.from_log(log, variant.rate_limit)
                 problems += [
                     f"{size.name} {operation}: {p}" for p in check_state(bench.stack, emulator, size, operation)
                 ]
             results[operation] = measurement
             shown = f" reads {measurement.calls.reads} writes {measurement.calls.writes}" if measurement.calls else ""
+            if measurement.budget is not None:
+                shown += f" 429s {measurement.budget.throttled} peak/window {measurement.budget.peak_window_calls}"
             print(f"  {kind:5} {size.name:6} {operation:16} {seconds:7.2f}s{shown}", flush=True)
     except BaseException:
         print("\n".join(bench.stack.log[-3:]), file=sys.stderr)
         raise
     shutil.rmtree(root, ignore_errors=True)
     return results, problems
+
+
+@contextmanager
+def _other_client(variant: Variant, emulator: EmulatorAdmin | None) -> Iterator[None]:
+    if emulator is None or not variant.other_client_share:
+        yield
+        return
+    with OtherClient(emulator.base_url, TOKEN, variant.rate_limit, variant.other_client_share, DEFAULT_ACCOUNT_ID):
+        yield
+
+
+def _is_other_client(entry: dict[str, Any]) -> bool:
+    """The other client lists the default account's certificates; the stack never does."""
+    return entry["method"] == "GET" and str(entry["path"]).endswith(f"/accounts/{DEFAULT_ACCOUNT_ID}/mtls_certificates")
 
 
 def summarise(
@@ -203,7 +251,18 @@ def summarise(
             "calls_per_repeat": [[c.reads, c.writes] for c in calls if c is not None],
             "min_reads": min_reads,
             "min_writes": min_writes,
+            "provider_mib": max((m for run in stack_runs if (m := run[operation].provider_mib)), default=None),
+            "floor_provider_mib": max((m for run in floor_runs if (m := run[operation].provider_mib)), default=None),
         }
+        budgets = [b for run in stack_runs if (b := run[operation].budget) is not None]
+        if budgets:
+            operations[operation]["budget"] = {
+                "all_calls": max(b.calls for b in budgets),
+                "throttled": max(b.throttled for b in budgets),
+                "lockouts": max(b.lockouts for b in budgets),
+                "peak_window_calls": max(b.peak_window_calls for b in budgets),
+                "budget_floor_seconds": max(b.budget_floor_seconds for b in budgets),
+            }
     return {
         "cas": size.cas,
         "zones": size.zones,
@@ -231,34 +290,47 @@ def machine(pulumi_bin: str) -> dict[str, Any]:
     }
 
 
-def run(
-    sizes: list[Size], repeat: int, latency_ms: float, timeout: float, with_floor: bool, pulumi_bin: str
-) -> dict[str, Any]:
+def run(variants: list[Variant], repeat: int, timeout: float, with_floor: bool, pulumi_bin: str) -> dict[str, Any]:
     """The whole benchmark; the results as the JSON document bench/report.py renders."""
+    latencies = sorted({variant.latency_ms for variant in variants})
+    limit = variants[0].rate_limit
     results: dict[str, Any] = {
         "machine": machine(pulumi_bin),
         "settings": {
-            "latency_ms": latency_ms,
+            "latency_ms": latencies[0] if len(latencies) == 1 else latencies,
             "repeat": repeat,
-            "sizes": [size.name for size in sizes],
+            "sizes": list(dict.fromkeys(variant.size.name for variant in variants)),
+            "rate_limit": {
+                "quota": limit.quota,
+                "window_seconds": limit.window_seconds,
+                "time_scale": limit.time_scale,
+            },
             "commands": "pulumi preview; pulumi up/refresh/destroy --yes --skip-preview (engine default parallelism)",
         },
         "startup": measure_startup(),
         "sizes": {},
         "problems": [],
     }
-    with tempfile.TemporaryDirectory(prefix="cfmtls-bench-") as scratch_name, running_emulator(latency_ms) as emulator:
+    floors: dict[str, list[dict[str, Measurement]]] = {}
+    with tempfile.TemporaryDirectory(prefix="cfmtls-bench-") as scratch_name:
         scratch = Path(scratch_name)
-        for size in sizes:
-            print(f"== {size.name}: {size.describe()}", flush=True)
+        for variant in variants:
+            key = variant.key(len(latencies))
+            print(f"== {key}: {variant.size.describe()}", flush=True)
             stack_runs: list[dict[str, Measurement]] = []
-            floor_runs: list[dict[str, Measurement]] = []
-            for index in range(repeat):
-                print(f" repeat {index + 1}/{repeat}", flush=True)
-                measured, problems = run_sequence("stack", size, pulumi_bin, timeout, emulator, scratch)
-                stack_runs.append(measured)
-                results["problems"] += problems
-                if with_floor:
-                    floor_runs.append(run_sequence("floor", size, pulumi_bin, timeout, None, scratch)[0])
-            results["sizes"][size.name] = summarise(size, stack_runs, floor_runs)
+            with running_emulator(variant.latency_ms, variant.rate_limit) as emulator:
+                for index in range(repeat):
+                    print(f" repeat {index + 1}/{repeat}", flush=True)
+                    measured, problems = run_sequence("stack", variant, pulumi_bin, timeout, emulator, scratch)
+                    stack_runs.append(measured)
+                    results["problems"] += [f"{key}: {problem}" for problem in problems]
+            if with_floor and variant.size.name not in floors:  # the floor makes no API call: once per size
+                floors[variant.size.name] = [
+                    run_sequence("floor", variant, pulumi_bin, timeout, None, scratch)[0] for _ in range(repeat)
+                ]
+            summary = summarise(variant.size, stack_runs, floors.get(variant.size.name, []))
+            summary.update(
+                size=variant.size.name, latency_ms=variant.latency_ms, other_client_share=variant.other_client_share
+            )
+            results["sizes"][key] = summary
     return results

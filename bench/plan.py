@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["OPERATIONS", "OPERATION_TITLES", "SIZES", "Size", "minimum_calls"]
+__all__ = ["DEFAULT_SIZES", "OPERATIONS", "OPERATION_TITLES", "SIZES", "Size", "minimum_calls"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,12 @@ SIZES: dict[str, Size] = {
     "small": Size("small", 1, 1, 2),
     "medium": Size("medium", 5, 10, 10),
     "large": Size("large", 5, 50, 20),
+    # About 1000 resources: more calls than one window of Cloudflare's budget allows (1200 per 5 minutes).
+    "xlarge": Size("xlarge", 5, 500, 20),
 }
+
+#: What `python -m bench.run` runs without --sizes (xlarge is run on its own: it takes minutes per operation).
+DEFAULT_SIZES = ("small", "medium", "large")
 
 #: The operations, in the order each repeat runs them on one fresh stack.
 OPERATIONS: tuple[str, ...] = (

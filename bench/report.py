@@ -23,16 +23,26 @@ def _s(value: float | None) -> str:
 def markdown(results: dict[str, Any]) -> str:
     """The results section (without its markers)."""
     m, settings = results["machine"], results["settings"]
+    latency = settings["latency_ms"]
+    latencies = " and ".join(f"{value:g}" for value in latency) if isinstance(latency, list) else f"{latency:g}"
+    limit = settings.get("rate_limit")
+    budget = (
+        f"; API budget {limit['quota']} calls per {limit['window_seconds']:g} s per token"
+        + (f" at {limit['time_scale']:g}x speed" if limit["time_scale"] != 1 else "")
+        if limit
+        else ""
+    )
     lines = [
         "",
         f"Measured {m['date']} on {m['nproc']} CPUs, {m['memory_gib']} GiB, {m['python']}, {m['pulumi'] or 'pulumi ?'} "
-        f"({m['platform']}); emulator latency {settings['latency_ms']:g} ms per API call; "
+        f"({m['platform']}); emulator latency {latencies} ms per API call{budget}; "
         f"{settings['repeat']} repeat(s); times in seconds (wall time of the CLI command).",
         "",
     ]
     for name, size in results["sizes"].items():
+        plan = SIZES.get(size.get("size", name))
         lines += [
-            f"### {name}: {SIZES[name].describe() if name in SIZES else ''}",
+            f"### {name}: {plan.describe() if plan else ''}",
             "",
             "| operation | min | median | max | floor median | ratio | reads | writes | min reads | min writes |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -57,6 +67,8 @@ def markdown(results: dict[str, Any]) -> str:
                 shapes = ", ".join(f"`{shape}` x{count}" for shape, count in o["calls"].items())
                 lines.append(f"- {OPERATION_TITLES.get(operation, operation)}: {shapes}")
             lines.append("")
+        lines += _budget_table(name, size)
+    lines += _engine_growth(results)
     startup = results["startup"]
     lines += [
         "### Provider process start-up",
@@ -79,6 +91,51 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "Problems seen during the run:", ""] + [f"- {p}" for p in results["problems"]]
     lines.append("")
     return "\n".join(lines)
+
+
+def _budget_table(name: str, size: dict[str, Any]) -> list[str]:
+    """Per operation: every call the token made (the other client's too), 429s, lock-outs, the busiest window."""
+    rows = [(operation, o) for operation, o in size["operations"].items() if o.get("budget")]
+    if not rows:
+        return []
+    lines = [
+        f"API budget ({name}): all calls of the token in the operation, answers 429, lock-outs run into, most calls "
+        "in any one window, and the budget floor (calls / (quota / window)) beside the wall time and the engine floor.",
+        "",
+        "| operation | calls | 429s | lock-outs | peak calls / window | budget floor | median | engine floor | "
+        "provider MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for operation, o in rows:
+        b = o["budget"]
+        lines.append(
+            f"| {OPERATION_TITLES.get(operation, operation)} | {b['all_calls']} | {b['throttled']} | {b['lockouts']} | "
+            f"{b['peak_window_calls']} | {b['budget_floor_seconds']:.1f} | {_s(o['median'])} | "
+            f"{_s(o['floor_median'])} | {o.get('provider_mib') or '-'} |"
+        )
+    return [*lines, ""]
+
+
+def _engine_growth(results: dict[str, Any]) -> list[str]:
+    """The engine floor per size: how its cost grows with the number of resources."""
+    sizes = [(name, size) for name, size in results["sizes"].items() if size["operations"]["up"]["floor_median"]]
+    if len(sizes) < 2:
+        return []
+    lines = [
+        "### Engine cost by size (the floor: providers that return at once)",
+        "",
+        "| size | resources | up | ms per resource | refresh | destroy | floor provider MiB | stack provider MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, size in sizes:
+        o = size["operations"]
+        up, resources = o["up"]["floor_median"], size["resources"]
+        lines.append(
+            f"| {name} | {resources} | {_s(up)} | {1000 * up / resources:.0f} | {_s(o['refresh']['floor_median'])} | "
+            f"{_s(o['destroy']['floor_median'])} | {o['up'].get('floor_provider_mib') or '-'} | "
+            f"{o['up'].get('provider_mib') or '-'} |"
+        )
+    return [*lines, ""]
 
 
 def write_markdown(path: Path, section: str) -> None:

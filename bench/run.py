@@ -1,12 +1,15 @@
 """Benchmark: API calls and engine time of the cfmtls resources, against their floors.
 
-    .venv/bin/python -m bench.run [--sizes small,medium,large] [--repeat 3] [--latency-ms 50]
+    .venv/bin/python -m bench.run [--sizes small,medium,large] [--repeat 3] [--latency-ms 50[,300]]
+                                  [--time-scale 1] [--other-client SHARE]
                                   [--out bench/results/latest.json] [--markdown docs/benchmarks.md] [--quick]
 
 For each size it builds a fresh stack (bench/stack) against a fresh local Cloudflare emulator that delays every
 answer by --latency-ms, and times the real Pulumi CLI on: preview of the new stack, up, a no-op preview, a no-op
 up, refresh, a hostname change (every zone gets one more hostname), a CA rotation (ca-0 gets a new PEM) and
-destroy. The emulator's request log, cleared before each operation, gives the API calls of each, split into
+destroy. The emulator enforces Cloudflare's API budget (1200 calls per 300 s per token; --time-scale runs its
+windows faster, so that the xlarge size, about 1000 resources and more calls than one window allows, runs in
+minutes, not hours). The emulator's request log, cleared before each operation, gives the API calls of each, split into
 reads (GET) and writes (everything else), set beside the minimum the operation needs (bench/plan.py).
 The same commands on bench/floor (the same graph with providers that return at once) give the engine floor.
 
@@ -22,10 +25,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cfmtls_provider.emulator.budget import RateLimit
 from tests.support.pulumi_stack import REPO, CommandFailed, pulumi_bin_dir
 
-from .measure import run
-from .plan import SIZES
+from .measure import Variant, run
+from .plan import DEFAULT_SIZES, SIZES
 from .report import markdown, write_json, write_markdown
 
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
@@ -34,9 +38,26 @@ DEFAULT_MARKDOWN = REPO / "docs" / "benchmarks.md"
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="small,medium,large", help=f"comma-separated, of {', '.join(SIZES)}")
+    parser.add_argument(
+        "--sizes", default=",".join(DEFAULT_SIZES), help=f"comma-separated, of {', '.join(SIZES)} (default: not xlarge)"
+    )
     parser.add_argument("--repeat", type=int, default=None, help="runs per size (default 3; 1 with --quick)")
-    parser.add_argument("--latency-ms", type=float, default=50.0, help="emulator delay per API call (default 50)")
+    parser.add_argument(
+        "--latency-ms", default="50", help="emulator delay per API call; comma-separated to run each (default 50)"
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="run the emulator's API budget (1200/300 s) this many times faster (default 1: real time)",
+    )
+    parser.add_argument(
+        "--other-client",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="also run each size with another client spending SHARE (0-1) of the same token's budget meanwhile",
+    )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO)})"
     )
@@ -64,7 +85,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"unknown size(s) {', '.join(unknown)}; known: {', '.join(SIZES)}")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    try:
+        args.latencies = [float(value) for value in args.latency_ms.split(",")]
+    except ValueError:
+        parser.error(f"--latency-ms {args.latency_ms!r}: milliseconds, comma-separated (e.g. 50,300)")
+    if not 0 <= args.other_client < 1 or args.time_scale <= 0:
+        parser.error("--other-client takes a share between 0 and 1, --time-scale a factor above 0")
     return args
+
+
+def variants(args: argparse.Namespace) -> list[Variant]:
+    """Each size at each latency, then (with --other-client) each size with the other client, at the first."""
+    limit = RateLimit(time_scale=args.time_scale)
+    sizes = [SIZES[name] for name in args.sizes.split(",")]
+    plain = [Variant(size, latency, limit) for size in sizes for latency in args.latencies]
+    shared = [Variant(size, args.latencies[0], limit, args.other_client) for size in sizes if args.other_client]
+    return plain + shared
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -86,9 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.render:
         write_markdown(args.markdown or DEFAULT_MARKDOWN, markdown(json.loads(args.render.read_text())))
         return 0
-    sizes = [SIZES[name] for name in args.sizes.split(",")]
     try:
-        results = run(sizes, args.repeat, args.latency_ms, args.command_timeout, not args.no_floor, pulumi_bin_dir())
+        results = run(variants(args), args.repeat, args.command_timeout, not args.no_floor, pulumi_bin_dir())
     except CommandFailed as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1
