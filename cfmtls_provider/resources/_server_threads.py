@@ -2,10 +2,10 @@
 
 Pulumi runs dynamic providers in ``python -m pulumi.dynamic`` (``pulumi/dynamic/__main__.py``), whose
 ``main()`` builds its gRPC server on ``futures.ThreadPoolExecutor(max_workers=4)`` (the same line in every SDK
-from 3.216, the oldest this package supports, to the newest tested) and offers no option to change it. The engine
-itself runs up to ``--parallel`` steps at once (default 4 x CPUs), and Terraform's Cloudflare provider 10, so
-the 4 workers are the limit of every API-bound operation: at 300 ms per call a refresh of 105 resources spends
-about 8 s waiting in the server's queue.
+from 3.216 to the newest tested, 3.272; this package needs 3.260 for ``_base._UserFacingTracebacks``) and
+offers no option to change it. The engine itself runs up to ``--parallel`` steps at once (default 4 x CPUs),
+and Terraform's Cloudflare provider 10, so the 4 workers are the limit of every API-bound operation: at 300 ms
+per call a refresh of 105 resources spends about 8 s waiting in the server's queue.
 
 The server is built before this package is imported (the engine's first call unpickles a provider, which
 imports it), so the only seam is the executor itself: when this module finds that it runs on one of that
