@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .harness import ZONE_ID, Emulator, Stack, write_ca
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
+
+from .harness import ZONE_ID, Stack, write_ca
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +18,7 @@ PROGRAM = Path(__file__).parent / "programs" / "duplicate_association"
 
 
 def test_a_second_declaration_of_one_list_is_refused_naming_both(
-    tmp_path: Path, emulator: Emulator, pulumi_bin: str
+    tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str
 ) -> None:
     stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM)
     stack.config("zoneId", ZONE_ID)
