@@ -8,6 +8,7 @@ credential can ever reach the state file.
 
 from __future__ import annotations
 
+import pickle
 import re
 import sys
 import threading
@@ -94,6 +95,24 @@ def _install_server_shims() -> None:
 
 
 _install_server_shims()
+
+#: ``pickle._Pickler._batch_setitems`` as Python defines it, before the Pulumi SDK wraps it.
+_PLAIN_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+
+
+def _sorted_batch_setitems(self: Any, items: Any, *rest: Any) -> Any:
+    return _PLAIN_BATCH_SETITEMS(self, sorted(items), *rest)
+
+
+def _flatten_sdk_dict_sorting() -> None:
+    """Keep ``pulumi.dynamic.serialize_provider`` working past about 980 resources in one program.
+
+    Every call of it (one per dynamic resource) wraps ``pickle._Pickler._batch_setitems`` in a new sorting wrapper
+    around the previous one and never restores it (pulumi/dynamic/dynamic.py, every SDK version from 3.216 to
+    3.274 at least), so the 985th resource fails with RecursionError. Called while a provider of this package is
+    being pickled, this puts back one sorting wrapper around Python's own method: the next call wraps that one, so
+    the depth stays at two and dictionaries are still pickled in sorted order (deterministic providers)."""
+    pickle._Pickler._batch_setitems = _sorted_batch_setitems  # type: ignore[attr-defined]
 
 
 ADOPT_INSTEAD = "set adopt_existing=True on it instead: the next 'pulumi up' takes the existing object into the stack"
@@ -237,6 +256,7 @@ class CloudflareProvider(ResourceProvider):
         super().__init__()
 
     def __getstate__(self) -> dict[str, Any]:
+        _flatten_sdk_dict_sorting()
         return {}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
