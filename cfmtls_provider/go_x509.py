@@ -155,6 +155,10 @@ def suspicious(cert: x509.Certificate, now: datetime) -> list[str]:
     return found
 
 
+_EXTENSION_NAMES: dict[ObjectIdentifier, str] = {
+    value: name for name, value in vars(ExtensionOID).items() if isinstance(value, ObjectIdentifier)
+}
+
+
 def _extension_name(oid: ObjectIdentifier) -> str:
-    name: str = getattr(oid, "_name", "") or "an unnamed extension"
-    return name
+    return _EXTENSION_NAMES.get(oid, "an extension cryptography does not name")

@@ -235,7 +235,7 @@ CATALOGUE: dict[str, Case] = {
     "certificate: two BasicConstraints extensions": Case(
         MTLSCertificateProvider,
         cert(hostile.duplicate_extension_ca),
-        "certificates: the PEM block holds the 2.5.29.19 extension twice (basicConstraints); Go's crypto/x509 "
+        "certificates: the PEM block holds the 2.5.29.19 extension twice (BASIC_CONSTRAINTS); Go's crypto/x509 "
         f"parser (and so Cloudflare) refuses duplicate extensions. {REISSUE}",
         prop="certificates",
     ),

@@ -25,7 +25,7 @@ REFUSED: dict[str, tuple[Callable[[], str], str]] = {
     ),
     "two BasicConstraints": (
         hostile.duplicate_extension_ca,
-        "certificates: the PEM block holds the 2.5.29.19 extension twice (basicConstraints); Go's crypto/x509 "
+        "certificates: the PEM block holds the 2.5.29.19 extension twice (BASIC_CONSTRAINTS); Go's crypto/x509 "
         "parser (and so Cloudflare) refuses duplicate extensions. " + REISSUE,
     ),
     "malformed extension": (
