@@ -66,7 +66,7 @@ class _UserFacingTracebacks:
     reports the message alone; every other exception keeps its full traceback, which is what a bug report needs.
     ``_abort_with_traceback`` first appears in pulumi 3.260.0 (3.216.0-3.259.0 let the exception reach gRPC,
     which answers "Exception calling application: ..." and logs the stack), hence ``pulumi>=3.260`` in
-    pyproject.toml; tests/unit/test_server_shims.py fails if an SDK drops it.
+    pyproject.toml; tests/providers/test_server_shims.py fails if an SDK drops it.
     """
 
     def __init__(self, original: types.ModuleType) -> None:

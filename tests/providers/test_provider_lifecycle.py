@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 from cfmtls_provider.emulator.config import EmulatorConfig, ManagedCertificateSeed
 from cfmtls_provider.emulator.server import EmulatorServer
@@ -14,26 +13,10 @@ from cfmtls_provider.resources.client_certificate_rule import ClientCertificateR
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
+from tests.support.providers import ACCOUNT, ZONE, configured, create_ca
 from tests.support.zones import TEST_ZONES
 
-ACCOUNT = "0123456789abcdef0123456789abcdef"
-ZONE = "fedcba9876543210fedcba9876543210"
 OTHER_ZONE = "11111111111111111111111111111111"
-
-Provider = MTLSCertificateProvider | HostnameAssociationProvider | ClientCertificateRuleProvider
-
-
-def configured(provider: Provider, emulator: EmulatorServer, **extra: str) -> Any:
-    config = {
-        "cfmtls:apiToken": emulator.token,
-        "cfmtls:baseUrl": emulator.base_url,
-        "cfmtls:accountId": ACCOUNT,
-        "cfmtls:deleteWaitSeconds": "3",  # more than the emulator's association lag below
-        "cfmtls:maxRetries": "1",
-        **extra,
-    }
-    provider.configure(ConfigureRequest(Config(config, "proj")))
-    return provider
 
 
 def fault_status(spec: str) -> int:
@@ -43,31 +26,6 @@ def fault_status(spec: str) -> int:
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(zones=TEST_ZONES, association_lag_seconds=0.3)
-
-
-@pytest.fixture
-def certs(emulator: EmulatorServer) -> MTLSCertificateProvider:
-    provider: MTLSCertificateProvider = configured(MTLSCertificateProvider(), emulator)
-    return provider
-
-
-@pytest.fixture
-def assocs(emulator: EmulatorServer) -> HostnameAssociationProvider:
-    provider: HostnameAssociationProvider = configured(HostnameAssociationProvider(), emulator)
-    return provider
-
-
-@pytest.fixture
-def rules(emulator: EmulatorServer) -> ClientCertificateRuleProvider:
-    provider: ClientCertificateRuleProvider = configured(ClientCertificateRuleProvider(), emulator)
-    return provider
-
-
-def create_ca(provider: MTLSCertificateProvider, name: str = "corp-ca", **extra: Any) -> tuple[str, dict[str, Any]]:
-    inputs = provider.check({}, {"certificates": make_ca(name).pem, "name": name, **extra}).inputs
-    result = provider.create(inputs)
-    assert result.outs is not None
-    return result.id, result.outs
 
 
 def add_foreign_entrypoint(emulator: EmulatorServer, *, ref: str) -> None:

@@ -16,7 +16,7 @@ from cfmtls_provider.resources.client_certificate_rule import (
     ClientCertificateRuleProvider,
     default_ref,
 )
-from tests.unit.test_provider_lifecycle import ZONE, configured
+from tests.support.providers import ZONE, configured
 
 NAMES = ["edge rule", "edge/rule", "edge_rule", "edge:rule", "Edge rule", "édge rule", "x" * 200, "x" * 201, ""]
 

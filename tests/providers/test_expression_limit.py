@@ -11,7 +11,7 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.rule_expression import MAX_EXPRESSION_LENGTH, build_expression, expression_length_problem
-from tests.unit.test_provider_lifecycle import ZONE, configured
+from tests.support.providers import ZONE, configured
 
 SKI = "AB" * 20
 

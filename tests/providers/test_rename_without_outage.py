@@ -14,7 +14,7 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
-from tests.unit.test_provider_lifecycle import ACCOUNT, configured
+from tests.support.providers import ACCOUNT, configured
 
 PEM = make_ca("rename CA").pem
 KEY = make_ca("rename CA key").key_pem

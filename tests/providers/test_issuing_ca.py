@@ -11,7 +11,7 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
 from tests.support.hostile_certs import chain
-from tests.unit.test_provider_lifecycle import configured
+from tests.support.providers import configured
 
 
 def ski(cert: x509.Certificate) -> str:

@@ -19,8 +19,8 @@ from cfmtls_provider.certificates import (
     parse_ca_bundle,
     same_certificates,
 )
+from tests.support.cert_variants import ca_without_ski, sha1_ca
 from tests.support.certs import MadeCert, make_ca, public_key_pem
-from tests.unit._cert_variants import ca_without_ski, sha1_ca
 
 
 def _pem_block(label: str, der: bytes) -> str:

@@ -13,7 +13,7 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
-from tests.unit.test_provider_lifecycle import ACCOUNT, configured
+from tests.support.providers import ACCOUNT, configured
 
 
 def inputs(provider: MTLSCertificateProvider, pem: str, tag: str) -> dict[str, Any]:

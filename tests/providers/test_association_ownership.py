@@ -13,8 +13,7 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources import hostname_association
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider, claim
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-
-from .test_provider_lifecycle import ZONE, assocs, certs, create_ca  # noqa: F401 (fixtures)
+from tests.support.providers import ZONE, create_ca
 
 HOSTS = ["api.example.com", "admin.example.com"]
 
@@ -37,8 +36,8 @@ def test_a_second_declaration_of_the_same_list_is_refused_naming_both() -> None:
 
 
 def test_a_renamed_association_keeps_its_list_when_the_old_one_is_deleted(
-    certs: MTLSCertificateProvider,  # noqa: F811
-    assocs: HostnameAssociationProvider,  # noqa: F811
+    certs: MTLSCertificateProvider,
+    assocs: HostnameAssociationProvider,
     emulator: EmulatorServer,
 ) -> None:
     certificate_id, _ = create_ca(certs)
@@ -58,8 +57,8 @@ def test_a_renamed_association_keeps_its_list_when_the_old_one_is_deleted(
 
 
 def test_the_create_refusal_names_both_ways_it_can_happen(
-    certs: MTLSCertificateProvider,  # noqa: F811
-    assocs: HostnameAssociationProvider,  # noqa: F811
+    certs: MTLSCertificateProvider,
+    assocs: HostnameAssociationProvider,
 ) -> None:
     certificate_id, _ = create_ca(certs)
     first = {"zone_id": ZONE, "mtls_certificate_id": certificate_id, "hostnames": HOSTS, "declared_by": "a"}

@@ -8,7 +8,7 @@ from pathlib import Path
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
-from tests.unit.test_provider_lifecycle import ACCOUNT, configured
+from tests.support.providers import ACCOUNT, configured
 
 
 def test_the_key_is_read_by_the_provider_and_only_its_digest_flows(tmp_path: Path, emulator: EmulatorServer) -> None:

@@ -18,7 +18,7 @@ from cfmtls_provider.rule_expression import (
     pinned_issuers,
 )
 from cfmtls_provider.rules_language import evaluate
-from tests.unit.test_provider_lifecycle import ZONE, configured
+from tests.support.providers import ZONE, configured
 
 OLD, NEW, THIRD = "AA" * 20, "BB" * 20, "CC" * 20
 HOSTS = ["api.example.com"]
