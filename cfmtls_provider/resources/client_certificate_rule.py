@@ -17,7 +17,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.output import UNKNOWN
 
-from ..cloudflare.errors import APIStatusError, CloudflareError, NotFoundError
+from ..cloudflare.errors import APIStatusError, InternalServerError, NotFoundError
 from ..cloudflare.models import Rule, Ruleset, RuleSpec
 from ..hostnames import hostname_problems
 from ..rule_expression import (
@@ -31,15 +31,14 @@ from ..rules_language import ExpressionSyntaxError, parse
 from ._base import (
     ID_PATTERN,
     CloudflareProvider,
-    ProviderError,
     differs,
-    explain,
     has_unknown,
     is_unknown,
     refuse_import,
     require_id,
     same_items,
 )
+from ._errors import ProviderError, api_call
 from ._pinning import PinnedRule, conflicting_pins
 
 if TYPE_CHECKING:
@@ -221,10 +220,8 @@ class ClientCertificateRuleProvider(CloudflareProvider):
     # -- lifecycle --------------------------------------------------------------------------------
 
     def _entrypoint(self, client: CloudflareClient, zone_id: str, doing: str) -> Ruleset | None:
-        try:
+        with api_call(doing):
             return client.get_custom_rules_entrypoint(zone_id)
-        except CloudflareError as error:
-            raise ProviderError(explain(error, doing)) from None
 
     def _write(
         self, client: CloudflareClient, props: Mapping[str, Any], doing: str, rule_id: str = ""
@@ -234,7 +231,7 @@ class ClientCertificateRuleProvider(CloudflareProvider):
         zone_id, spec = props["zone_id"], _spec(props)
         adopt = bool(props.get("adopt_existing"))
         ruleset = self._entrypoint(client, zone_id, doing)
-        try:
+        with api_call(doing):
             if ruleset is None:
                 ruleset = self._create_entrypoint(client, zone_id, spec)
                 if not rule_id and not adopt:
@@ -252,8 +249,6 @@ class ClientCertificateRuleProvider(CloudflareProvider):
                     spec.enabled,
                 ):
                     ruleset = client.update_rule(zone_id, ruleset.id, existing.id, spec)
-        except CloudflareError as error:
-            raise ProviderError(explain(error, doing)) from None
         rule = ruleset.rule_by_ref(spec.ref)
         if rule is None:
             raise ProviderError(f"{doing}: Cloudflare's answer does not hold the rule (ref {spec.ref}).")
@@ -262,11 +257,12 @@ class ClientCertificateRuleProvider(CloudflareProvider):
     @staticmethod
     def _create_entrypoint(client: CloudflareClient, zone_id: str, spec: RuleSpec) -> Ruleset:
         """Create the zone's entrypoint holding our rule. If another writer (often a second rule of this
-        stack, created in parallel) made the entrypoint since we looked, add our rule to theirs."""
+        stack, created in parallel) made the entrypoint since we looked, add our rule to theirs: any refusal
+        but a server error is checked that way (Cloudflare does not document how it refuses a second one)."""
         try:
             return client.create_custom_rules_entrypoint(zone_id, spec)
         except APIStatusError as error:
-            if not 400 <= error.status_code < 500:
+            if isinstance(error, InternalServerError):
                 raise
             ruleset = client.get_custom_rules_entrypoint(zone_id)
             if ruleset is None:
@@ -286,12 +282,11 @@ class ClientCertificateRuleProvider(CloudflareProvider):
         client, spec = self.client(), _spec(news)
         ruleset_id, rule_id = olds.get("ruleset_id") or "", olds.get("rule_id") or ""
         if ruleset_id and rule_id and olds.get("zone_id") == news["zone_id"]:
-            try:
-                ruleset = client.update_rule(news["zone_id"], ruleset_id, rule_id, spec)
-            except NotFoundError:
-                ruleset = None
-            except CloudflareError as error:
-                raise ProviderError(explain(error, doing)) from None
+            with api_call(doing):
+                try:
+                    ruleset = client.update_rule(news["zone_id"], ruleset_id, rule_id, spec)
+                except NotFoundError:
+                    ruleset = None
             rule = ruleset.rule_by_id(rule_id) if ruleset is not None else None
             if ruleset is not None and rule is not None and rule.ref == spec.ref:
                 return UpdateResult(_outputs(news, ruleset, rule))
@@ -299,10 +294,8 @@ class ClientCertificateRuleProvider(CloudflareProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         doing = f"Deleting the client-certificate rule {props.get('rule_id')} in zone {props['zone_id']}"
-        try:
+        with api_call(doing):
             self.client().delete_rule(props["zone_id"], props["ruleset_id"], props["rule_id"])
-        except CloudflareError as error:
-            raise ProviderError(explain(error, doing)) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         zone_id = props.get("zone_id") or id_.partition("/")[0]

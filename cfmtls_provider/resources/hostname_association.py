@@ -15,20 +15,19 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..cloudflare.errors import CloudflareError, NotFoundError
+from ..cloudflare.errors import NotFoundError
 from ..hostnames import hostname_problems
 from ._base import (
     ADOPT_INSTEAD,
     ID_PATTERN,
     CloudflareProvider,
-    ProviderError,
     differs,
-    explain,
     has_unknown,
     refuse_import,
     require_id,
     same_items,
 )
+from ._errors import ProviderError, api_call
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -112,15 +111,9 @@ class HostnameAssociationProvider(CloudflareProvider):
         self, client: CloudflareClient, props: Mapping[str, Any], hostnames: Sequence[str], doing: str
     ) -> list[str]:
         zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
-        try:
+        missing = f"Check that zone {zone_id} exists and that CA certificate {certificate_id} is uploaded to the zone's account."
+        with api_call(doing, if_not_found=missing):
             live = client.replace_hostname_associations(zone_id, certificate_id, hostnames)
-        except NotFoundError as error:
-            raise ProviderError(
-                explain(error, doing) + f" Check that zone {zone_id} exists and that CA certificate "
-                f"{certificate_id} is uploaded to the zone's account."
-            ) from None
-        except CloudflareError as error:
-            raise ProviderError(explain(error, doing)) from None
         if sorted(live) != sorted(hostnames):
             # The PUT answer is the new list; confirm once with a read before calling it a failure.
             live = self._get(client, props, doing)
@@ -133,10 +126,8 @@ class HostnameAssociationProvider(CloudflareProvider):
 
     @staticmethod
     def _get(client: CloudflareClient, props: Mapping[str, Any], doing: str) -> list[str]:
-        try:
+        with api_call(doing):
             return client.get_hostname_associations(props["zone_id"], props["mtls_certificate_id"])
-        except CloudflareError as error:
-            raise ProviderError(explain(error, doing)) from None
 
     @staticmethod
     def _outputs(props: Mapping[str, Any], live: list[str]) -> dict[str, Any]:
@@ -183,12 +174,11 @@ class HostnameAssociationProvider(CloudflareProvider):
             return
         zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
         doing = f"Removing the hostnames of zone {zone_id} from CA {certificate_id}"
-        try:
-            live = self.client().replace_hostname_associations(zone_id, certificate_id, [])
-        except NotFoundError:
-            return  # the CA (or zone) is already gone: nothing is associated any more
-        except CloudflareError as error:
-            raise ProviderError(explain(error, doing)) from None
+        with api_call(doing):
+            try:
+                live = self.client().replace_hostname_associations(zone_id, certificate_id, [])
+            except NotFoundError:
+                return  # the CA (or zone) is already gone: nothing is associated any more
         if live:
             raise ProviderError(f"{doing}: Cloudflare still lists {live} after the removal; run the command again.")
 
@@ -197,12 +187,11 @@ class HostnameAssociationProvider(CloudflareProvider):
         if not zone_id or not certificate_id:
             zone_id, _, certificate_id = id_.partition("/")
             props = {**props, "zone_id": zone_id, "mtls_certificate_id": certificate_id}
-        try:
-            live = self.client().get_hostname_associations(zone_id, certificate_id)
-        except NotFoundError:
-            return ReadResult(None, {})
-        except CloudflareError as error:
-            raise ProviderError(explain(error, f"Reading the hostnames of zone {zone_id}")) from None
+        with api_call(f"Reading the hostnames of zone {zone_id}"):
+            try:
+                live = self.client().get_hostname_associations(zone_id, certificate_id)
+            except NotFoundError:
+                return ReadResult(None, {})
         outs = self._outputs(props, live)
         inputs = {key: outs[key] for key in ("zone_id", "mtls_certificate_id", "hostnames", "declared_by")}
         if props.get("adopt_existing"):

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..cloudflare.errors import CloudflareError
 from ..cloudflare.models import RuleSpec
 from ..rule_expression import ExpressionTooLong, accept_issuer, normalise_ski
-from ._base import ID_PATTERN, CloudflareProvider, ProviderError, explain, is_unknown, require_id
+from ._base import ID_PATTERN, CloudflareProvider, is_unknown, require_id
+from ._errors import ProviderError, api_call
 from .client_certificate_rule import default_ref
 
 if TYPE_CHECKING:
@@ -60,17 +60,16 @@ class IssuerHandoverProvider(CloudflareProvider):
     def _hand_over(self, client: CloudflareClient, props: dict[str, Any]) -> dict[str, Any]:
         zone_id, ref, ski = props["zone_id"], props["rule_ref"], props["issuer_ski"]
         doing = f"Letting the client-certificate rule {ref} of zone {zone_id} accept issuer {ski} too"
-        try:
+        with api_call(doing):
             ruleset = client.get_custom_rules_entrypoint(zone_id)
             rule = ruleset.rule_by_ref(ref) if ruleset is not None else None
-            widened = accept_issuer(rule.expression, ski) if rule is not None else None
+            try:
+                widened = accept_issuer(rule.expression, ski) if rule is not None else None
+            except ExpressionTooLong as error:
+                raise ProviderError(f"{doing}: {error}") from None
             if ruleset is not None and rule is not None and widened is not None:
                 spec = RuleSpec(ref, widened, rule.action, rule.description, rule.enabled)
                 client.update_rule(zone_id, ruleset.id, rule.id, spec)
-        except ExpressionTooLong as error:
-            raise ProviderError(f"{doing}: {error}") from None
-        except CloudflareError as error:
-            raise ProviderError(explain(error, doing)) from None
         return {"zone_id": zone_id, "rule_ref": ref, "issuer_ski": ski, "widened": widened is not None}
 
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,23 +22,27 @@ from pulumi.output import UNKNOWN
 from ..certificates import CABundle, CertificateError, parse_ca_bundle, same_certificates
 from ..cloudflare.errors import (
     APIStatusError,
+    AuthenticationError,
+    BadRequestError,
     CertificateAlreadyExistsError,
     CertificateQuotaExceededError,
     CloudflareError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
 )
 from ..cloudflare.models import MTLSCertificateRecord
 from ._base import (
     ADOPT_INSTEAD,
     ID_PATTERN,
     CloudflareProvider,
-    ProviderError,
     differs,
-    explain,
     has_unknown,
     is_unknown,
     refuse_import,
     require_id,
 )
+from ._errors import ProviderError, api_call
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -180,8 +184,35 @@ def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: C
     }
 
 
+def _already_uploaded_message(account_id: str, existing: MTLSCertificateRecord | None) -> str:
+    where = (
+        f"as certificate {existing.id} (name {existing.name!r}, uploaded {existing.uploaded_on})"
+        if existing
+        else "(Cloudflare says it already exists)"
+    )
+    return (
+        f"This CA certificate is already uploaded to account {account_id} {where}. "
+        "To manage that upload with this stack, set adopt_existing=True on the MTLSCertificate "
+        "(it is matched by certificate content); or delete the existing upload first (after "
+        "emptying its hostname associations)."
+    )
+
+
 class MTLSCertificateProvider(CloudflareProvider):
-    """Upload, adopt, read and delete one CA certificate."""
+    """Upload, adopt, read and delete one CA certificate.
+
+    ``clock`` and ``sleep`` time the delete's waits (tests pass a fake clock, as they do to the client); they
+    are not pickled: a provider unpickled by the engine waits in real time."""
+
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        super().__init__()
+        self._clock, self._sleep = clock, sleep
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        super().__setstate__(state)
+        self._clock, self._sleep = time.monotonic, time.sleep
 
     # -- preview ----------------------------------------------------------------------------------
 
@@ -288,10 +319,8 @@ class MTLSCertificateProvider(CloudflareProvider):
         return CreateResult(record.id, _outputs(props, record, bundle))
 
     def _find(self, client: CloudflareClient, account_id: str, certificates: str) -> MTLSCertificateRecord | None:
-        try:
+        with api_call(f"Looking up the CA in account {account_id}"):
             return client.find_certificate_by_content(account_id, certificates)
-        except CloudflareError as error:
-            raise ProviderError(explain(error, f"Looking up the CA in account {account_id}")) from None
 
     def _upload(self, client: CloudflareClient, props: Mapping[str, Any], bundle: CABundle) -> MTLSCertificateRecord:
         account_id = props["account_id"]
@@ -299,29 +328,18 @@ class MTLSCertificateProvider(CloudflareProvider):
             private_key = props.get("private_key") or _read_key_file(props.get("private_key_file"))
         except ValueError as error:
             raise ProviderError(f"{error} Nothing was uploaded.") from None
-        try:
-            return client.upload_certificate(
-                account_id, bundle.pem, name=uploaded_name(props) or None, private_key=private_key or None
-            )
-        except CertificateAlreadyExistsError:
-            existing = self._find(client, account_id, props["certificates"])
-            if existing is not None and self._left_by_an_interrupted_run(client, account_id, existing, props):
-                return existing
-            where = (
-                f"as certificate {existing.id} (name {existing.name!r}, uploaded {existing.uploaded_on})"
-                if existing
-                else "(Cloudflare says it already exists)"
-            )
-            raise ProviderError(
-                f"This CA certificate is already uploaded to account {account_id} {where}. "
-                "To manage that upload with this stack, set adopt_existing=True on the MTLSCertificate "
-                "(it is matched by certificate content); or delete the existing upload first (after "
-                "emptying its hostname associations)."
-            ) from None
-        except CertificateQuotaExceededError as error:
-            raise ProviderError(self._quota_message(client, account_id, error)) from None
-        except CloudflareError as error:
-            raise ProviderError(explain(error, f"Uploading the CA certificate to account {account_id}")) from None
+        with api_call(f"Uploading the CA certificate to account {account_id}"):
+            try:
+                return client.upload_certificate(
+                    account_id, bundle.pem, name=uploaded_name(props) or None, private_key=private_key or None
+                )
+            except CertificateAlreadyExistsError as error:
+                existing = self._find(client, account_id, props["certificates"])
+                if existing is not None and self._left_by_an_interrupted_run(client, account_id, existing, props):
+                    return existing
+                raise ProviderError(_already_uploaded_message(account_id, existing)) from error
+            except CertificateQuotaExceededError as error:
+                raise ProviderError(self._quota_message(client, account_id, error)) from error
 
     @staticmethod
     def _left_by_an_interrupted_run(
@@ -372,10 +390,8 @@ class MTLSCertificateProvider(CloudflareProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         account_id = props.get("account_id") or self.settings.account_id or ""
-        try:
+        with api_call(f"Reading CA certificate {id_}"):
             record = self.client().get_certificate(account_id, id_)
-        except CloudflareError as error:
-            raise ProviderError(explain(error, f"Reading CA certificate {id_}")) from None
         if record is None:
             return ReadResult(None, {})
         outs = dict(props)
@@ -396,20 +412,19 @@ class MTLSCertificateProvider(CloudflareProvider):
         (an upload already gone counts as deleted)."""
         account_id = props["account_id"]
         client = self.client()
-        deadline = time.monotonic() + self.settings.delete_wait_seconds
+        deadline = self._clock() + self.settings.delete_wait_seconds
         while True:
-            try:
-                client.delete_certificate(account_id, id_)
-                return
-            except APIStatusError as error:
-                if not _refused_as_in_use(error):
-                    raise ProviderError(explain(error, f"Deleting CA certificate {id_}")) from None
-                said = error.cloudflare_message
-            except CloudflareError as error:
-                raise ProviderError(explain(error, f"Deleting CA certificate {id_}")) from None
-            if time.monotonic() >= deadline:
+            with api_call(f"Deleting CA certificate {id_}"):
+                try:
+                    client.delete_certificate(account_id, id_)
+                    return
+                except APIStatusError as error:
+                    if not _refused_as_in_use(error):
+                        raise
+                    said = error.cloudflare_message
+            if self._clock() >= deadline:
                 raise ProviderError(self._in_use_message(client, props, id_, said))
-            time.sleep(min(POLL_INTERVAL_SECONDS, max(0.0, deadline - time.monotonic())))
+            self._sleep(min(POLL_INTERVAL_SECONDS, max(0.0, deadline - self._clock())))
 
     def _in_use_message(self, client: CloudflareClient, props: Mapping[str, Any], id_: str, said: str) -> str:
         name = props.get("name") or "(no name)"
@@ -437,13 +452,14 @@ _IN_USE_WORDS = ("in use", "in-use", "still attached", "still associated", "asso
 
 def _refused_as_in_use(error: APIStatusError) -> bool:
     """Whether a refused DELETE says the certificate is still in use. Cloudflare documents that it refuses, not
-    how: a 409, a 400 (other than a routing or credential error), or any refusal whose words say so (a 403 counts
-    only by its words: it is also the answer to a token without the permission)."""
+    how: a conflict (409), a bad request (400, other than a routing or credential error), or any refusal whose
+    words say so (a permission refusal, 403, counts only by its words: it is also the answer to a token without
+    the permission). The error's class says which (cloudflare/errors.py maps statuses and codes to classes)."""
     if any(word in error.cloudflare_message.lower() for word in _IN_USE_WORDS):
-        return error.status_code not in (401, 404, 429)
-    if error.status_code == 409:
+        return not isinstance(error, AuthenticationError | NotFoundError | RateLimitError)
+    if isinstance(error, ConflictError):
         return True
-    return error.status_code == 400 and not (set(error.codes) & _NOT_IN_USE_CODES)
+    return isinstance(error, BadRequestError) and not (set(error.codes) & _NOT_IN_USE_CODES)
 
 
 @dataclass

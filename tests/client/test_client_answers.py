@@ -161,7 +161,7 @@ def test_the_request_bodies_are_json() -> None:
 
 
 def test_the_user_reads_the_call_what_was_wrong_and_what_to_check() -> None:
-    from cfmtls_provider.resources._base import explain
+    from cfmtls_provider.resources._errors import explain
 
     client, _ = client_answering(ok({"id": "c2"}))
     with pytest.raises(APIResponseValidationError) as info:

@@ -16,7 +16,7 @@ from cfmtls_provider.cloudflare import (
     RetryPolicy,
 )
 from cfmtls_provider.cloudflare.pacer import Pacer
-from cfmtls_provider.resources._base import AUTH_REFUSED_ADVICE, explain
+from cfmtls_provider.resources._errors import AUTH_REFUSED_ADVICE, explain
 from tests.support.clock import FakeClock
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
