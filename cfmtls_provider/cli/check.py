@@ -19,7 +19,7 @@ from cryptography import x509
 
 from ..client_auth import NOT_PRESENTED, AssociatedCA, ClientAuth, client_auth, trust_anchors, trusted_for_hostname
 from ..cloudflare.models import Rule
-from .coverage import BLOCKING_ACTIONS, Outcome, outcome, request_fields
+from ..custom_rules import BLOCKING_ACTIONS, RuleOutcome, request_fields, run_custom_rules
 from .findings import rule_label
 
 __all__ = ["ClientCheck", "ClientRequest", "Decision", "check_client"]
@@ -37,14 +37,16 @@ class ClientRequest:
     counted: tuple[AssociatedCA, ...]
     auth: ClientAuth
 
-    def verdict(self, outcomes: list[Outcome], decision: Decision, rule: Rule | None, reason: str) -> ClientCheck:
+    def verdict(
+        self, outcomes: Sequence[RuleOutcome[Rule]], decision: Decision, rule: Rule | None, reason: str
+    ) -> ClientCheck:
         return ClientCheck(self, tuple(outcomes), decision, rule, reason)
 
 
 @dataclass(frozen=True)
 class ClientCheck:
     request: ClientRequest
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[RuleOutcome[Rule], ...]
     decision: Decision
     deciding_rule: Rule | None
     reason: str
@@ -68,40 +70,35 @@ def check_client(
     if chain and not associated:
         auth = ClientAuth(failure=f"no CA is associated with {hostname}: Cloudflare does not ask for a certificate")
     request = ClientRequest(hostname, path, tuple(associated), tuple(counted), auth)
-    fields = request_fields(hostname, auth, path)
-    outcomes: list[Outcome] = []
-    unknown: list[Outcome] = []
-    for rule in rules:
-        if not rule.enabled:
-            continue
-        result = outcome(rule, fields)
-        outcomes.append(result)
-        if result.matched is None:
-            unknown.append(result)
-            continue
-        if not result.matched or rule.action == "log":
-            continue
-        if rule.action in BLOCKING_ACTIONS:
-            return _refused(request, outcomes, unknown, result)
-        if rule.action == "skip" and rule.action_parameters.get("ruleset") != "current":
-            continue  # it skips other phases or products, not the rules that follow
-        if rule.action == "skip" and not unknown:
-            reason = f"rule {rule_label(rule)} matches and skips the remaining custom rules"
-            return request.verdict(outcomes, "allowed", rule, reason)
+    decision = run_custom_rules(rules, request_fields(hostname, auth, path))
+    unknown = decision.not_evaluated
+    deciding = decision.not_modelled[0] if decision.not_modelled else decision.deciding
+    if deciding is not None and deciding.blocks:
+        return _refused(request, decision.outcomes, unknown, deciding)
+    if deciding is not None and deciding.effect == "skips_rest" and not unknown:
+        reason = f"rule {rule_label(deciding.rule)} matches and skips the remaining custom rules"
+        return request.verdict(decision.outcomes, "allowed", deciding.rule, reason)
+    if deciding is not None:  # an action not modelled here, or a skip after a rule that could not be evaluated
+        rule = deciding.rule
         reason = f"rule {rule_label(rule)} matches with action '{rule.action}', whose effect is not evaluated here"
-        return request.verdict(outcomes, "unknown", rule, reason)
+        return request.verdict(decision.up_to(deciding), "unknown", rule, reason)
     if unknown:
         first = unknown[0]
         reason = (
             f"no rule evaluated here blocks the request, but rule {rule_label(first.rule)} could not be "
             f"evaluated ({first.reason})"
         )
-        return request.verdict(outcomes, "unknown", first.rule, reason)
+        return request.verdict(decision.outcomes, "unknown", first.rule, reason)
     why = "its certificate verifies" if auth.cert_verified else "no rule matches the request"
-    return request.verdict(outcomes, "allowed", None, f"no custom rule blocks it ({why})")
+    return request.verdict(decision.outcomes, "allowed", None, f"no custom rule blocks it ({why})")
 
 
-def _refused(request: ClientRequest, outcomes: list[Outcome], unknown: list[Outcome], deciding: Outcome) -> ClientCheck:
+def _refused(
+    request: ClientRequest,
+    outcomes: Sequence[RuleOutcome[Rule]],
+    unknown: Sequence[RuleOutcome[Rule]],
+    deciding: RuleOutcome[Rule],
+) -> ClientCheck:
     rule, auth = deciding.rule, request.auth
     if not auth.cert_presented:
         cause = auth.failure if auth.failure and auth.failure != NOT_PRESENTED.failure else "no certificate presented"

@@ -3,76 +3,15 @@ would compute (:mod:`cfmtls_provider.client_auth`), never by reading the express
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterator
 
-from ..client_auth import NOT_PRESENTED, ClientAuth
-from ..cloudflare.models import Rule
-from ..rules_language import CannotEvaluate, Expression, ExpressionSyntaxError, evaluate, parse
+from ..rules_language import Expression
 from ..rules_language.ast import Bare, Call, Comparison, Field, Literal, Logical, Membership, Node, Not
 
-__all__ = [
-    "BLOCKING_ACTIONS",
-    "Outcome",
-    "covers",
-    "host_literals",
-    "outcome",
-    "parsed",
-    "pinned_skis",
-    "request_fields",
-    "sample_host",
-]
-
-#: Actions that stop a request a browserless client makes (a challenge is a page it cannot pass).
-#: https://developers.cloudflare.com/ruleset-engine/rules-language/actions/
-BLOCKING_ACTIONS = frozenset({"block", "challenge", "js_challenge", "managed_challenge"})
+__all__ = ["covers", "host_literals", "pinned_skis", "sample_host"]
 
 _HOST = "http.host"
 _ISSUER_SKI = "cf.tls_client_auth.cert_issuer_ski"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One rule against one request: ``matched`` is None when the rule cannot be evaluated (``reason``)."""
-
-    rule: Rule
-    matched: bool | None
-    reason: str = ""
-
-    @property
-    def blocks(self) -> bool:
-        return bool(self.matched) and self.rule.enabled and self.rule.action in BLOCKING_ACTIONS
-
-
-def request_fields(hostname: str, auth: ClientAuth = NOT_PRESENTED, path: str = "/") -> dict[str, str | bool]:
-    """The fields of a request to ``hostname`` whose client sent what ``auth`` describes."""
-    return {"http.host": hostname, "http.request.uri.path": path, **auth.fields()}
-
-
-def parsed(rule: Rule) -> Expression | Exception:
-    """The rule's expression parsed, or the error that says why it is not evaluated."""
-    return _parsed(rule.expression)
-
-
-@lru_cache(maxsize=1024)
-def _parsed(expression: str) -> Expression | Exception:
-    try:
-        return parse(expression)
-    except (CannotEvaluate, ExpressionSyntaxError) as error:
-        return error
-
-
-def outcome(rule: Rule, fields: Mapping[str, str | bool]) -> Outcome:
-    expression = parsed(rule)
-    if isinstance(expression, ExpressionSyntaxError):
-        return Outcome(rule, None, f"Cloudflare's engine would reject it: {expression}")
-    if isinstance(expression, Exception):
-        return Outcome(rule, None, f"cannot evaluate: {expression}")
-    try:
-        return Outcome(rule, evaluate(expression, fields))
-    except CannotEvaluate as error:
-        return Outcome(rule, None, f"cannot evaluate: {error}")
 
 
 def covers(association: str, hostname: str) -> bool:

@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Literal
 
 from ..cloudflare.models import Rule
+from ..custom_rules import parsed_expression, request_fields, rule_outcome
 from ..rules_language import Expression
-from .coverage import covers, host_literals, outcome, parsed, pinned_skis, request_fields, sample_host
+from .coverage import covers, host_literals, pinned_skis, sample_host
 from .survey import MANAGED_CA_ID, CAInfo, Survey, ZoneSurvey
 
 __all__ = ["CA_QUOTA", "EXPIRY_WARNING_DAYS", "Finding", "Severity", "find", "rule_label"]
@@ -76,7 +77,7 @@ def _zone_findings(survey: Survey, zone: ZoneSurvey) -> list[Finding]:
     if not zone.rules_known:
         return findings
     for rule in rules:
-        expression = parsed(rule)
+        expression = parsed_expression(rule.expression)
         if isinstance(expression, Exception) and rule.enabled:
             findings.append(
                 Finding(
@@ -95,7 +96,7 @@ def _zone_findings(survey: Survey, zone: ZoneSurvey) -> list[Finding]:
     for hostname, ca_ids in sorted(by_host.items()):
         findings += _association_findings(survey, zone, rules, hostname, ca_ids)
     for rule in rules:
-        expression = parsed(rule)
+        expression = parsed_expression(rule.expression)
         if isinstance(expression, Expression) and rule.enabled:
             findings += _rule_findings(survey, zone, rule, expression, by_host)
     return findings
@@ -105,7 +106,7 @@ def _association_findings(
     survey: Survey, zone: ZoneSurvey, rules: Sequence[Rule], hostname: str, ca_ids: list[str]
 ) -> list[Finding]:
     fields = request_fields(sample_host(hostname))
-    outcomes = [outcome(rule, fields) for rule in rules]
+    outcomes = [rule_outcome(rule, fields) for rule in rules]
     if any(item.blocks for item in outcomes):
         findings = []
         uploaded = [ca_id for ca_id in ca_ids if ca_id != MANAGED_CA_ID]
@@ -158,7 +159,7 @@ def _rule_findings(
     for hostname in host_literals(expression):
         if any(covers(association, hostname) for association in by_host):
             continue
-        if not outcome(rule, request_fields(sample_host(hostname))).blocks:
+        if not rule_outcome(rule, request_fields(sample_host(hostname))).blocks:
             continue
         findings.append(
             Finding(

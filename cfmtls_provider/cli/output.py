@@ -14,8 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..client_auth import AssociatedCA
+from ..custom_rules import request_fields, rule_outcome
 from .check import ClientCheck
-from .coverage import outcome, request_fields, sample_host
+from .coverage import sample_host
 from .findings import CA_QUOTA, Finding, rule_label
 from .survey import MANAGED_CA_ID, Survey, ZoneSurvey
 
@@ -58,7 +59,7 @@ def _ca_name(survey: Survey, ca_id: str) -> str:
 def _enforced_hosts(zone: ZoneSurvey, rule_index: int) -> list[str]:
     rule = zone.rules[rule_index]
     hosts = sorted({host for hostnames in zone.associations.values() for host in hostnames})
-    return [host for host in hosts if outcome(rule, request_fields(sample_host(host))).blocks]
+    return [host for host in hosts if rule_outcome(rule, request_fields(sample_host(host))).blocks]
 
 
 def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], now: datetime) -> None:

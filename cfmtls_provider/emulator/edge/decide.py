@@ -7,12 +7,11 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from cryptography import x509
 
-from ...client_auth import MultipleCAPolicy, client_auth, trust_anchors, trusted_for_hostname
-from ...rules_language import Expression, RulesLanguageError, evaluate, parse
+from ...client_auth import FIELD_PREFIX, MultipleCAPolicy, client_auth, trust_anchors, trusted_for_hostname
+from ...custom_rules import CHALLENGE_ACTIONS, request_fields, run_custom_rules
 from ..store import Store
 from .log import EdgeLog, EdgeLogEntry
 from .pages import EdgeAnswer, block_page, challenge_page, error_page, origin_echo
@@ -21,14 +20,6 @@ from .setup import HostnameSetup, ZoneLike, custom_rules, zones_for
 __all__ = ["EdgeRequest", "answer"]
 
 logger = logging.getLogger("cfmtls.emulator.edge")
-
-_CHALLENGES = frozenset({"challenge", "js_challenge", "managed_challenge"})
-
-
-@lru_cache(maxsize=1024)
-def _parsed(expression: str) -> Expression:
-    """Each rule's expression is parsed once (a RulesLanguageError is not cached: it is raised again)."""
-    return parse(expression)
 
 
 @dataclass(frozen=True)
@@ -59,36 +50,23 @@ def answer(
     counted = trusted_for_hostname(request.setup.cas, policy)
     chain = request.client_chain if request.setup.requests_certificate else ()
     auth = client_auth(chain, trust_anchors(counted))
-    fields: dict[str, str | bool] = {"http.host": request.host, "http.request.uri.path": request.path, **auth.fields()}
     with store.read() as state:
         zone_ids = zones_for(state, zones, request.host)
         rules = custom_rules(state, zone_ids)
-    matched: tuple[str, str, str, str] | None = None  # zone id, rule id, ref, action of the last match
-    result: EdgeAnswer | None = None
+    zone_of = {id(rule): zone_id for zone_id, rule in rules}  # the rules of several zones run as one list
+    decision = run_custom_rules([rule for _, rule in rules], request_fields(request.host, auth, request.path))
+    # The rule the log names: the first that cannot be evaluated, else the last that matched (the deciding one).
+    shown = decision.not_evaluated[0] if decision.not_evaluated else decision.last_match
     error: str | None = None
-    for zone_id, rule in rules:
-        try:
-            hit = evaluate(_parsed(rule.expression), fields)
-        except RulesLanguageError as exc:
-            error = f"rule {rule.id} (ref {rule.ref}) of zone {zone_id}: {exc}"
-            logger.warning("edge: cannot evaluate %s; answering %s", error, 500)
-            matched = (zone_id, rule.id, rule.ref, rule.action)
-            result = error_page(request.host, ray_id, error)
-            break
-        if not hit:
-            continue
-        matched = (zone_id, rule.id, rule.ref, rule.action)
-        if rule.action == "block":
-            result = block_page(request.host, ray_id)
-            break
-        if rule.action in _CHALLENGES:
-            result = challenge_page(request.host, ray_id)
-            break
-        if rule.action == "skip" and (rule.action_parameters or {}).get("ruleset") == "current":
-            break
-        # log, and skip of other phases or products: the next rule runs.
-    if result is None:
-        echoed = {name.removeprefix("cf.tls_client_auth."): value for name, value in auth.fields().items()}
+    if shown is not None and shown.matched is None:  # never a guessed verdict
+        error = f"rule {shown.rule.id} (ref {shown.rule.ref}) of zone {zone_of[id(shown.rule)]}: {shown.error}"
+        logger.warning("edge: cannot evaluate %s; answering %s", error, 500)
+        result = error_page(request.host, ray_id, error)
+    elif shown is not None and shown.effect == "stops":
+        stop_page = challenge_page if shown.rule.action in CHALLENGE_ACTIONS else block_page
+        result = stop_page(request.host, ray_id)
+    else:  # no rule stopped it: one skipped the rest, or matched with log, skip or execute, or none matched
+        echoed = {name.removeprefix(FIELD_PREFIX): value for name, value in auth.fields().items()}
         result = origin_echo(request.host, request.path, request.method, echoed, ray_id)
     result = replace(result, headers=(*result.headers, ("cf-ray", ray_id)))
     log.add(
@@ -102,10 +80,10 @@ def answer(
             verified=auth.cert_verified,
             issuer_ski=auth.cert_issuer_ski,
             failure=auth.failure if auth.cert_presented else "",
-            rule_id=matched[1] if matched else None,
-            rule_ref=matched[2] if matched else None,
-            zone_id=matched[0] if matched else None,
-            action=matched[3] if matched else None,
+            rule_id=shown.rule.id if shown else None,
+            rule_ref=shown.rule.ref if shown else None,
+            zone_id=zone_of[id(shown.rule)] if shown else None,
+            action=shown.rule.action if shown else None,
             status=result.status,
             error=error,
         )
