@@ -1,7 +1,7 @@
 """Benchmark: API calls and engine time of the cfmtls resources, against their floors.
 
     .venv/bin/python -m bench.run [--sizes small,medium,large] [--repeat 3] [--latency-ms 50[,300]]
-                                  [--time-scale 1] [--other-client SHARE]
+                                  [--time-scale 1] [--other-client SHARE [--other-client-only]]
                                   [--out bench/results/latest.json] [--markdown docs/benchmarks.md] [--quick]
 
 For each size it builds a fresh stack (bench/stack) against a fresh local Cloudflare emulator that delays every
@@ -59,6 +59,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also run each size with another client spending SHARE (0-1) of the same token's budget meanwhile",
     )
     parser.add_argument(
+        "--other-client-only",
+        action="store_true",
+        help="with --other-client: only the runs with the other client (not the stack alone)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO)})"
     )
     parser.add_argument(
@@ -91,6 +96,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"--latency-ms {args.latency_ms!r}: milliseconds, comma-separated (e.g. 50,300)")
     if not 0 <= args.other_client < 1 or args.time_scale <= 0:
         parser.error("--other-client takes a share between 0 and 1, --time-scale a factor above 0")
+    if args.other_client_only and not args.other_client:
+        parser.error("--other-client-only needs --other-client SHARE")
     return args
 
 
@@ -98,7 +105,7 @@ def variants(args: argparse.Namespace) -> list[Variant]:
     """Each size at each latency, then (with --other-client) each size with the other client, at the first."""
     limit = RateLimit(time_scale=args.time_scale)
     sizes = [SIZES[name] for name in args.sizes.split(",")]
-    plain = [Variant(size, latency, limit) for size in sizes for latency in args.latencies]
+    plain = [] if args.other_client_only else [Variant(size, lat, limit) for size in sizes for lat in args.latencies]
     shared = [Variant(size, args.latencies[0], limit, args.other_client) for size in sizes if args.other_client]
     return plain + shared
 
