@@ -28,6 +28,7 @@ from ._base import (
     same_items,
 )
 from ._errors import ProviderError, api_call
+from ._this_run import uploaded_this_run
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -51,6 +52,11 @@ def _written(props: Mapping[str, Any]) -> None:
         _WRITTEN_THIS_RUN[association_id(props["zone_id"], props["mtls_certificate_id"])] = (
             props.get("declared_by") or ""
         )
+
+
+def _written_this_run(props: Mapping[str, Any]) -> bool:
+    with _WRITTEN_LOCK:
+        return association_id(props["zone_id"], props["mtls_certificate_id"]) in _WRITTEN_THIS_RUN
 
 
 def _taken_over_this_run(props: Mapping[str, Any]) -> bool:
@@ -143,8 +149,10 @@ class HostnameAssociationProvider(CloudflareProvider):
         client = self.client()
         zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
         doing = f"Associating hostnames of zone {zone_id} with CA {certificate_id}"
-        existing = self._get(client, props, doing)
         wanted = list(props["hostnames"])
+        # The read guards a list made outside the stack; a CA uploaded by this run has none but ours.
+        fresh = uploaded_this_run(certificate_id) and not _written_this_run(props)
+        existing = [] if fresh else self._get(client, props, doing)
         if existing and sorted(existing) != sorted(wanted) and not props.get("adopt_existing"):
             raise ProviderError(
                 f"Zone {zone_id} already associates {existing} with CA {certificate_id}, and this "

@@ -43,6 +43,7 @@ from ._base import (
     require_id,
 )
 from ._errors import ProviderError, api_call
+from ._this_run import record_upload
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -316,6 +317,7 @@ class MTLSCertificateProvider(CloudflareProvider):
             record = self._find(client, account_id, props["certificates"])
         if record is None:
             record = self._upload(client, props, bundle)
+            record_upload(record.id)
         return CreateResult(record.id, _outputs(props, record, bundle))
 
     def _find(self, client: CloudflareClient, account_id: str, certificates: str) -> MTLSCertificateRecord | None:

@@ -8,6 +8,7 @@ import pytest
 
 from cfmtls_provider.emulator.config import EmulatorConfig, ManagedCertificateSeed
 from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.resources import _this_run
 from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
@@ -203,10 +204,15 @@ class TestHostnameAssociation:
     def inputs(self, certificate_id: str, hostnames: list[str], **extra: Any) -> dict[str, Any]:
         return {"zone_id": ZONE, "mtls_certificate_id": certificate_id, "hostnames": hostnames, **extra}
 
-    def test_create_reads_then_puts_with_the_certificate_id(
-        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+    def test_create_for_a_ca_uploaded_earlier_reads_then_puts_with_the_certificate_id(
+        self,
+        certs: MTLSCertificateProvider,
+        assocs: HostnameAssociationProvider,
+        emulator: EmulatorServer,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         certificate_id, _ = create_ca(certs)
+        monkeypatch.setattr(_this_run, "_UPLOADED", set())  # the CA was uploaded by an earlier run
         emulator.clear_requests()
         created = assocs.create(self.inputs(certificate_id, ["a.example.com", "b.example.com"]))
         assert created.id == f"{ZONE}/{certificate_id}"
@@ -215,6 +221,36 @@ class TestHostnameAssociation:
             ("PUT", ""),
         ]
         assert emulator.state()["associations"][ZONE][certificate_id] == ["a.example.com", "b.example.com"]
+
+    def test_create_for_a_ca_uploaded_by_this_run_puts_without_a_read(
+        self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+    ) -> None:
+        """Nobody else knows the new CA's id yet: no list can exist that the read would protect."""
+        certificate_id, _ = create_ca(certs)
+        emulator.clear_requests()
+        assocs.create(self.inputs(certificate_id, ["a.example.com", "b.example.com"]))
+        assert [(e["method"], e["path"]) for e in emulator.requests()] == [
+            ("PUT", f"/zones/{ZONE}/certificate_authorities/hostname_associations")
+        ]
+        assert emulator.state()["associations"][ZONE][certificate_id] == ["a.example.com", "b.example.com"]
+
+    def test_create_for_a_ca_uploaded_earlier_refuses_a_list_made_outside_the_stack(
+        self,
+        certs: MTLSCertificateProvider,
+        assocs: HostnameAssociationProvider,
+        emulator: EmulatorServer,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        certificate_id, _ = create_ca(certs)
+        monkeypatch.setattr(_this_run, "_UPLOADED", set())
+        with emulator.client() as api:
+            api.put(
+                f"/zones/{ZONE}/certificate_authorities/hostname_associations",
+                json={"hostnames": ["by-hand.example.com"], "mtls_certificate_id": certificate_id},
+            ).raise_for_status()
+        with pytest.raises(ProviderError, match=r"already associates .* set adopt_existing=True"):
+            assocs.create(self.inputs(certificate_id, ["mine.example.com"]))
+        assert emulator.state()["associations"][ZONE][certificate_id] == ["by-hand.example.com"]
 
     def test_create_refuses_to_clobber_a_list_made_outside_the_stack(
         self, certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
