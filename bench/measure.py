@@ -71,16 +71,21 @@ class Calls:
 
 @dataclass(frozen=True)
 class Variant:
-    """One way to run a size: the API's latency, its rate limit, and another client's share of the budget."""
+    """One way to run a size: the API's latency, its rate limit, another client's share of the budget, and the
+    provider calls served at once (``CFMTLS_SERVER_WORKERS``; None: the provider's default)."""
 
     size: Size
     latency_ms: float
     rate_limit: RateLimit = CLOUDFLARE_RATE_LIMIT
     other_client_share: float = 0.0
+    server_workers: int | None = None
 
-    def key(self, latencies: int) -> str:
-        """The name of its results: the size's, with the latency when several are run, and the other client."""
+    def key(self, latencies: int, worker_counts: int = 1) -> str:
+        """The name of its results: the size's, with the latency and the workers when several are run, and the
+        other client."""
         key = self.size.name if latencies == 1 else f"{self.size.name} @ {self.latency_ms:g} ms"
+        if worker_counts > 1:
+            key += f", {self.server_workers or 'default'} provider workers"
         return key + (f" + other client ({self.other_client_share:.0%})" if self.other_client_share else "")
 
 
@@ -99,7 +104,14 @@ class BenchStack:
     """bench/stack or bench/floor at one size: its CA files, its config, and each operation as a command."""
 
     def __init__(
-        self, root: Path, source: Path, size: Size, pulumi_bin: str, timeout: float, emulator: EmulatorAdmin | None
+        self,
+        root: Path,
+        source: Path,
+        size: Size,
+        pulumi_bin: str,
+        timeout: float,
+        emulator: EmulatorAdmin | None,
+        server_workers: int | None = None,
     ) -> None:
         self.root = root
         (root / "cas").mkdir(parents=True)
@@ -112,6 +124,8 @@ class BenchStack:
                 CFMTLS_DELETE_WAIT_SECONDS="30",
                 CFMTLS_TIMEOUT_SECONDS="30",
             )
+            if server_workers is not None:
+                env["CFMTLS_SERVER_WORKERS"] = str(server_workers)
         for ca in range(size.cas):
             self.write_ca(ca)
         self.stack = PulumiStack.new(root, source, pulumi_bin, env=env, name=STACK_NAME, timeout=timeout)
@@ -184,7 +198,8 @@ def run_sequence(
         emulator.reset()
         # bench/stack: zone z is example.com in the account of CA z % cas.
         emulator.declare_zones(*(f"{z:032x}=example.com@{0xBE0C0000 + z % size.cas:032x}" for z in range(size.zones)))
-    bench = BenchStack(root, STACK_DIR if kind == "stack" else FLOOR_DIR, size, pulumi_bin, timeout, emulator)
+    source = STACK_DIR if kind == "stack" else FLOOR_DIR
+    bench = BenchStack(root, source, size, pulumi_bin, timeout, emulator, variant.server_workers)
     results: dict[str, Measurement] = {}
     problems: list[str] = []
     try:
@@ -293,6 +308,7 @@ def machine(pulumi_bin: str) -> dict[str, Any]:
 def run(variants: list[Variant], repeat: int, timeout: float, with_floor: bool, pulumi_bin: str) -> dict[str, Any]:
     """The whole benchmark; the results as the JSON document bench/report.py renders."""
     latencies = sorted({variant.latency_ms for variant in variants})
+    worker_counts = len({variant.server_workers for variant in variants})
     limit = variants[0].rate_limit
     results: dict[str, Any] = {
         "machine": machine(pulumi_bin),
@@ -315,7 +331,7 @@ def run(variants: list[Variant], repeat: int, timeout: float, with_floor: bool, 
     with tempfile.TemporaryDirectory(prefix="cfmtls-bench-") as scratch_name:
         scratch = Path(scratch_name)
         for variant in variants:
-            key = variant.key(len(latencies))
+            key = variant.key(len(latencies), worker_counts)
             print(f"== {key}: {variant.size.describe()}", flush=True)
             stack_runs: list[dict[str, Measurement]] = []
             with running_emulator(variant.latency_ms, variant.rate_limit) as emulator:
@@ -330,7 +346,10 @@ def run(variants: list[Variant], repeat: int, timeout: float, with_floor: bool, 
                 ]
             summary = summarise(variant.size, stack_runs, floors.get(variant.size.name, []))
             summary.update(
-                size=variant.size.name, latency_ms=variant.latency_ms, other_client_share=variant.other_client_share
+                size=variant.size.name,
+                latency_ms=variant.latency_ms,
+                other_client_share=variant.other_client_share,
+                server_workers=variant.server_workers,
             )
             results["sizes"][key] = summary
     return results

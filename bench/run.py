@@ -1,7 +1,8 @@
 """Benchmark: API calls and engine time of the cfmtls resources, against their floors.
 
     .venv/bin/python -m bench.run [--sizes small,medium,large] [--repeat 3] [--latency-ms 50[,300]]
-                                  [--time-scale 1] [--other-client SHARE [--other-client-only]]
+                                  [--server-workers 4[,16]] [--time-scale 1]
+                                  [--other-client SHARE [--other-client-only]]
                                   [--out bench/results/latest.json] [--markdown docs/benchmarks.md] [--quick]
 
 For each size it builds a fresh stack (bench/stack) against a fresh local Cloudflare emulator that delays every
@@ -44,6 +45,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=None, help="runs per size (default 3; 1 with --quick)")
     parser.add_argument(
         "--latency-ms", default="50", help="emulator delay per API call; comma-separated to run each (default 50)"
+    )
+    parser.add_argument(
+        "--server-workers",
+        default="",
+        metavar="N[,N]",
+        help="provider calls served at once (CFMTLS_SERVER_WORKERS; 4 is the Pulumi SDK's own); comma-separated "
+        "to run each (default: the provider's default, 16)",
     )
     parser.add_argument(
         "--time-scale",
@@ -94,6 +102,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.latencies = [float(value) for value in args.latency_ms.split(",")]
     except ValueError:
         parser.error(f"--latency-ms {args.latency_ms!r}: milliseconds, comma-separated (e.g. 50,300)")
+    try:
+        args.worker_counts = [int(value) for value in args.server_workers.split(",")] if args.server_workers else [None]
+    except ValueError:
+        parser.error(f"--server-workers {args.server_workers!r}: whole numbers, comma-separated (e.g. 4,16)")
     if not 0 <= args.other_client < 1 or args.time_scale <= 0:
         parser.error("--other-client takes a share between 0 and 1, --time-scale a factor above 0")
     if args.other_client_only and not args.other_client:
@@ -102,12 +114,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def variants(args: argparse.Namespace) -> list[Variant]:
-    """Each size at each latency, then (with --other-client) each size with the other client, at the first."""
+    """Each size at each latency and worker count, then (with --other-client) each size with the other client,
+    at the first latency."""
     limit = RateLimit(time_scale=args.time_scale)
     sizes = [SIZES[name] for name in args.sizes.split(",")]
-    plain = [] if args.other_client_only else [Variant(size, lat, limit) for size in sizes for lat in args.latencies]
+    plain = [
+        Variant(size, latency, limit, server_workers=workers)
+        for size in sizes
+        for latency in args.latencies
+        for workers in args.worker_counts
+    ]
     shared = [Variant(size, args.latencies[0], limit, args.other_client) for size in sizes if args.other_client]
-    return plain + shared
+    return shared if args.other_client_only else plain + shared
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

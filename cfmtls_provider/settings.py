@@ -21,6 +21,7 @@ stack config (``pulumi config``)      environment                         meanin
 ``cfmtls:maxRetries``                 ``CFMTLS_MAX_RETRIES``              retries per call (4; 0-20)
 ``cfmtls:deleteWaitSeconds``          ``CFMTLS_DELETE_WAIT_SECONDS``      wait for association lag (60; 0-3600)
 ``cfmtls:rateLimitWaitSeconds``       ``CFMTLS_RATE_LIMIT_WAIT_SECONDS``  longest lock-out waited out (360; 0-3600)
+``cfmtls:serverWorkers``              ``CFMTLS_SERVER_WORKERS``           provider calls served at once (16; 4-64)
 ====================================  ==================================  ==================================
 """
 
@@ -102,6 +103,8 @@ NUMBERS = {
     "rate_limit_wait_seconds": NumberSetting(
         "rateLimitWaitSeconds", "CFMTLS_RATE_LIMIT_WAIT_SECONDS", 360.0, 0.0, 3600.0
     ),
+    # 4 is what Pulumi's dynamic-provider server serves on its own (resources/_server_threads.py).
+    "server_workers": NumberSetting("serverWorkers", "CFMTLS_SERVER_WORKERS", 16, 4, 64, integer=True),
 }
 """The numeric settings by field name: key, variable, default and allowed range (comparisons with ``nan``
 are false, so ``nan`` is out of every range; ``inf`` is above every maximum)."""
@@ -165,6 +168,7 @@ class ProviderSettings:
     max_retries: int = 4
     delete_wait_seconds: float = 60.0
     rate_limit_wait_seconds: float = 360.0
+    server_workers: int = 16
 
     @classmethod
     def resolve(cls, config: Lookup | Mapping[str, Any] | None = None) -> ProviderSettings:
@@ -183,6 +187,7 @@ class ProviderSettings:
             max_retries=int(NUMBERS["max_retries"].read(lookup)),
             delete_wait_seconds=NUMBERS["delete_wait_seconds"].read(lookup),
             rate_limit_wait_seconds=NUMBERS["rate_limit_wait_seconds"].read(lookup),
+            server_workers=int(NUMBERS["server_workers"].read(lookup)),
         )
 
     def require_credentials(self) -> Credentials:

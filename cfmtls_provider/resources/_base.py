@@ -180,11 +180,13 @@ class CloudflareProvider(ResourceProvider):
         pass
 
     def configure(self, req: ConfigureRequest) -> None:
-        widen_provider_server()  # the server calls configure on one of its workers, before any other method
         try:
-            self.__dict__["_settings"] = ProviderSettings.resolve(req.config.get)
+            settings = ProviderSettings.resolve(req.config.get)
         except SettingsError as error:
             raise ProviderError(str(error)) from None
+        # The server calls configure on one of its workers, before any other method.
+        widen_provider_server(settings.server_workers)
+        self.__dict__["_settings"] = settings
 
     @property
     def settings(self) -> ProviderSettings:

@@ -23,11 +23,14 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from ..settings import NUMBERS
+
 __all__ = ["PROVIDER_SERVER_WORKERS", "widen_provider_server"]
 
-#: Provider calls the server runs at once: above the engine's default parallelism on a 2-4 core machine
-#: (8-16) and Terraform's 10. The pacer, not this number, keeps the calls inside the API budget.
-PROVIDER_SERVER_WORKERS = 16
+#: Provider calls the server runs at once by default (``cfmtls:serverWorkers``): above the engine's default
+#: parallelism on a 2-4 core machine (8-16) and Terraform's 10. The pacer, not this number, keeps the calls
+#: inside the API budget.
+PROVIDER_SERVER_WORKERS = int(NUMBERS["server_workers"].default)
 
 _done = threading.Event()
 _lock = threading.Lock()

@@ -27,6 +27,7 @@ def test_defaults() -> None:
     settings = ProviderSettings.resolve({})
     assert (settings.timeout_seconds, settings.max_retries) == (30.0, 4)
     assert (settings.delete_wait_seconds, settings.rate_limit_wait_seconds) == (60.0, 360.0)
+    assert settings.server_workers == 16
     assert settings.credentials is None
 
 

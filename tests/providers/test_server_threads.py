@@ -8,8 +8,10 @@ import types
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from pulumi.dynamic import Config, ConfigureRequest
 
-from cfmtls_provider.resources import _server_threads
+from cfmtls_provider.resources import _base, _server_threads
+from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 
 
 @pytest.fixture
@@ -37,3 +39,14 @@ def test_nothing_changes_outside_a_worker_or_outside_the_server(
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert pool.submit(_server_threads.widen_provider_server, 8).result(timeout=10) is None
+
+
+@pytest.mark.parametrize(("config", "workers"), [({}, 16), ({"cfmtls:serverWorkers": "4"}, 4)])
+def test_configure_widens_the_server_to_the_configured_number(
+    monkeypatch: pytest.MonkeyPatch, config: dict[str, str], workers: int
+) -> None:
+    """``cfmtls:serverWorkers`` / ``CFMTLS_SERVER_WORKERS``: 4 keeps the SDK's own server (the benchmark's A/B)."""
+    asked: list[int] = []
+    monkeypatch.setattr(_base, "widen_provider_server", asked.append)
+    MTLSCertificateProvider().configure(ConfigureRequest(Config(config, "proj")))
+    assert asked == [workers]
