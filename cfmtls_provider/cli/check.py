@@ -3,8 +3,9 @@
 Cloudflare asks for a client certificate only on hostnames associated with a CA; it verifies the chain
 against the associated CAs (:func:`~cfmtls_provider.client_auth.trusted_for_hostname` says which count), sets
 the ``cf.tls_client_auth.*`` fields (:func:`~cfmtls_provider.client_auth.client_auth`, the code the emulator's
-edge runs too) and runs the zone's custom rules in order: the first matching rule with a terminating action
-decides. https://developers.cloudflare.com/ssl/client-certificates/enable-mtls/ and
+edge runs too) and runs the zone's custom rules in order (:func:`~cfmtls_provider.custom_rules.run_custom_rules`,
+the edge's runner too): the first matching rule with a terminating action decides. Where the edge answers 500 for
+a rule it cannot evaluate, this says "cannot tell". https://developers.cloudflare.com/ssl/client-certificates/enable-mtls/ and
 https://developers.cloudflare.com/waf/custom-rules/ (rules are evaluated in order; ``log`` does not stop;
 ``skip`` with ``ruleset: current`` skips the rules that follow, as the emulator's edge does).
 """

@@ -1,5 +1,6 @@
-"""What a zone's rules do to a request: evaluated with the rules-language evaluator on the fields Cloudflare
-would compute (:mod:`cfmtls_provider.client_auth`), never by reading the expression's text."""
+"""Which hostnames a rule or an association covers, and which issuer SKIs a rule pins: read from the parsed
+expression. What a rule does to a request is :mod:`cfmtls_provider.custom_rules`' to say (evaluated on the fields
+Cloudflare would compute, never by reading the expression's text)."""
 
 from __future__ import annotations
 

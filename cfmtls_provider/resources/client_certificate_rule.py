@@ -20,14 +20,14 @@ from pulumi.output import UNKNOWN
 from ..cloudflare.errors import APIStatusError, InternalServerError, NotFoundError
 from ..cloudflare.models import Rule, Ruleset, RuleSpec
 from ..hostnames import hostname_problems
-from ..rule_expression import (
+from ..rules_language import ExpressionSyntaxError, parse
+from ..rules_language.enforcement import (
     ALLOWED_ACTIONS,
     ExpressionTooLong,
     build_expression,
     expression_length_problem,
     normalise_ski,
 )
-from ..rules_language import ExpressionSyntaxError, parse
 from ._base import (
     ID_PATTERN,
     CloudflareProvider,

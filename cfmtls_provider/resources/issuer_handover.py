@@ -22,7 +22,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..cloudflare.models import RuleSpec
-from ..rule_expression import ExpressionTooLong, accept_issuer, normalise_ski
+from ..rules_language.enforcement import ExpressionTooLong, accept_issuer, normalise_ski
 from ._base import ID_PATTERN, CloudflareProvider, is_unknown, require_id
 from ._errors import ProviderError, api_call
 from .client_certificate_rule import default_ref

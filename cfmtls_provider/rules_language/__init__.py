@@ -7,6 +7,9 @@ Used by the emulator's mTLS edge, by ``cfmtls check-client`` and, at preview, by
 string and integer literals) the parser accepts exactly what Cloudflare's engine (wirefilter) accepts:
 the unit tests compare them. Anything else is :class:`CannotEvaluate`, never a guess.
 
+:mod:`.enforcement` writes the one expression the provider generates (``ClientCertificateRule``: requests to
+these hostnames without a verified client certificate), within Cloudflare's expression length limit.
+
 Lark (the parser library) is imported on the first parse, not with this package.
 """
 

@@ -13,7 +13,7 @@ from cfmtls_provider.cli import main
 from cfmtls_provider.cli.check import check_client
 from cfmtls_provider.client_auth import AssociatedCA, load_certificates
 from cfmtls_provider.cloudflare.models import Rule
-from cfmtls_provider.rule_expression import build_expression
+from cfmtls_provider.rules_language.enforcement import build_expression
 from tests.support.certs import MadeCert, make_ca
 
 HOST = "api.example.com"

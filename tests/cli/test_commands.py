@@ -18,7 +18,7 @@ from cfmtls_provider.cloudflare.models import RuleSpec
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.routes import ACCOUNT_SSL_WRITE, ZONE_SSL_WRITE
 from cfmtls_provider.emulator.server import EmulatorServer
-from cfmtls_provider.rule_expression import build_expression
+from cfmtls_provider.rules_language.enforcement import build_expression
 from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
 from tests.support.zones import TEST_ZONES
 

@@ -8,7 +8,7 @@ from cfmtls_provider.certificates import parse_ca_bundle
 from cfmtls_provider.cli.findings import Finding, find
 from cfmtls_provider.cli.survey import MANAGED_CA_ID, Survey, ZoneSurvey, ca_info
 from cfmtls_provider.cloudflare.models import MTLSCertificateRecord, Rule, Zone
-from cfmtls_provider.rule_expression import build_expression
+from cfmtls_provider.rules_language.enforcement import build_expression
 from tests.support.certs import make_ca
 
 NOW = datetime.now(UTC)

@@ -16,7 +16,7 @@ from cfmtls_provider.certificates import parse_ca_bundle
 from cfmtls_provider.emulator import EmulatorServer
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.edge.probe import fetch
-from cfmtls_provider.rule_expression import build_expression
+from cfmtls_provider.rules_language.enforcement import build_expression
 from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
 from tests.support.zones import TEST_ZONES
 

@@ -10,7 +10,11 @@ from pulumi.output import Unknown
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
-from cfmtls_provider.rule_expression import MAX_EXPRESSION_LENGTH, build_expression, expression_length_problem
+from cfmtls_provider.rules_language.enforcement import (
+    MAX_EXPRESSION_LENGTH,
+    build_expression,
+    expression_length_problem,
+)
 from tests.support.providers import ZONE, configured
 
 SKI = "AB" * 20

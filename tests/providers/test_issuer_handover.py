@@ -10,14 +10,14 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.issuer_handover import IssuerHandoverProvider
-from cfmtls_provider.rule_expression import (
+from cfmtls_provider.rules_language import evaluate
+from cfmtls_provider.rules_language.enforcement import (
     MAX_EXPRESSION_LENGTH,
     ExpressionTooLong,
     accept_issuer,
     build_expression,
     pinned_issuers,
 )
-from cfmtls_provider.rules_language import evaluate
 from tests.support.providers import ZONE, configured
 
 OLD, NEW, THIRD = "AA" * 20, "BB" * 20, "CC" * 20

@@ -21,7 +21,7 @@ from cfmtls_provider import ClientCertificateRuleArgs, HostnameAssociationArgs, 
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-from cfmtls_provider.rule_expression import build_expression
+from cfmtls_provider.rules_language.enforcement import build_expression
 from cfmtls_provider.throwaway_ca import make_ca
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cfmtls_provider.hostnames import HostnameError
-from cfmtls_provider.rule_expression import build_expression, normalise_ski, quote
+from cfmtls_provider.rules_language.enforcement import build_expression, normalise_ski, quote
 
 
 def test_blocks_listed_hosts_without_a_verified_certificate() -> None:

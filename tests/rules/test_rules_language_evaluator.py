@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cfmtls_provider.rule_expression import build_expression
 from cfmtls_provider.rules_language import CannotEvaluate, ExpressionSyntaxError, evaluate, parse
+from cfmtls_provider.rules_language.enforcement import build_expression
 
 V = "cf.tls_client_auth.cert_verified"
 SKI = "cf.tls_client_auth.cert_issuer_ski"

@@ -15,9 +15,9 @@ import random
 import octorules_wirefilter
 import pytest
 
-from cfmtls_provider.rule_expression import build_expression
 from cfmtls_provider.rules_language import FIELDS, CannotEvaluate, ExpressionSyntaxError, FieldType, parse
 from cfmtls_provider.rules_language.ast import Literal
+from cfmtls_provider.rules_language.enforcement import build_expression
 
 V = "cf.tls_client_auth.cert_verified"
 P = "cf.tls_client_auth.cert_presented"

@@ -4,7 +4,8 @@
 - :mod:`.setup`: what the state means for one hostname: does it request a client certificate, which CAs
   verify it, which zones' custom rules run.
 - :mod:`.decide`: one request: the ``cf.tls_client_auth.*`` fields (:mod:`cfmtls_provider.client_auth`), the
-  zone's ``http_request_firewall_custom`` rules in order (:mod:`cfmtls_provider.rules_language`), the answer.
+  zone's ``http_request_firewall_custom`` rules in order (:mod:`cfmtls_provider.custom_rules`, the runner
+  ``cfmtls check-client`` shares), the answer.
 - :mod:`.pages`: the block page, the challenge page, the error page and the stub origin's JSON echo.
 - :mod:`.log`: the edge request log (``/__emulator__/edge-requests``).
 - :mod:`.server`: the TLS listener (pyOpenSSL: a verify callback that accepts any client certificate, so an

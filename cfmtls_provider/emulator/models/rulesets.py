@@ -10,7 +10,8 @@ import dataclasses
 import uuid
 from typing import Any
 
-from ...rule_expression import MAX_EXPRESSION_LENGTH  # Cloudflare's documented limit, shared with the provider
+# Cloudflare's documented limit on an expression, shared with the provider
+from ...rules_language.enforcement import MAX_EXPRESSION_LENGTH
 from .. import assumptions as cf
 from ..errors import APIError
 from .clock import timestamp

@@ -1,4 +1,8 @@
-"""Build the WAF custom rule expression that enforces client certificates (pure: no I/O, no Pulumi).
+"""Write the WAF custom rule expression that enforces client certificates (pure: no I/O, no Pulumi).
+
+The other direction of this package: the parser reads any expression, this module writes ours (and widens it
+to a second issuer in a rotation). ``ClientCertificateRule`` and ``IssuerHandover`` use it; the emulator
+shares its length limit.
 
 Hostnames are validated first (DNS characters only) and quoted anyway, so an expression can never be
 injected through them; the issuer SKI must be hexadecimal.
@@ -9,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .hostnames import validate_hostnames
+from ..hostnames import validate_hostnames
 
 __all__ = [
     "ALLOWED_ACTIONS",
