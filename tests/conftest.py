@@ -1,15 +1,13 @@
-"""Shared fixtures: a local Cloudflare API emulator on a free port, and a CA certificate factory."""
+"""Shared fixtures: a local Cloudflare API emulator on a free port (certificates: tests.support.certs)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
-from tests.support.certs import MadeCert
-from tests.support.certs import make_ca as _make_ca
 from tests.support.zones import TEST_ZONES
 
 
@@ -31,9 +29,3 @@ def emulator_module() -> Iterator[EmulatorServer]:
     """One emulator shared by a module's tests (reset it yourself if a test needs it empty)."""
     with EmulatorServer(EmulatorConfig(zones=TEST_ZONES)) as server:
         yield server
-
-
-@pytest.fixture
-def make_ca() -> Callable[..., MadeCert]:
-    """The factory of :mod:`tests.support.certs` (``make_ca(key_type=..., hash_name=..., ca=..., ...)``)."""
-    return _make_ca

@@ -14,29 +14,29 @@ from cfmtls_provider.cli.check import check_client
 from cfmtls_provider.client_auth import AssociatedCA, load_certificates
 from cfmtls_provider.cloudflare.models import Rule
 from cfmtls_provider.rules_language.enforcement import build_expression
-from tests.support.certs import MadeCert, make_ca
+from tests.support.certs import Cert, make_ca
 
 HOST = "api.example.com"
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
-def pki() -> dict[str, MadeCert]:
+def pki() -> dict[str, Cert]:
     root = make_ca("root CA")
-    intermediate = make_ca("issuing CA", issuer=root)
+    intermediate = root.issue_ca("issuing CA")
     other = make_ca("other CA")
     return {
         "root": root,
         "intermediate": intermediate,
         "other": other,
-        "client": make_ca("client", ca=False, issuer=root),
-        "via_intermediate": make_ca("client 2", ca=False, issuer=intermediate),
-        "intruder": make_ca("intruder", ca=False, issuer=other),
-        "expired": make_ca("old client", ca=False, issuer=root, not_after=NOW - timedelta(days=1)),
+        "client": root.issue_cert("client"),
+        "via_intermediate": intermediate.issue_cert("client 2"),
+        "intruder": other.issue_cert("intruder"),
+        "expired": root.issue_cert("old client", not_after=NOW - timedelta(days=1)),
     }
 
 
-def associated(*made: MadeCert) -> list[AssociatedCA]:
+def associated(*made: Cert) -> list[AssociatedCA]:
     return [
         AssociatedCA(id=f"ca{index}", uploaded_on=f"2026-01-0{index + 1}", certificates=(m.cert,))
         for index, m in enumerate(made)
@@ -58,12 +58,12 @@ def rules(ski: str | None = None) -> list[Rule]:
     ]
 
 
-def test_a_certificate_of_the_associated_ca_is_allowed(pki: dict[str, MadeCert]) -> None:
+def test_a_certificate_of_the_associated_ca_is_allowed(pki: dict[str, Cert]) -> None:
     result = check_client(HOST, [pki["client"].cert], associated(pki["root"]), rules())
     assert (result.decision, result.auth.cert_verified) == ("allowed", True)
 
 
-def test_a_chain_through_an_intermediate_is_allowed_when_the_client_sends_it(pki: dict[str, MadeCert]) -> None:
+def test_a_chain_through_an_intermediate_is_allowed_when_the_client_sends_it(pki: dict[str, Cert]) -> None:
     with_chain = check_client(
         HOST, [pki["via_intermediate"].cert, pki["intermediate"].cert], associated(pki["root"]), rules()
     )
@@ -73,7 +73,7 @@ def test_a_chain_through_an_intermediate_is_allowed_when_the_client_sends_it(pki
     assert "unable to get local issuer certificate" in alone.reason
 
 
-def test_refusals_name_the_rule_and_the_reason(pki: dict[str, MadeCert]) -> None:
+def test_refusals_name_the_rule_and_the_reason(pki: dict[str, Cert]) -> None:
     cases = {
         "intruder": check_client(HOST, [pki["intruder"].cert], associated(pki["root"]), rules()),
         "expired": check_client(HOST, [pki["expired"].cert], associated(pki["root"]), rules()),
@@ -87,27 +87,27 @@ def test_refusals_name_the_rule_and_the_reason(pki: dict[str, MadeCert]) -> None
     assert "no certificate presented" in cases["none"].reason
 
 
-def test_a_rule_pinned_to_another_ca_refuses_a_verified_certificate(pki: dict[str, MadeCert]) -> None:
+def test_a_rule_pinned_to_another_ca_refuses_a_verified_certificate(pki: dict[str, Cert]) -> None:
     other_ski = parse_ca_bundle(pki["other"].pem).issuing_ca.subject_key_identifier
     result = check_client(HOST, [pki["client"].cert], associated(pki["root"]), rules(other_ski))
     assert (result.decision, result.auth.cert_verified) == ("refused", True)
 
 
-def test_only_the_newest_uploaded_ca_verifies(pki: dict[str, MadeCert]) -> None:
+def test_only_the_newest_uploaded_ca_verifies(pki: dict[str, Cert]) -> None:
     # Cloudflare: "the most recently deployed certificate will be prioritized".
     result = check_client(HOST, [pki["client"].cert], associated(pki["root"], pki["other"]), rules())
     assert result.decision == "refused"
     assert [ca.id for ca in result.request.counted] == ["ca1"]
 
 
-def test_without_an_associated_ca_no_certificate_is_asked_for(pki: dict[str, MadeCert]) -> None:
+def test_without_an_associated_ca_no_certificate_is_asked_for(pki: dict[str, Cert]) -> None:
     result = check_client(HOST, [pki["client"].cert], [], rules())
     assert result.decision == "refused"
     assert result.auth.cert_presented is False
     assert "does not ask for a certificate" in result.reason
 
 
-def test_a_rule_that_cannot_be_evaluated_gives_no_verdict(pki: dict[str, MadeCert]) -> None:
+def test_a_rule_that_cannot_be_evaluated_gives_no_verdict(pki: dict[str, Cert]) -> None:
     unknown = Rule(
         id="r0", ref="", action="skip", expression="ip.src in {192.0.2.0/24}", description="", enabled=True, version=""
     )
@@ -125,7 +125,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_the_command_works_offline_with_exit_statuses(
-    pki: dict[str, MadeCert], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    pki: dict[str, Cert], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL", "CLOUDFLARE_ACCOUNT_ID"):
         monkeypatch.delenv(name, raising=False)
@@ -158,7 +158,7 @@ def test_the_command_works_offline_with_exit_statuses(
 
 
 def test_bad_input_gets_one_sentence_and_status_2(
-    pki: dict[str, MadeCert], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    pki: dict[str, Cert], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
     ca = write(tmp_path, "ca.pem", pki["root"].pem)
@@ -172,7 +172,7 @@ def test_bad_input_gets_one_sentence_and_status_2(
     assert load_certificates(pki["client"].pem)
 
 
-def test_a_skip_of_the_current_ruleset_lets_the_request_through(pki: dict[str, MadeCert]) -> None:
+def test_a_skip_of_the_current_ruleset_lets_the_request_through(pki: dict[str, Cert]) -> None:
     skip = Rule.from_api(
         {
             "id": "r0",

@@ -19,7 +19,7 @@ from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.routes import ACCOUNT_SSL_WRITE, ZONE_SSL_WRITE
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.rules_language.enforcement import build_expression
-from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
+from tests.support.certs import make_ca
 from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -53,14 +53,13 @@ def stack(emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", emulator.base_url)
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", emulator.token)
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
-    ca_pem, ca_key = make_ca("demo CA")
-    other_pem, other_key = make_ca("other CA")
-    (tmp_path / "client.pem").write_text(make_client_certificate(ca_pem, ca_key, "client")[0])
-    (tmp_path / "intruder.pem").write_text(make_client_certificate(other_pem, other_key, "intruder")[0])
+    ca = make_ca("demo CA")
+    (tmp_path / "client.pem").write_text(ca.issue_cert("client").pem)
+    (tmp_path / "intruder.pem").write_text(make_ca("other CA").issue_cert("intruder").pem)
     with CloudflareClient(ApiToken(emulator.token), base_url=emulator.base_url) as client:
-        record = client.upload_certificate(ACCOUNT, ca_pem, name=CA_NAME)
+        record = client.upload_certificate(ACCOUNT, ca.pem, name=CA_NAME)
         client.replace_hostname_associations(ZONE, record.id, HOSTS)
-        ski = parse_ca_bundle(ca_pem).issuing_ca.subject_key_identifier
+        ski = parse_ca_bundle(ca.pem).issuing_ca.subject_key_identifier
         spec = RuleSpec(ref="cfmtls:demo", expression=build_expression(HOSTS, ski), description="require mTLS")
         client.create_custom_rules_entrypoint(ZONE, spec)
         yield Demo(client, record.id)

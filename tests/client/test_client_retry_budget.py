@@ -9,7 +9,7 @@ from cfmtls_provider.cloudflare import CloudflareClient, RetryPolicy
 from cfmtls_provider.cloudflare.auth import ApiToken
 from cfmtls_provider.cloudflare.errors import InternalServerError
 from cfmtls_provider.cloudflare.pacer import Pacer
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 from tests.support.clock import FakeClock
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -41,5 +41,5 @@ def test_upload_alternating_429_and_500_stops_after_max_retries_plus_one_posts()
         pacer=Pacer(clock=FakeClock(), sleep=lambda _seconds: None),
     )
     with pytest.raises(InternalServerError):
-        client.upload_certificate(ACCOUNT, make_ca("budget")[0])
+        client.upload_certificate(ACCOUNT, make_ca("budget").pem)
     assert len(posts) == 4  # before the fix: 429, 500 | 429, 500 | ... up to (3 + 1) ** 2 tries

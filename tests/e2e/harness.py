@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from cfmtls_provider.emulator.admin_client import WRITE_METHODS, EmulatorAdmin
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 from tests.support.pulumi_stack import REPO, PulumiStack
 
 __all__ = [
@@ -113,7 +113,7 @@ def add_rule_by_hand(emulator: EmulatorAdmin, zone_id: str, rule: dict[str, Any]
 
 def write_ca(tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.pem"
-    path.write_text(make_ca(name)[0])
+    path.write_text(make_ca(name).pem)
     return path
 
 

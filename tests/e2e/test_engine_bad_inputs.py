@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
-from tests.support.certs import make_ca, public_key_pem
+from tests.support.certs import make_ca
 
 from .harness import Stack
 
@@ -26,7 +26,7 @@ def rsa_pss() -> str:
 
 
 def public_key() -> str:
-    return public_key_pem(make_ca())
+    return make_ca().public_key_pem
 
 
 def garbage() -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 
 from .harness import ACCOUNT_ID, Stack, api_client
 
@@ -30,7 +30,7 @@ HOSTS = ["api.full.example", "admin.full.example"]
 
 def write_ca(tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}-{time.monotonic_ns()}.pem"
-    path.write_text(make_ca(name)[0])
+    path.write_text(make_ca(name).pem)
     return path
 
 
@@ -41,7 +41,7 @@ def full_account_stack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str)
         for index in range(4):
             answer = api.post(
                 f"/accounts/{ACCOUNT_ID}/mtls_certificates",
-                json={"ca": True, "name": f"outside-{index}", "certificates": make_ca(f"outside-{index}")[0]},
+                json={"ca": True, "name": f"outside-{index}", "certificates": make_ca(f"outside-{index}").pem},
             )
             answer.raise_for_status()
     stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM)

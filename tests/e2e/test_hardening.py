@@ -47,7 +47,7 @@ def ski(cert: x509.Certificate) -> str:
 
 def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> None:
     root = make_ca("hardening root")
-    intermediate = make_ca("hardening intermediate", issuer=root)
+    intermediate = root.issue_ca("hardening intermediate")
     bundle = tmp_path / "bundle.pem"
     bundle.write_text(root.pem + intermediate.pem)
     key = tmp_path / "intermediate.key"

@@ -15,7 +15,7 @@ import pytest
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.emulator.budget import RateLimit
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 from tests.support.convergence import mismatches
 from tests.support.zones import TEST_ZONES
 
@@ -41,7 +41,7 @@ def budget_stack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> It
     paths = []
     for index in range(3):
         path = tmp_path / f"ca-{index}.pem"
-        path.write_text(make_ca(f"budget CA {index}")[0])
+        path.write_text(make_ca(f"budget CA {index}").pem)
         paths.append(str(path))
     zones = [{"id": zone, "ca": index, "hostnames": [f"budget.{DOMAINS[index]}"]} for index, zone in enumerate(ZONES)]
     config = {f"{PROJECT}:caPemPaths": paths, f"{PROJECT}:zones": zones}

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 from tests.support.convergence import mismatches
 
 from .harness import ACCOUNT_ID, Stack, add_rule_by_hand
@@ -86,7 +86,7 @@ def rstack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> Iterator
 
 def write_ca(tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}-{time.monotonic_ns()}.pem"
-    path.write_text(make_ca(name)[0])
+    path.write_text(make_ca(name).pem)
     return path
 
 

@@ -5,13 +5,14 @@ A CA expiring soon is warned about on that MTLSCertificate (not on the stack).""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from cfmtls_provider.certificates import parse_ca_bundle
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 
 from .harness import ZONE_ID, Stack
 
@@ -28,7 +29,9 @@ def test_preview_warns_that_a_hostname_pinned_to_two_cas_is_blocked(
     skis = {}
     for label in ("partners", "staff"):
         pem = tmp_path / f"{label}.pem"
-        pem.write_text(make_ca(label, days=10 if label == "staff" else 365)[0])  # staff's CA expires soon
+        pem.write_text(
+            make_ca(label, not_after=datetime.now(UTC) + timedelta(days=10 if label == "staff" else 365)).pem
+        )  # staff's CA expires soon
         stack.config(f"{label}Pem", str(pem))
         skis[label] = parse_ca_bundle(pem.read_text()).ca.subject_key_identifier
     preview = stack.run("preview")

@@ -17,7 +17,7 @@ from cfmtls_provider.emulator import EmulatorServer
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.edge.probe import fetch
 from cfmtls_provider.rules_language.enforcement import build_expression
-from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
+from tests.support.certs import make_ca
 from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -37,11 +37,11 @@ class Client:
 
 
 def _client(tmp: Path, name: str) -> Client:
-    ca_pem, ca_key = make_ca(f"{name} CA")
-    cert_pem, key_pem = make_client_certificate(ca_pem, ca_key, f"{name} client")
-    (tmp / f"{name}.pem").write_text(cert_pem)
-    (tmp / f"{name}.key").write_text(key_pem)
-    return Client(ca_pem, parse_ca_bundle(ca_pem).ca.subject_key_identifier, tmp / f"{name}.pem", tmp / f"{name}.key")
+    ca = make_ca(f"{name} CA")
+    client = ca.issue_cert(f"{name} client")
+    (tmp / f"{name}.pem").write_text(client.pem)
+    (tmp / f"{name}.key").write_text(client.key_pem)
+    return Client(ca.pem, parse_ca_bundle(ca.pem).ca.subject_key_identifier, tmp / f"{name}.pem", tmp / f"{name}.key")
 
 
 @pytest.fixture

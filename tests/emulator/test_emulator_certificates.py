@@ -10,11 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from cfmtls_provider.emulator.assumptions import DEFAULT_TOKEN
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig, ManagedCertificateSeed
 from cfmtls_provider.emulator.server import EmulatorServer
-from tests.support.certs import make_ca, public_key_pem, trustme_ca, trustme_leaf
+from tests.support.certs import make_ca
 from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -135,14 +136,14 @@ def test_certificates_are_normalised(api: httpx.Client) -> None:
 
 
 def test_trustme_ca_is_accepted(api: httpx.Client) -> None:
-    _, pem = trustme_ca()
-    assert upload(api, pem).status_code == 200
+    """A CA from another maker than the tests' own factory (trustme's, as its users' tests make them)."""
+    assert upload(api, trustme.CA().cert_pem.bytes().decode()).status_code == 200
 
 
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        (lambda: trustme_leaf(trustme_ca()[0]), "CA:TRUE"),
+        (lambda: make_ca().issue_cert("client.example.com").pem, "CA:TRUE"),
         (lambda: make_ca(ca=False).pem, "CA:FALSE"),
         (lambda: make_ca(ca=None).pem, "no BasicConstraints"),
         (lambda: make_ca(key_type="rsa", rsa_pss=True).pem, "RSASSA-PSS"),
@@ -150,7 +151,7 @@ def test_trustme_ca_is_accepted(api: httpx.Client) -> None:
         (lambda: make_ca(key_type="dsa").pem, "refuses"),
         (lambda: make_ca(hash_name="sha224").pem, "refuses"),
         (lambda: make_ca(not_after=datetime.now(UTC) - timedelta(days=1)).pem, "expired"),
-        (lambda: public_key_pem(make_ca()), "public key"),
+        (lambda: make_ca().public_key_pem, "public key"),
         (lambda: "hello, not a certificate", "no PEM block"),
         (lambda: "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "base64"),
     ],

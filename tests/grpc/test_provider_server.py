@@ -24,7 +24,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 
 pytestmark = pytest.mark.grpc
 
@@ -92,7 +92,7 @@ def test_serialized_providers_hold_no_state_and_no_token(serialized: dict[str, s
 
 
 def test_full_lifecycle_over_grpc(server: Any, serialized: dict[str, str], emulator: Any) -> None:
-    pem = make_ca("grpc CA")[0]
+    pem = make_ca("grpc CA").pem
     news = {"certificates": pem, "name": "grpc-ca", "__provider": serialized["certificate"]}
 
     checked = server.Check(provider_pb2.CheckRequest(urn=CERT_URN, olds=struct({}), news=struct(news)))
@@ -113,7 +113,7 @@ def test_full_lifecycle_over_grpc(server: Any, serialized: dict[str, str], emula
     assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE
 
     # Another certificate: a replacement.
-    other = {**inputs, "certificates": make_ca("other CA")[0]}
+    other = {**inputs, "certificates": make_ca("other CA").pem}
     diff = server.Diff(
         provider_pb2.DiffRequest(id=created.id, urn=CERT_URN, olds=created.properties, news=struct(other))
     )

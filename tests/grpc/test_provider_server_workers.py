@@ -11,7 +11,7 @@ from pulumi.runtime.proto import provider_pb2
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._server_threads import PROVIDER_SERVER_WORKERS
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 
 from .test_provider_server import CERT_URN, TOKEN, struct
 
@@ -37,7 +37,7 @@ def test_reads_of_a_refresh_run_more_than_four_at_once(
     server: Any, serialized: dict[str, str], emulator: EmulatorServer
 ) -> None:
     assert PROVIDER_SERVER_WORKERS >= CALLS
-    news = {"certificates": make_ca("workers CA")[0], "__provider": serialized["certificate"]}
+    news = {"certificates": make_ca("workers CA").pem, "__provider": serialized["certificate"]}
     checked = server.Check(provider_pb2.CheckRequest(urn=CERT_URN, olds=struct({}), news=struct(news)))
     created = server.Create(provider_pb2.CreateRequest(urn=CERT_URN, properties=checked.inputs))
     emulator.clear_requests()

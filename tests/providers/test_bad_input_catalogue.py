@@ -28,8 +28,8 @@ from cfmtls_provider.resources._base import CloudflareProvider, ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-from tests.support import hostile_certs as hostile
-from tests.support.certs import make_ca, public_key_pem
+from tests.support import certs as hostile
+from tests.support.certs import make_ca
 from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -181,7 +181,7 @@ CATALOGUE: dict[str, Case] = {
     ),
     "certificate: public key": Case(
         MTLSCertificateProvider,
-        cert(lambda: public_key_pem(make_ca())),
+        cert(lambda: make_ca().public_key_pem),
         "certificates: the PEM block is a public key, not a certificate. Pass the CA certificate itself "
         "('-----BEGIN CERTIFICATE-----').",
         prop="certificates",
@@ -241,7 +241,7 @@ CATALOGUE: dict[str, Case] = {
     ),
     "certificate: malformed extension": Case(
         MTLSCertificateProvider,
-        cert(hostile.malformed_basic_constraints_ca),
+        cert(hostile.malformed_key_usage_ca),
         ("certificates: the PEM block has a malformed extension (", f"refuses. {REISSUE}"),
         prop="certificates",
     ),

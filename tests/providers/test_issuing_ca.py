@@ -9,13 +9,19 @@ from cryptography import x509
 from cfmtls_provider.certificates import CertificateError, parse_ca_bundle
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-from tests.support.certs import make_ca
-from tests.support.hostile_certs import chain
+from tests.support.certs import CA, make_ca
 from tests.support.providers import configured
 
 
-def ski(cert: x509.Certificate) -> str:
-    return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex().upper()
+def ski(made: CA) -> str:
+    return made.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex().upper()
+
+
+def chain(*, root_first: bool) -> tuple[str, CA, CA]:
+    """A root and the intermediate it issued as one PEM bundle in either order, and the two CAs."""
+    root = make_ca("cfmtls chain root")
+    intermediate = root.issue_ca("cfmtls chain intermediate")
+    return (root.pem + intermediate.pem if root_first else intermediate.pem + root.pem), root, intermediate
 
 
 @pytest.mark.parametrize("root_first", [True, False])
@@ -28,7 +34,7 @@ def test_the_issuing_ca_is_the_end_of_the_chain_in_either_order(root_first: bool
 
 def test_a_single_ca_issues_itself() -> None:
     made = make_ca()
-    assert parse_ca_bundle(made.pem).issuing_ca.subject_key_identifier == ski(made.cert)
+    assert parse_ca_bundle(made.pem).issuing_ca.subject_key_identifier == ski(made)
 
 
 def test_two_unrelated_cas_in_one_bundle_are_refused_as_ambiguous() -> None:
@@ -44,7 +50,7 @@ def test_two_unrelated_cas_in_one_bundle_are_refused_as_ambiguous() -> None:
 
 def test_a_root_with_two_intermediates_is_ambiguous_too() -> None:
     root = make_ca("root")
-    pem = root.pem + make_ca("left", issuer=root).pem + make_ca("right", issuer=root).pem
+    pem = root.pem + root.issue_ca("left").pem + root.issue_ca("right").pem
     with pytest.raises(CertificateError, match="2 of them issued no other certificate of the bundle"):
         parse_ca_bundle(pem)
 

@@ -22,11 +22,11 @@ from cfmtls_provider.resources.client_certificate_rule import ClientCertificateR
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from cfmtls_provider.rules_language.enforcement import build_expression
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
-OLD_PEM, NEW_PEM = make_ca("old CA")[0], make_ca("new CA")[0]
+OLD_PEM, NEW_PEM = make_ca("old CA").pem, make_ca("new CA").pem
 HOSTS = ["api.example.com", "*.admin.example.com"]
 
 

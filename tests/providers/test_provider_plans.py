@@ -11,11 +11,11 @@ from cfmtls_provider.resources.client_certificate_rule import ClientCertificateR
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from cfmtls_provider.rules_language.enforcement import build_expression
-from cfmtls_provider.throwaway_ca import make_ca
+from tests.support.certs import make_ca
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
-PEM = make_ca("plans CA")[0]
+PEM = make_ca("plans CA").pem
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +67,7 @@ class TestCertificateDiff:
         assert result.changes is False and result.replaces == []
 
     def test_new_certificate_is_a_create_before_delete_replacement(self) -> None:
-        news = {**self.olds, "certificates": make_ca("other")[0]}
+        news = {**self.olds, "certificates": make_ca("other").pem}
         result = MTLSCertificateProvider().diff("id", self.olds, news)
         assert result.changes and result.replaces == ["certificates"]
         assert not result.delete_before_replace

@@ -19,8 +19,7 @@ from cfmtls_provider.certificates import (
     parse_ca_bundle,
     same_certificates,
 )
-from tests.support.cert_variants import ca_without_ski, sha1_ca
-from tests.support.certs import MadeCert, make_ca, public_key_pem
+from tests.support.certs import CA, HashName, KeyType, make_ca
 
 
 def _pem_block(label: str, der: bytes) -> str:
@@ -40,12 +39,12 @@ def _rewrap(pem: str, width: int, newline: str = "\n") -> str:
 
 
 @pytest.fixture(scope="module")
-def ec_ca() -> MadeCert:
+def ec_ca() -> CA:
     return make_ca("cfmtls unit CA")
 
 
 @pytest.fixture(scope="module")
-def rsa_ca() -> MadeCert:
+def rsa_ca() -> CA:
     return make_ca("cfmtls unit RSA CA", key_type="rsa")
 
 
@@ -69,7 +68,7 @@ def test_garbage_text_is_refused_as_no_pem_block() -> None:
     assert "-----BEGIN CERTIFICATE-----" in message
 
 
-def test_der_bytes_as_text_are_refused_with_the_openssl_conversion_hint(ec_ca: MadeCert) -> None:
+def test_der_bytes_as_text_are_refused_with_the_openssl_conversion_hint(ec_ca: CA) -> None:
     with pytest.raises(CertificateError) as info:
         parse_ca_bundle(ec_ca.der.decode("latin-1"))
     message = str(info.value)
@@ -77,7 +76,7 @@ def test_der_bytes_as_text_are_refused_with_the_openssl_conversion_hint(ec_ca: M
     assert "openssl x509 -inform der" in message
 
 
-def test_private_key_is_refused_naming_it_without_echoing_the_key(ec_ca: MadeCert) -> None:
+def test_private_key_is_refused_naming_it_without_echoing_the_key(ec_ca: CA) -> None:
     with pytest.raises(CertificateError) as info:
         parse_ca_bundle(ec_ca.key_pem)
     message = str(info.value)
@@ -90,7 +89,7 @@ def test_private_key_is_refused_naming_it_without_echoing_the_key(ec_ca: MadeCer
     assert "".join(body_lines) not in message
 
 
-def test_private_key_after_a_valid_certificate_is_refused_without_echoing_the_key(ec_ca: MadeCert) -> None:
+def test_private_key_after_a_valid_certificate_is_refused_without_echoing_the_key(ec_ca: CA) -> None:
     with pytest.raises(CertificateError) as info:
         parse_ca_bundle(ec_ca.pem + ec_ca.key_pem)
     message = str(info.value)
@@ -99,7 +98,7 @@ def test_private_key_after_a_valid_certificate_is_refused_without_echoing_the_ke
         assert line not in message
 
 
-def test_rsa_private_key_in_traditional_format_is_refused_as_a_private_key(rsa_ca: MadeCert) -> None:
+def test_rsa_private_key_in_traditional_format_is_refused_as_a_private_key(rsa_ca: CA) -> None:
     traditional = rsa_ca.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     ).decode()
@@ -109,16 +108,16 @@ def test_rsa_private_key_in_traditional_format_is_refused_as_a_private_key(rsa_c
         assert line not in str(info.value)
 
 
-def test_public_key_is_refused_naming_a_public_key(ec_ca: MadeCert) -> None:
+def test_public_key_is_refused_naming_a_public_key(ec_ca: CA) -> None:
     with pytest.raises(CertificateError) as info:
-        parse_ca_bundle(public_key_pem(ec_ca))
+        parse_ca_bundle(ec_ca.public_key_pem)
     message = str(info.value)
     assert "is a public key, not a certificate" in message
     assert "Pass the CA certificate itself" in message
     assert "private key" not in message
 
 
-def test_csr_is_refused_naming_a_certificate_signing_request(ec_ca: MadeCert) -> None:
+def test_csr_is_refused_naming_a_certificate_signing_request(ec_ca: CA) -> None:
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client")]))
@@ -143,7 +142,7 @@ def test_unknown_pem_label_is_refused_quoting_the_label() -> None:
     assert "-----BEGIN CERTIFICATE-----" in message
 
 
-def test_damaged_base64_is_refused_as_damaged_pem(ec_ca: MadeCert) -> None:
+def test_damaged_base64_is_refused_as_damaged_pem(ec_ca: CA) -> None:
     lines = ec_ca.pem.splitlines()
     lines[2] = lines[2][:10] + "!@#" + lines[2][13:]
     with pytest.raises(CertificateError) as info:
@@ -153,7 +152,7 @@ def test_damaged_base64_is_refused_as_damaged_pem(ec_ca: MadeCert) -> None:
     assert "copy it again" in message
 
 
-def test_pem_headers_in_a_certificate_block_are_refused(ec_ca: MadeCert) -> None:
+def test_pem_headers_in_a_certificate_block_are_refused(ec_ca: CA) -> None:
     lines = ec_ca.pem.splitlines()
     damaged = "\n".join([lines[0], "Proc-Type: 4,ENCRYPTED", "", *lines[1:]])
     with pytest.raises(CertificateError, match="has PEM headers"):
@@ -167,7 +166,7 @@ def test_certificate_block_whose_der_is_not_a_certificate_is_refused() -> None:
     assert "labelled CERTIFICATE but is not a valid X.509 certificate" in message
 
 
-def test_truncated_second_certificate_without_end_line_is_refused_not_dropped(ec_ca: MadeCert) -> None:
+def test_truncated_second_certificate_without_end_line_is_refused_not_dropped(ec_ca: CA) -> None:
     other = make_ca("second")
     truncated = ec_ca.pem + other.pem.split("-----END")[0]
     with pytest.raises(CertificateError, match="lost its '-----END"):
@@ -195,7 +194,7 @@ def test_ca_false_certificate_is_refused_as_a_leaf() -> None:
     assert "leaf" in message
 
 
-def test_leaf_second_in_a_chain_is_refused_naming_its_position(ec_ca: MadeCert) -> None:
+def test_leaf_second_in_a_chain_is_refused_naming_its_position(ec_ca: CA) -> None:
     with pytest.raises(CertificateError, match="PEM block 2 of 2 has BasicConstraints CA:FALSE"):
         parse_ca_bundle(ec_ca.pem + make_ca(ca=False).pem)
 
@@ -237,7 +236,7 @@ def test_expired_ca_is_refused_with_its_expiry_date() -> None:
     assert "Issue a new CA certificate" in message
 
 
-def test_expiry_is_judged_against_the_given_now(ec_ca: MadeCert) -> None:
+def test_expiry_is_judged_against_the_given_now(ec_ca: CA) -> None:
     later = ec_ca.cert.not_valid_after_utc + timedelta(seconds=1)
     with pytest.raises(CertificateError, match="expired on"):
         parse_ca_bundle(ec_ca.pem, now=later)
@@ -257,17 +256,19 @@ def test_expiry_is_judged_against_the_given_now(ec_ca: MadeCert) -> None:
         ("ec", "sha512", "ECDSAWithSHA512"),
     ],
 )
-def test_allowed_sha2_signature_algorithm_is_accepted_and_named(key_type: str, hash_name: str, expected: str) -> None:
-    bundle = parse_ca_bundle(make_ca(key_type=key_type, hash_name=hash_name).pem)  # type: ignore[arg-type]
+def test_allowed_sha2_signature_algorithm_is_accepted_and_named(
+    key_type: KeyType, hash_name: HashName, expected: str
+) -> None:
+    bundle = parse_ca_bundle(make_ca(key_type=key_type, hash_name=hash_name).pem)
     assert bundle.ca.signature_algorithm == expected
     assert bundle.warnings == ()
 
 
 @pytest.mark.parametrize(("key_type", "expected"), [("rsa", "SHA1WithRSA"), ("ec", "ECDSAWithSHA1")])
-def test_allowed_sha1_signature_algorithm_is_accepted_and_named(key_type: str, expected: str) -> None:
-    pem = sha1_ca(key_type)
-    assert x509.load_pem_x509_certificate(pem.encode()).signature_hash_algorithm.name == "sha1"  # type: ignore[union-attr]
-    assert parse_ca_bundle(pem).ca.signature_algorithm == expected
+def test_allowed_sha1_signature_algorithm_is_accepted_and_named(key_type: KeyType, expected: str) -> None:
+    made = make_ca("cfmtls SHA-1 CA", key_type=key_type, hash_name="sha1")
+    assert isinstance(made.cert.signature_hash_algorithm, hashes.SHA1)
+    assert parse_ca_bundle(made.pem).ca.signature_algorithm == expected
 
 
 def test_ca_expiring_within_30_days_is_accepted_with_a_warning() -> None:
@@ -286,19 +287,19 @@ def test_ca_expiring_after_30_days_gives_no_warning() -> None:
     assert parse_ca_bundle(make_ca(not_after=not_after).pem).warnings == ()
 
 
-def test_crlf_and_surrounding_whitespace_are_tolerated(ec_ca: MadeCert) -> None:
+def test_crlf_and_surrounding_whitespace_are_tolerated(ec_ca: CA) -> None:
     messy = "\r\n  \n" + ec_ca.pem.replace("\n", "\r\n") + "\r\n\r\n   \t"
     bundle = parse_ca_bundle(messy)
     assert bundle.der_blocks == (ec_ca.der,)
 
 
-def test_bare_cr_line_endings_are_tolerated(ec_ca: MadeCert) -> None:
+def test_bare_cr_line_endings_are_tolerated(ec_ca: CA) -> None:
     assert parse_ca_bundle(ec_ca.pem.replace("\n", "\r")).der_blocks == (ec_ca.der,)
 
 
 def test_chain_is_parsed_in_the_given_order() -> None:
     root = make_ca("chain root")
-    intermediate = make_ca("chain intermediate", issuer=root)
+    intermediate = root.issue_ca("chain intermediate")
     bundle = parse_ca_bundle(intermediate.pem + root.pem)
     assert bundle.der_blocks == (intermediate.der, root.der)
     assert bundle.ca.subject == "CN=chain intermediate"
@@ -306,7 +307,7 @@ def test_chain_is_parsed_in_the_given_order() -> None:
     assert bundle.certificates[1].subject == "CN=chain root"
 
 
-def test_repeated_certificate_is_refused(ec_ca: MadeCert) -> None:
+def test_repeated_certificate_is_refused(ec_ca: CA) -> None:
     with pytest.raises(CertificateError) as info:
         parse_ca_bundle(ec_ca.pem + ec_ca.pem)
     message = str(info.value)
@@ -314,7 +315,7 @@ def test_repeated_certificate_is_refused(ec_ca: MadeCert) -> None:
     assert "list each certificate once" in message
 
 
-def test_repeated_certificate_is_refused_even_when_wrapped_differently(ec_ca: MadeCert) -> None:
+def test_repeated_certificate_is_refused_even_when_wrapped_differently(ec_ca: CA) -> None:
     with pytest.raises(CertificateError, match="repeats an earlier certificate"):
         parse_ca_bundle(ec_ca.pem + _rewrap(ec_ca.pem, 76, "\r\n"))
 
@@ -322,11 +323,11 @@ def test_repeated_certificate_is_refused_even_when_wrapped_differently(ec_ca: Ma
 # -- derived outputs -----------------------------------------------------------------------------------
 
 
-def test_fingerprint_sha256_is_the_sha256_of_the_der(ec_ca: MadeCert) -> None:
+def test_fingerprint_sha256_is_the_sha256_of_the_der(ec_ca: CA) -> None:
     assert parse_ca_bundle(ec_ca.pem).ca.fingerprint_sha256 == hashlib.sha256(ec_ca.der).hexdigest()
 
 
-def test_subject_key_identifier_is_the_ski_extension_in_upper_case_hex(ec_ca: MadeCert) -> None:
+def test_subject_key_identifier_is_the_ski_extension_in_upper_case_hex(ec_ca: CA) -> None:
     ski = ec_ca.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     got = parse_ca_bundle(ec_ca.pem).ca.subject_key_identifier
     assert got == ski.hex().upper()
@@ -334,15 +335,14 @@ def test_subject_key_identifier_is_the_ski_extension_in_upper_case_hex(ec_ca: Ma
 
 
 def test_subject_key_identifier_is_derived_from_the_public_key_without_the_extension() -> None:
-    pem, key = ca_without_ski()
-    cert = x509.load_pem_x509_certificate(pem.encode())
+    made = make_ca("cfmtls CA without SKI", ski=False)
     with pytest.raises(x509.ExtensionNotFound):
-        cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-    expected = x509.SubjectKeyIdentifier.from_public_key(key.public_key()).digest.hex().upper()
-    assert parse_ca_bundle(pem).ca.subject_key_identifier == expected
+        made.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    expected = x509.SubjectKeyIdentifier.from_public_key(made.key.public_key()).digest.hex().upper()
+    assert parse_ca_bundle(made.pem).ca.subject_key_identifier == expected
 
 
-def test_serial_number_is_decimal(ec_ca: MadeCert) -> None:
+def test_serial_number_is_decimal(ec_ca: CA) -> None:
     serial = parse_ca_bundle(ec_ca.pem).ca.serial_number
     assert serial == str(ec_ca.cert.serial_number)
     assert serial.isdigit()
@@ -350,13 +350,13 @@ def test_serial_number_is_decimal(ec_ca: MadeCert) -> None:
 
 def test_subject_and_issuer_are_rfc4514_strings() -> None:
     root = make_ca("Root, with comma")
-    child = make_ca("child", issuer=root)
+    child = root.issue_ca("child")
     ca = parse_ca_bundle(child.pem).ca
     assert ca.issuer == root.cert.subject.rfc4514_string() == "CN=Root\\, with comma"
     assert ca.subject == "CN=child"
 
 
-def test_validity_dates_are_timezone_aware_utc(ec_ca: MadeCert) -> None:
+def test_validity_dates_are_timezone_aware_utc(ec_ca: CA) -> None:
     ca = parse_ca_bundle(ec_ca.pem).ca
     assert ca.not_after == ec_ca.cert.not_valid_after_utc
     assert ca.not_before == ec_ca.cert.not_valid_before_utc
@@ -368,19 +368,19 @@ def test_validity_dates_are_timezone_aware_utc(ec_ca: MadeCert) -> None:
 
 def test_same_certificates_ignores_crlf_line_wrapping_and_surrounding_whitespace() -> None:
     root = make_ca("cmp root")
-    chain = make_ca("cmp intermediate", issuer=root).pem + root.pem
+    chain = root.issue_ca("cmp intermediate").pem + root.pem
     assert same_certificates(chain, _rewrap(chain, 76, "\r\n"))
     assert same_certificates(chain, "\n\n  " + _rewrap(chain, 10_000) + "\n\n\n")
     assert same_certificates(chain, chain.replace("-----\n-----", "-----\n\n\n-----"))
 
 
-def test_same_certificates_is_false_for_different_certificates(ec_ca: MadeCert) -> None:
+def test_same_certificates_is_false_for_different_certificates(ec_ca: CA) -> None:
     assert not same_certificates(ec_ca.pem, make_ca("cfmtls unit CA").pem)
 
 
 def test_same_certificates_is_false_for_a_reordered_or_shortened_chain() -> None:
     root = make_ca("order root")
-    intermediate = make_ca("order intermediate", issuer=root)
+    intermediate = root.issue_ca("order intermediate")
     assert not same_certificates(intermediate.pem + root.pem, root.pem + intermediate.pem)
     assert not same_certificates(intermediate.pem + root.pem, intermediate.pem)
 
@@ -391,7 +391,7 @@ def test_der_blocks_is_none_for_text_without_certificates() -> None:
 
 def test_bundle_pem_is_canonical_and_reparses_to_the_same_der() -> None:
     root = make_ca("canon root", key_type="rsa")
-    intermediate = make_ca("canon intermediate", issuer=root)
+    intermediate = root.issue_ca("canon intermediate")
     messy = "  \r\n" + _rewrap(intermediate.pem + root.pem, 76, "\r\n") + "\r\n\r\n"
     bundle = parse_ca_bundle(messy)
     canonical = bundle.pem
@@ -409,7 +409,7 @@ def test_bundle_pem_is_canonical_and_reparses_to_the_same_der() -> None:
 
 def test_content_fingerprint_is_equal_exactly_for_the_same_bundle() -> None:
     a = make_ca("fp root")
-    b = make_ca("fp intermediate", issuer=a)
+    b = a.issue_ca("fp intermediate")
     first: CABundle = parse_ca_bundle(a.pem + b.pem)
     assert first.content_fingerprint == parse_ca_bundle(_rewrap(a.pem + b.pem, 76, "\r\n")).content_fingerprint
     assert first.content_fingerprint != parse_ca_bundle(b.pem + a.pem).content_fingerprint

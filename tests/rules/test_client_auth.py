@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import trustme
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from cfmtls_provider import throwaway_ca
 from cfmtls_provider.certificates import parse_ca_bundle
 from cfmtls_provider.client_auth import (
     FIELD_PREFIX,
@@ -23,33 +23,19 @@ from cfmtls_provider.client_auth import (
     trusted_for_hostname,
     verify_client_chain,
 )
-from cfmtls_provider.throwaway_ca import make_ca, make_client_certificate
-from tests.support.certs import MadeCert
-from tests.support.certs import make_ca as make_cert
+from tests.support.certs import CA, make_ca
 
 
 def _throwaway() -> tuple[x509.Certificate, x509.Certificate, str]:
-    ca_pem, ca_key = make_ca("Demo CA")
-    client_pem, _key = make_client_certificate(ca_pem, ca_key, "demo client")
+    """The demo's CA and client certificate (``throwaway_ca``, what the README has users make)."""
+    ca_pem, ca_key = throwaway_ca.make_ca("Demo CA")
+    client_pem, _key = throwaway_ca.make_client_certificate(ca_pem, ca_key, "demo client")
     return x509.load_pem_x509_certificate(ca_pem.encode()), x509.load_pem_x509_certificate(client_pem.encode()), ca_pem
 
 
-def _leaf(issuer: MadeCert, **extensions: x509.ExtensionType) -> x509.Certificate:
-    """A client leaf signed by ``issuer`` with exactly the given extensions."""
-    key = make_cert("unused").key
-    now = datetime.now(UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")]))
-        .issuer_name(issuer.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=1))
-    )
-    for extension in extensions.values():
-        builder = builder.add_extension(extension, critical=False)
-    return builder.sign(issuer.key, hashes.SHA256())
+def _leaf(issuer: CA, **extensions: x509.ExtensionType) -> x509.Certificate:
+    """A client leaf signed by ``issuer`` with exactly the given extensions (none critical)."""
+    return issuer.issue_cert("leaf", extensions=[(extension, False) for extension in extensions.values()]).cert
 
 
 def test_the_demo_client_verifies_against_its_ca_and_every_field_is_filled() -> None:
@@ -98,18 +84,14 @@ def test_no_certificate_gives_empty_strings_and_false() -> None:
 
 
 def test_dates_use_openssl_format() -> None:
-    ca = make_cert("CA", not_before=datetime(2021, 1, 1, tzinfo=UTC))
-    key = make_cert("k").key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dated")]))
-        .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(0x0A)
-        .not_valid_before(datetime(2022, 3, 1, 13, 35, tzinfo=UTC))
-        .not_valid_after(datetime(2023, 3, 21, 13, 35, tzinfo=UTC))
-    )
-    cert = builder.sign(ca.key, hashes.SHA256())
+    ca = make_ca("CA", not_before=datetime(2021, 1, 1, tzinfo=UTC))
+    cert = ca.issue_cert(
+        "dated",
+        serial=0x0A,
+        not_before=datetime(2022, 3, 1, 13, 35, tzinfo=UTC),
+        not_after=datetime(2023, 3, 21, 13, 35, tzinfo=UTC),
+        extensions=[],
+    ).cert
     auth = client_auth([cert], [ca.cert], now=datetime(2022, 6, 1, tzinfo=UTC))
     assert auth.cert_not_before == "Mar  1 13:35:00 2022 GMT"
     assert auth.cert_not_after == "Mar 21 13:35:00 2023 GMT"
@@ -129,8 +111,8 @@ def test_a_certificate_from_another_ca_is_presented_but_not_verified() -> None:
 
 def test_a_forged_issuer_name_does_not_verify() -> None:
     """Same issuer name, different key: the signature decides."""
-    real = make_cert("Corp CA")
-    forger = make_cert("Corp CA")
+    real = make_ca("Corp CA")
+    forger = make_ca("Corp CA")
     auth = client_auth([_leaf(forger)], [real.cert])
     assert not auth.cert_verified and "unable to get local issuer certificate" in auth.failure
 
@@ -143,7 +125,7 @@ def test_validity_is_checked_at_the_given_moment() -> None:
 
 
 def test_extended_key_usage_must_allow_client_auth() -> None:
-    ca = make_cert("CA")
+    ca = make_ca("CA")
     server_only = _leaf(ca, eku=x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]))
     result = verify_client_chain(server_only, [], [ca.cert])
     assert not result.verified and "clientAuth" in result.reason
@@ -152,7 +134,7 @@ def test_extended_key_usage_must_allow_client_auth() -> None:
 
 
 def test_key_usage_must_allow_signing() -> None:
-    ca = make_cert("CA")
+    ca = make_ca("CA")
     usage = dict.fromkeys(
         (
             "digital_signature",
@@ -175,13 +157,13 @@ def test_key_usage_must_allow_signing() -> None:
 
 def test_no_key_identifiers_needed() -> None:
     """Unlike the web PKI profile, OpenSSL (so Cloudflare) verifies a leaf without AKI/SKI."""
-    ca = make_cert("CA")
+    ca = make_ca("CA")
     assert verify_client_chain(_leaf(ca), [], [ca.cert]).verified
 
 
 def test_a_leaf_cannot_act_as_a_ca() -> None:
-    ca = make_cert("CA")
-    not_a_ca = make_cert("Leaf acting as CA", ca=False, issuer=ca)
+    ca = make_ca("CA")
+    not_a_ca = ca.issue_ca("Leaf acting as CA", ca=False)
     result = verify_client_chain(_leaf(not_a_ca), [not_a_ca.cert], [ca.cert])
     assert not result.verified and "CA" in result.reason
 
@@ -213,13 +195,13 @@ def test_load_certificates_reads_pem_and_der_and_explains_the_rest() -> None:
 
     assert load_certificates(client.public_bytes(serialization.Encoding.DER)) == (client,)
     with pytest.raises(ClientCertificateError, match="private key"):
-        load_certificates(make_cert("k").key_pem)
+        load_certificates(make_ca("k").key_pem)
     with pytest.raises(ClientCertificateError, match="neither PEM nor DER"):
         load_certificates(b"hello")
 
 
 def _associated(ca_id: str, uploaded_on: str, managed: bool = False) -> AssociatedCA:
-    return AssociatedCA(id=ca_id, uploaded_on=uploaded_on, certificates=(make_cert(ca_id).cert,), managed=managed)
+    return AssociatedCA(id=ca_id, uploaded_on=uploaded_on, certificates=(make_ca(ca_id).cert,), managed=managed)
 
 
 def test_several_uploaded_cas_the_most_recently_deployed_one_counts() -> None:

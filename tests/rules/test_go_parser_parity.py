@@ -11,7 +11,7 @@ import pytest
 from cfmtls_provider.certificates import CertificateError, parse_ca_bundle
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-from tests.support import hostile_certs as hostile
+from tests.support import certs as hostile
 from tests.support.certs import make_ca
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -29,7 +29,7 @@ REFUSED: dict[str, tuple[Callable[[], str], str]] = {
         "parser (and so Cloudflare) refuses duplicate extensions. " + REISSUE,
     ),
     "malformed extension": (
-        hostile.malformed_basic_constraints_ca,
+        hostile.malformed_key_usage_ca,
         "certificates: the PEM block has a malformed extension (",
     ),
     "critical SubjectKeyIdentifier": (
