@@ -85,7 +85,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-floor", action="store_true", help="skip the engine floor (bench/floor)")
     parser.add_argument("--render", type=Path, help="only rewrite the markdown from this results JSON (no run)")
     parser.add_argument("--quick", action="store_true", help="small only, 1 repeat, no markdown (the smoke test)")
-    parser.add_argument("--command-timeout", type=float, default=900.0, help="seconds allowed per pulumi command")
+    parser.add_argument("--command-timeout", type=float, default=3600.0, help="seconds allowed per pulumi command")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes = "small"
