@@ -20,6 +20,11 @@ minutes, so none of them survives one. This pacer is more careful, and faster wh
   about N / (quota / window) and never spends the budget ahead of the reset;
 - **a reserve is never spent** (2 % of the quota, at least 2 calls), and calls in flight count as spent: the
   budget is shared with the user's other tools, and answers overtake each other;
+- **the other tools' share is left to them**: what the budget lost beyond this process's own calls since the
+  window began gives their rate, and what they will spend at that rate until the reset is not ours to spend
+  (without it, a burst spent everything left before the reset and the other tool, then both, were locked out);
+  at most half of what is left is set aside for them, so that a burst of theirs early in a window slows this
+  process down but never stops it;
 - **one probe call** first, and again after a window reset or a lock-out, before full speed: a process that
   starts when another tool has spent the budget sends one call, not a burst that would cause a lock-out;
 - **a lock-out holds every call of the process** until ``retry-after`` has passed (any thread's 429 counts);
@@ -134,6 +139,12 @@ class _Budget:
     window: float | None
     next_slot: float = 0.0
     expired: bool = False
+    own_answered: int = 0
+    """This process's calls answered in this window."""
+    others_rate: float = 0.0
+    """Calls per second the user's other tools spend, as last estimated."""
+    earlier_rate: float = 0.0
+    """Their rate at the end of the previous window: the estimate while this one is too young to tell."""
 
     def reserve_size(self) -> float:
         return max(2.0, math.ceil(self.quota * 0.02))
@@ -141,14 +152,20 @@ class _Budget:
     def is_expired(self, now: float) -> bool:
         return self.expired or now >= self.reset_at + RESET_MARGIN_SECONDS
 
+    def others_share(self, now: float) -> float:
+        """Calls set aside for the user's other tools until the reset (at most half of what is left)."""
+        left = max(0.0, self.remaining - self.reserve_size())
+        return min(self.others_rate * max(0.0, self.reset_at - now), left / 2)
+
     def has_room(self) -> bool:
         return self.remaining - self.reserve_size() >= 1
 
     def take(self, now: float, free_fraction: float) -> float:
         """Spend one call (there must be room): the delay before it may go."""
-        spendable = self.remaining - self.reserve_size()
+        others = self.others_share(now)
+        spendable = max(1.0, self.remaining - self.reserve_size() - others)
         self.remaining -= 1
-        if self.remaining >= self.quota * free_fraction:
+        if self.remaining - others >= self.quota * free_fraction:
             return 0.0
         slot = max(now, self.next_slot)
         self.next_slot = slot + max(0.0, self.reset_at - slot) / spendable
@@ -267,7 +284,7 @@ class Pacer:
             )
             if window:
                 self.policy = f"{quota:.0f} requests per {window:.0f} s"
-            self._update(name, remaining - self._in_flight, now + reset_in, quota, window, now)
+            self._update(name, remaining, now + reset_in, quota, window, now)
         if status_code == 429:
             seconds = retry_after_seconds(headers)
             if seconds is None and limits:
@@ -277,16 +294,30 @@ class Pacer:
                 self._needs_probe = True
 
     def _update(
-        self, name: str, remaining: float, reset_at: float, quota: float, window: float | None, now: float
+        self, name: str, reported: float, reset_at: float, quota: float, window: float | None, now: float
     ) -> None:
+        """One answer's report of a budget: ``reported`` calls left (ours in flight are not counted in it yet)."""
+        remaining = reported - self._in_flight
         budget = self._budgets.get(name)
-        quota = max(quota, remaining, budget.quota if budget else 0.0)
+        quota = max(quota, reported, budget.quota if budget else 0.0)
         if budget is None or budget.is_expired(now) or reset_at > budget.reset_at + SAME_WINDOW_SLACK_SECONDS:
-            self._budgets[name] = _Budget(remaining, reset_at, quota, window, next_slot=now)
+            earlier = budget.others_rate if budget else 0.0
+            budget = self._budgets[name] = _Budget(
+                remaining, reset_at, quota, window, next_slot=now, others_rate=earlier, earlier_rate=earlier
+            )
         elif reset_at >= budget.reset_at - SAME_WINDOW_SLACK_SECONDS:
             budget.remaining = min(budget.remaining, remaining)
             budget.quota, budget.window = quota, window or budget.window
-        # else: an answer from an earlier window, overtaken by newer ones
+        else:
+            return  # an answer from an earlier window, overtaken by newer ones
+        budget.own_answered += 1
+        if budget.window:
+            # Spent in this window beyond our calls (answered, or in flight: counted already or not) is the others'.
+            others = (quota - reported) - budget.own_answered - self._in_flight
+            elapsed = max(RESET_MARGIN_SECONDS, now - (budget.reset_at - budget.window))
+            budget.others_rate = max(0.0, others) / elapsed
+            if elapsed < budget.window / 4:
+                budget.others_rate = max(budget.others_rate, budget.earlier_rate)
 
 
 _SHARED: dict[str, Pacer] = {}

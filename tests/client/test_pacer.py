@@ -23,23 +23,45 @@ from tests.support.clock import FakeClock
 
 class BudgetServer:
     """Cloudflare's documented semantics: ``quota`` calls per ``window``; the call past it, and every call until
-    the window ends, gets a 429 with ``retry-after``. Every answer carries both headers."""
+    the window ends, gets a 429 with ``retry-after``. Every answer carries both headers. ``others_rate``: another
+    tool of the same user spends that many calls per second all along (refused the same way)."""
 
-    def __init__(self, clock: FakeClock, quota: int = 100, window: float = 60.0, used: int = 0) -> None:
+    def __init__(
+        self, clock: FakeClock, quota: int = 100, window: float = 60.0, used: int = 0, others_rate: float = 0.0
+    ) -> None:
         self.clock, self.quota, self.window = clock, quota, window
         self.window_start = clock()
         self.used = used
         self.locked_until = -math.inf
         self.per_window: Counter[int] = Counter()
         self.rejected = 0
+        self.others_rate, self.others_at, self.others_owed = others_rate, clock(), 0.0
+        self.others_rejected = 0
         self.lock = threading.Lock()
+
+    def _roll(self, now: float) -> None:
+        """The other tool's calls up to ``now``, window by window; then the window ``now`` lies in."""
+        while True:
+            upto = min(now, self.window_start + self.window)
+            self.others_owed += self.others_rate * max(0.0, upto - self.others_at)
+            self.others_at = max(self.others_at, upto)
+            while self.others_owed >= 1:
+                self.others_owed -= 1
+                if self.others_at < self.locked_until or self.used >= self.quota:
+                    self.locked_until = max(self.locked_until, self.window_start + self.window)
+                    self.others_rejected += 1
+                else:
+                    self.used += 1
+                    self.per_window[int((self.window_start - 1000.0) // self.window)] += 1
+            if now < self.window_start + self.window:
+                return
+            self.window_start += self.window
+            self.used = 0
 
     def answer(self) -> tuple[int, dict[str, str]]:
         with self.lock:
             now = self.clock()
-            while now >= self.window_start + self.window:
-                self.window_start += self.window
-                self.used = 0
+            self._roll(now)
             reset = math.ceil(self.window_start + self.window - now)
             headers = {"ratelimit-policy": f'"default";q={self.quota};w={self.window:.0f}'}
             if now < self.locked_until or self.used >= self.quota:
@@ -112,6 +134,29 @@ def test_calls_over_the_quota_are_spread_at_the_budget_rate_with_no_429(count: i
     assert max(server.per_window.values()) <= 100
     # No faster than the budget allows (the first window's quota is free), no slower than 10 % over the floor.
     assert (count - 100) / rate <= elapsed <= 1.1 * count / rate, (elapsed, count / rate)
+
+
+def test_another_tool_spending_part_of_the_budget_all_along_is_left_its_share() -> None:
+    """A burst (a refresh) while another tool of the user spends 30 % of the budget steadily: neither is refused
+    (the other tool was locked out when the pacer spent everything it saw left before the reset)."""
+    clock = FakeClock()
+    rate = 100 / 60
+    server = BudgetServer(clock, quota=100, window=60, others_rate=0.3 * rate)
+    clock.advance(20)  # the other tool has been spending for a third of the window
+    run_calls(Pacer(clock=clock, sleep=clock.sleep), server, 300)
+    assert server.rejected == 0 and server.others_rejected == 0
+    assert max(server.per_window.values()) <= 100
+    assert clock() - 1020.0 <= 1.2 * 300 / (0.7 * rate)  # close to the share left to us
+
+
+def test_a_burst_of_another_tool_early_in_a_window_slows_the_pacer_down_but_never_stops_it() -> None:
+    clock = FakeClock()
+    server = BudgetServer(clock, quota=100, window=60, used=30)  # 30 calls in the window's first second
+    clock.advance(1)
+    run_calls(Pacer(clock=clock, sleep=clock.sleep), server, 200)
+    assert server.rejected == 0
+    assert max(server.per_window.values()) <= 100
+    assert clock() - 1001.0 <= 1.2 * 230 / (100 / 60)
 
 
 def test_a_budget_spent_by_another_tool_costs_one_probe_then_a_wait_for_the_reset() -> None:
