@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -40,17 +40,24 @@ from ._base import (
 )
 from ._errors import ProviderError, api_call
 from ._pinning import PinnedRule, conflicting_pins
+from ._state import read_result, split_zone_scoped_id, unset_outputs, zone_scoped_id
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
-__all__ = ["ClientCertificateRule", "ClientCertificateRuleArgs", "ClientCertificateRuleProvider"]
+__all__ = [
+    "ClientCertificateRule",
+    "ClientCertificateRuleArgs",
+    "ClientCertificateRuleProvider",
+    "ClientCertificateRuleState",
+]
 
 _REF_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 #: Inputs compared against the live rule (the expression stands for hostnames and issuer_ski).
 _RULE_FIELDS = ("expression", "action", "description", "enabled")
-#: The inputs a refresh records from the live rule (the expression stands for hostnames and issuer_ski).
-_INPUT_KEYS = ("zone_id", "hostnames", "mtls_certificate_id", "issuer_ski", "ref", "adopt_existing", *_RULE_FIELDS)
+#: The inputs a refresh records from the live rule (see :func:`._state.read_result`; the expression stands for
+#: hostnames and issuer_ski).
+_LIVE_INPUTS = ("zone_id", "hostnames", "mtls_certificate_id", "issuer_ski", "ref", "adopt_existing", *_RULE_FIELDS)
 #: Cloudflare documents no maximum length for a rule's ``ref`` (the Rulesets API schema gives ``minLength: 1``
 #: only; https://developers.cloudflare.com/api/resources/rulesets/subresources/rules/methods/create/); default
 #: refs stay at most this long, far under any plausible limit.
@@ -101,10 +108,37 @@ def _planned_rule(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _outputs(props: Mapping[str, Any], ruleset: Ruleset, rule: Rule) -> dict[str, Any]:
+class ClientCertificateRuleState(TypedDict):
+    """What the stack records of a :class:`ClientCertificateRule` (its declared outputs)."""
+
+    zone_id: str
+    hostnames: list[str]
+    mtls_certificate_id: str
+    issuer_ski: str
+    ref: str
+    ruleset_id: str
+    rule_id: str
+    expression: str
+    action: str
+    description: str
+    enabled: bool
+
+
+def rule_resource_id(zone_id: str, rule_id: str) -> str:
+    """The resource's id: ``<zone_id>/<rule_id>`` (Cloudflare's rule id; the rule is also found by ref)."""
+    return zone_scoped_id(zone_id, rule_id)
+
+
+def parse_rule_resource_id(id_: str) -> tuple[str, str]:
+    """The ``(zone_id, rule_id)`` of a :func:`rule_resource_id`."""
+    return split_zone_scoped_id(id_)
+
+
+def _outputs(props: Mapping[str, Any], ruleset: Ruleset, rule: Rule) -> ClientCertificateRuleState:
+    """The state: the inputs (or the recorded state, at read) and the live rule."""
     return {
         "zone_id": props["zone_id"],
-        "hostnames": list(props["hostnames"]),
+        "hostnames": list(props.get("hostnames") or []),
         "mtls_certificate_id": props.get("mtls_certificate_id") or "",
         "issuer_ski": props.get("issuer_ski") or "",
         "ref": rule.ref,
@@ -225,7 +259,7 @@ class ClientCertificateRuleProvider(CloudflareProvider):
 
     def _write(
         self, client: CloudflareClient, props: Mapping[str, Any], doing: str, rule_id: str = ""
-    ) -> dict[str, Any]:
+    ) -> ClientCertificateRuleState:
         """Make the live rule match ``props``: PATCH it if it exists (by id, then ref), else add it.
         At create (no ``rule_id``) a rule found by ref that differs is not ours: refused unless adopted."""
         zone_id, spec = props["zone_id"], _spec(props)
@@ -273,7 +307,7 @@ class ClientCertificateRuleProvider(CloudflareProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = self._write(self.client(), props, f"Creating the client-certificate rule in zone {props['zone_id']}")
-        return CreateResult(f"{outs['zone_id']}/{outs['rule_id']}", outs)
+        return CreateResult(rule_resource_id(outs["zone_id"], outs["rule_id"]), dict(outs))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """PATCH the rule where the state says it is (one call); if it is gone from there, fall back on
@@ -289,8 +323,8 @@ class ClientCertificateRuleProvider(CloudflareProvider):
                     ruleset = None
             rule = ruleset.rule_by_id(rule_id) if ruleset is not None else None
             if ruleset is not None and rule is not None and rule.ref == spec.ref:
-                return UpdateResult(_outputs(news, ruleset, rule))
-        return UpdateResult(self._write(client, news, doing, rule_id=rule_id))
+                return UpdateResult(dict(_outputs(news, ruleset, rule)))
+        return UpdateResult(dict(self._write(client, news, doing, rule_id=rule_id)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         doing = f"Deleting the client-certificate rule {props.get('rule_id')} in zone {props['zone_id']}"
@@ -298,29 +332,15 @@ class ClientCertificateRuleProvider(CloudflareProvider):
             self.client().delete_rule(props["zone_id"], props["ruleset_id"], props["rule_id"])
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        zone_id = props.get("zone_id") or id_.partition("/")[0]
+        id_zone, id_rule = parse_rule_resource_id(id_)
+        zone_id = props.get("zone_id") or id_zone
         ruleset = self._entrypoint(self.client(), zone_id, f"Reading the custom rules of zone {zone_id}")
         rule = None
         if ruleset is not None:
-            rule = ruleset.rule_by_id(props.get("rule_id") or id_.partition("/")[2]) or ruleset.rule_by_ref(
-                props.get("ref") or ""
-            )
+            rule = ruleset.rule_by_id(props.get("rule_id") or id_rule) or ruleset.rule_by_ref(props.get("ref") or "")
         if ruleset is None or rule is None:
-            return ReadResult(None, {})
-        outs = dict(props)
-        outs.update(
-            ruleset_id=ruleset.id,
-            rule_id=rule.id,
-            ref=rule.ref,
-            expression=rule.expression,
-            action=rule.action,
-            description=rule.description,
-            enabled=rule.enabled,
-        )
-        # The live rule as the recorded inputs: a drift then shows in the next preview as the property that
-        # changed (`~ action: "log" => "block"`), not as an unexplained update.
-        inputs = {key: outs[key] for key in _INPUT_KEYS if outs.get(key) not in (None, "")}
-        return ReadResult(id_, outs, inputs)
+            return read_result(None, {})
+        return read_result(id_, _outputs({**props, "zone_id": zone_id}, ruleset, rule), _LIVE_INPUTS)
 
 
 @dataclass
@@ -403,6 +423,7 @@ class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="Clie
                 zone_id, hostnames, mtls_certificate_id, issuer_ski, action, description, enabled, ref, adopt_existing
             )
         props: dict[str, Any] = {
+            **unset_outputs(ClientCertificateRuleState),
             "zone_id": args.zone_id,
             "hostnames": args.hostnames,
             "mtls_certificate_id": args.mtls_certificate_id,
@@ -415,9 +436,6 @@ class ClientCertificateRule(pulumi.dynamic.Resource, module="cfmtls", name="Clie
             "ref": args.ref or default_ref(resource_name),
             "ref_is_default": not args.ref,
             "adopt_existing": args.adopt_existing,
-            "ruleset_id": None,
-            "rule_id": None,
-            "expression": None,
         }
         super().__init__(ClientCertificateRuleProvider(), resource_name, props, opts)
         pulumi.Output.all(args.zone_id, args.hostnames, args.issuer_ski).apply(

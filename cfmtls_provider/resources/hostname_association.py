@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -28,16 +28,47 @@ from ._base import (
     same_items,
 )
 from ._errors import ProviderError, api_call
+from ._state import read_result, split_zone_scoped_id, unset_outputs, zone_scoped_id
 from ._this_run import uploaded_this_run
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
-__all__ = ["HostnameAssociation", "HostnameAssociationArgs", "HostnameAssociationProvider"]
+__all__ = ["HostnameAssociation", "HostnameAssociationArgs", "HostnameAssociationProvider", "HostnameAssociationState"]
+
+
+class HostnameAssociationState(TypedDict):
+    """What the stack records of a :class:`HostnameAssociation` (its declared outputs)."""
+
+    zone_id: str
+    mtls_certificate_id: str
+    hostnames: list[str]
+    adopt_existing: bool
+    declared_by: str
+
+
+#: The inputs a refresh records from Cloudflare's list (see :func:`._state.read_result`).
+_LIVE_INPUTS = ("zone_id", "mtls_certificate_id", "hostnames", "declared_by", "adopt_existing")
 
 
 def association_id(zone_id: str, mtls_certificate_id: str) -> str:
-    return f"{zone_id}/{mtls_certificate_id}"
+    """The resource's id: ``<zone_id>/<mtls_certificate_id>`` (one list per (zone, CA) pair)."""
+    return zone_scoped_id(zone_id, mtls_certificate_id)
+
+
+def parse_association_id(id_: str) -> tuple[str, str]:
+    """The ``(zone_id, mtls_certificate_id)`` of an :func:`association_id`."""
+    return split_zone_scoped_id(id_)
+
+
+def _outputs(props: Mapping[str, Any], live: list[str]) -> HostnameAssociationState:
+    return {
+        "zone_id": props["zone_id"],
+        "mtls_certificate_id": props["mtls_certificate_id"],
+        "hostnames": live,
+        "adopt_existing": bool(props.get("adopt_existing")),
+        "declared_by": props.get("declared_by") or "",
+    }
 
 
 #: Lists written in this run (one provider process serves one `pulumi up`), and by which resource: a list
@@ -135,16 +166,6 @@ class HostnameAssociationProvider(CloudflareProvider):
         with api_call(doing):
             return client.get_hostname_associations(props["zone_id"], props["mtls_certificate_id"])
 
-    @staticmethod
-    def _outputs(props: Mapping[str, Any], live: list[str]) -> dict[str, Any]:
-        return {
-            "zone_id": props["zone_id"],
-            "mtls_certificate_id": props["mtls_certificate_id"],
-            "hostnames": live,
-            "adopt_existing": bool(props.get("adopt_existing")),
-            "declared_by": props.get("declared_by") or "",
-        }
-
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client()
         zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
@@ -164,16 +185,16 @@ class HostnameAssociationProvider(CloudflareProvider):
             )
         live = existing if sorted(existing) == sorted(wanted) else self._put(client, props, wanted, doing)
         _written(props)
-        return CreateResult(association_id(zone_id, certificate_id), self._outputs(props, live))
+        return CreateResult(association_id(zone_id, certificate_id), dict(_outputs(props, live)))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = list(news["hostnames"])
         if same_items(olds.get("hostnames"), wanted):
-            return UpdateResult(self._outputs(news, list(olds["hostnames"])))
+            return UpdateResult(dict(_outputs(news, list(olds["hostnames"]))))
         doing = f"Updating the hostnames of zone {news['zone_id']} for CA {news['mtls_certificate_id']}"
         live = self._put(self.client(), news, wanted, doing)
         _written(news)
-        return UpdateResult(self._outputs(news, live))
+        return UpdateResult(dict(_outputs(news, live)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Empty the list (PUT []), unless another resource of this stack took this (zone, CA) list over in
@@ -193,18 +214,14 @@ class HostnameAssociationProvider(CloudflareProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         zone_id, certificate_id = props.get("zone_id"), props.get("mtls_certificate_id")
         if not zone_id or not certificate_id:
-            zone_id, _, certificate_id = id_.partition("/")
+            zone_id, certificate_id = parse_association_id(id_)
             props = {**props, "zone_id": zone_id, "mtls_certificate_id": certificate_id}
         with api_call(f"Reading the hostnames of zone {zone_id}"):
             try:
                 live = self.client().get_hostname_associations(zone_id, certificate_id)
             except NotFoundError:
-                return ReadResult(None, {})
-        outs = self._outputs(props, live)
-        inputs = {key: outs[key] for key in ("zone_id", "mtls_certificate_id", "hostnames", "declared_by")}
-        if props.get("adopt_existing"):
-            inputs["adopt_existing"] = True
-        return ReadResult(id_, outs, inputs)
+                return read_result(None, {})
+        return read_result(id_, _outputs(props, live), _LIVE_INPUTS)
 
 
 @dataclass
@@ -257,6 +274,7 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
             lambda ids: claim(resource_name, str(ids[0]), str(ids[1]))
         )
         props: dict[str, Any] = {
+            **unset_outputs(HostnameAssociationState),
             "zone_id": args.zone_id,
             "mtls_certificate_id": claimed_certificate_id,
             "hostnames": args.hostnames,

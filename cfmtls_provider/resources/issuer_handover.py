@@ -15,8 +15,9 @@ with no such rule yet (the first ``up``) or an unpinned rule it does nothing, an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -25,12 +26,37 @@ from ..cloudflare.models import RuleSpec
 from ..rules_language.enforcement import ExpressionTooLong, accept_issuer, normalise_ski
 from ._base import ID_PATTERN, CloudflareProvider, is_unknown, require_id
 from ._errors import ProviderError, api_call
+from ._state import read_result, unset_outputs, zone_scoped_id
 from .client_certificate_rule import default_ref
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
-__all__ = ["IssuerHandover", "IssuerHandoverProvider"]
+__all__ = ["IssuerHandover", "IssuerHandoverProvider", "IssuerHandoverState"]
+
+
+class IssuerHandoverState(TypedDict):
+    """What the stack records of an :class:`IssuerHandover` (its declared outputs)."""
+
+    zone_id: str
+    rule_ref: str
+    issuer_ski: str
+    #: Whether the last create or update widened the rule (False: no rule with that ref, or it pins no issuer).
+    widened: bool
+
+
+def handover_id(zone_id: str, rule_ref: str) -> str:
+    """The resource's id: ``<zone_id>/<rule_ref>`` (never parsed: every method gets the state)."""
+    return zone_scoped_id(zone_id, rule_ref)
+
+
+def _outputs(props: Mapping[str, Any], widened: bool) -> IssuerHandoverState:
+    return {
+        "zone_id": props["zone_id"],
+        "rule_ref": props["rule_ref"],
+        "issuer_ski": props["issuer_ski"],
+        "widened": widened,
+    }
 
 
 class IssuerHandoverProvider(CloudflareProvider):
@@ -57,7 +83,7 @@ class IssuerHandoverProvider(CloudflareProvider):
         changed = is_unknown(news.get("issuer_ski")) or olds.get("issuer_ski") != news.get("issuer_ski")
         return DiffResult(changes=bool(replaces) or changed, replaces=replaces, delete_before_replace=False)
 
-    def _hand_over(self, client: CloudflareClient, props: dict[str, Any]) -> dict[str, Any]:
+    def _hand_over(self, client: CloudflareClient, props: Mapping[str, Any]) -> IssuerHandoverState:
         zone_id, ref, ski = props["zone_id"], props["rule_ref"], props["issuer_ski"]
         doing = f"Letting the client-certificate rule {ref} of zone {zone_id} accept issuer {ski} too"
         with api_call(doing):
@@ -70,20 +96,22 @@ class IssuerHandoverProvider(CloudflareProvider):
             if ruleset is not None and rule is not None and widened is not None:
                 spec = RuleSpec(ref, widened, rule.action, rule.description, rule.enabled)
                 client.update_rule(zone_id, ruleset.id, rule.id, spec)
-        return {"zone_id": zone_id, "rule_ref": ref, "issuer_ski": ski, "widened": widened is not None}
+        return _outputs(props, widened is not None)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = self._hand_over(self.client(), props)
-        return CreateResult(f"{outs['zone_id']}/{outs['rule_ref']}", outs)
+        return CreateResult(handover_id(outs["zone_id"], outs["rule_ref"]), dict(outs))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._hand_over(self.client(), news))
+        return UpdateResult(dict(self._hand_over(self.client(), news)))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Nothing: the rule belongs to its ClientCertificateRule, which pins the current issuer."""
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, props)
+        """The recorded state, without an API call: nothing at Cloudflare is this resource's own (the rule
+        belongs to its ClientCertificateRule, whose read shows its drift)."""
+        return read_result(id_, _outputs(props, bool(props.get("widened"))))
 
 
 @dataclass
@@ -103,6 +131,7 @@ class IssuerHandover(pulumi.dynamic.Resource, module="cfmtls", name="IssuerHando
     zone_id: pulumi.Output[str]
     rule_ref: pulumi.Output[str]
     issuer_ski: pulumi.Output[str]
+    widened: pulumi.Output[bool]
 
     def __init__(
         self,
@@ -118,5 +147,10 @@ class IssuerHandover(pulumi.dynamic.Resource, module="cfmtls", name="IssuerHando
             if rule_name is None:
                 raise TypeError("IssuerHandover needs rule_name= (the ClientCertificateRule's name) or rule_ref=")
             rule_ref = default_ref(rule_name)
-        props: dict[str, Any] = {"zone_id": zone_id, "rule_ref": rule_ref, "issuer_ski": issuer_ski, "widened": None}
+        props: dict[str, Any] = {
+            **unset_outputs(IssuerHandoverState),
+            "zone_id": zone_id,
+            "rule_ref": rule_ref,
+            "issuer_ski": issuer_ski,
+        }
         super().__init__(IssuerHandoverProvider(), resource_name, props, opts)

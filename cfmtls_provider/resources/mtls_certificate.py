@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -43,12 +43,13 @@ from ._base import (
     require_id,
 )
 from ._errors import ProviderError, api_call
+from ._state import read_result, unset_outputs
 from ._this_run import record_upload
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
-__all__ = ["MTLSCertificate", "MTLSCertificateArgs", "MTLSCertificateProvider"]
+__all__ = ["MTLSCertificate", "MTLSCertificateArgs", "MTLSCertificateProvider", "MTLSCertificateState"]
 
 #: Inputs whose change means a new upload (Cloudflare has no update endpoint).
 REPLACE_ON_CHANGE = ("certificates", "name", "account_id", "private_key")
@@ -164,24 +165,49 @@ def _local_facts(bundle: CABundle) -> dict[str, str]:
     }
 
 
-def _outputs(inputs: Mapping[str, Any], record: MTLSCertificateRecord, bundle: CABundle) -> dict[str, Any]:
-    local = _local_facts(bundle)  # what the preview showed; Cloudflare's own description wins where it gives one
+class MTLSCertificateState(TypedDict):
+    """What the stack records of an :class:`MTLSCertificate` (its declared outputs). The id is Cloudflare's
+    certificate id itself (also ``certificate_id``)."""
+
+    certificates: str
+    name: str
+    account_id: str
+    adopt_existing: bool
+    on_rename: str
+    ownership_tag: str
+    private_key_sha256: str
+    certificate_id: str
+    issuer: str
+    serial_number: str
+    signature: str
+    expires_on: str
+    uploaded_on: str
+    fingerprint_sha256: str
+    subject_key_identifier: str
+
+
+def _outputs(
+    props: Mapping[str, Any], record: MTLSCertificateRecord, *, key_digest: str, known: Mapping[str, Any]
+) -> MTLSCertificateState:
+    """The state: ``props`` (inputs at create, the recorded state at read), Cloudflare's ``record``, and for what
+    Cloudflare does not describe the ``known`` facts (from the PEM at create, as the preview showed them; the
+    recorded ones at read)."""
     return {
-        "certificates": inputs["certificates"],
-        "name": inputs.get("name") or "",
-        "account_id": inputs["account_id"],
-        "adopt_existing": bool(inputs.get("adopt_existing")),
-        "on_rename": inputs.get("on_rename") or "refuse",
-        "ownership_tag": inputs.get("ownership_tag") or "",
-        "private_key_sha256": _input_key_digest(inputs),
+        "certificates": props.get("certificates") or "",
+        "name": props.get("name") or "",
+        "account_id": props.get("account_id") or "",
+        "adopt_existing": bool(props.get("adopt_existing")),
+        "on_rename": props.get("on_rename") or "refuse",
+        "ownership_tag": props.get("ownership_tag") or "",
+        "private_key_sha256": key_digest,
         "certificate_id": record.id,
-        "issuer": record.issuer or local["issuer"],
-        "serial_number": record.serial_number or local["serial_number"],
-        "signature": record.signature or local["signature"],
-        "expires_on": record.expires_on or local["expires_on"],
-        "uploaded_on": record.uploaded_on,
-        "fingerprint_sha256": local["fingerprint_sha256"],
-        "subject_key_identifier": local["subject_key_identifier"],
+        "issuer": record.issuer or known.get("issuer") or "",
+        "serial_number": record.serial_number or known.get("serial_number") or "",
+        "signature": record.signature or known.get("signature") or "",
+        "expires_on": record.expires_on or known.get("expires_on") or "",
+        "uploaded_on": record.uploaded_on or known.get("uploaded_on") or "",
+        "fingerprint_sha256": known.get("fingerprint_sha256") or "",
+        "subject_key_identifier": known.get("subject_key_identifier") or "",
     }
 
 
@@ -318,7 +344,8 @@ class MTLSCertificateProvider(CloudflareProvider):
         if record is None:
             record = self._upload(client, props, bundle)
             record_upload(record.id)
-        return CreateResult(record.id, _outputs(props, record, bundle))
+        outs = _outputs(props, record, key_digest=_input_key_digest(props), known=_local_facts(bundle))
+        return CreateResult(record.id, dict(outs))
 
     def _find(self, client: CloudflareClient, account_id: str, certificates: str) -> MTLSCertificateRecord | None:
         with api_call(f"Looking up the CA in account {account_id}"):
@@ -395,18 +422,10 @@ class MTLSCertificateProvider(CloudflareProvider):
         with api_call(f"Reading CA certificate {id_}"):
             record = self.client().get_certificate(account_id, id_)
         if record is None:
-            return ReadResult(None, {})
-        outs = dict(props)
-        outs.update(
-            certificate_id=record.id,
-            issuer=record.issuer or outs.get("issuer", ""),
-            serial_number=record.serial_number or outs.get("serial_number", ""),
-            signature=record.signature or outs.get("signature", ""),
-            expires_on=record.expires_on or outs.get("expires_on", ""),
-            uploaded_on=record.uploaded_on or outs.get("uploaded_on", ""),
-        )
-        outs.setdefault("account_id", account_id)
-        return ReadResult(id_, outs)
+            return read_result(None, {})
+        recorded = {**props, "account_id": account_id}
+        outs = _outputs(recorded, record, key_digest=props.get("private_key_sha256") or "", known=props)
+        return read_result(id_, outs, live_inputs=())
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the upload, retrying while Cloudflare refuses it as still in use (removing hostname associations
@@ -542,6 +561,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             # A private key pasted by mistake: keep it encrypted wherever Pulumi shows or stores it.
             certificates_input = pulumi.Output.secret(certificates_input)
         props: dict[str, Any] = {
+            **unset_outputs(MTLSCertificateState),
             "certificates": certificates_input,
             "name": args.name,
             "account_id": args.account_id,
@@ -550,15 +570,6 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             "on_rename": args.on_rename,
             "ownership_tag": ownership_tag(resource_name),
             "private_key_file": args.private_key_file,
-            "private_key_sha256": None,
-            "certificate_id": None,
-            "issuer": None,
-            "serial_number": None,
-            "signature": None,
-            "expires_on": None,
-            "uploaded_on": None,
-            "fingerprint_sha256": None,
-            "subject_key_identifier": None,
         }
         super().__init__(
             MTLSCertificateProvider(),
