@@ -195,7 +195,8 @@ class ClientCertificateRuleProvider(CloudflareProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate what is known; compute the rule's expression when its parts are known, so that
-        `pulumi preview` shows the exact expression to be written. Unknown values (at preview) pass."""
+        `pulumi preview` shows the exact expression to be written. Unknown values (at preview) pass.
+        No API call: safe to run any number of times."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         if inputs.get("ref_is_default") and isinstance(olds.get("ref"), str) and olds["ref"]:
@@ -242,7 +243,7 @@ class ClientCertificateRuleProvider(CloudflareProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace on a new zone or ref; update when the rule Cloudflare holds would change. A value not
-        known yet (at preview) counts as a change, never as an error."""
+        known yet (at preview) counts as a change, never as an error. No API call."""
         replaces = [key for key in ("zone_id", "ref") if differs(olds.get(key), news.get(key))]
         wanted = _planned_rule(news)
         changed = any(differs(olds.get(key), wanted[key]) for key in _RULE_FIELDS)
@@ -306,12 +307,22 @@ class ClientCertificateRuleProvider(CloudflareProvider):
         return client.add_rule(zone_id, ruleset.id, spec)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        """Add the rule to the zone's custom rules entrypoint (creating the entrypoint if the zone has none).
+        Other rules and their order are never touched.
+
+        A rule with this ref that Cloudflare already holds is taken when its definition is exactly this one (a
+        run interrupted after its POST, whose answer was lost), and refused, unchanged, when it differs (unless
+        ``adopt_existing``). So a re-run after a failure or an interruption never makes a second rule. If this
+        call fails, a rule may exist that the stack does not record; the re-run of the same program finds it by
+        ref (if the rule's definition was changed in the program in between, that rule differs and is refused as
+        above: set ``adopt_existing=True`` for that run)."""
         outs = self._write(self.client(), props, f"Creating the client-certificate rule in zone {props['zone_id']}")
         return CreateResult(rule_resource_id(outs["zone_id"], outs["rule_id"]), dict(outs))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """PATCH the rule where the state says it is (one call); if it is gone from there, fall back on
-        finding it by ref or adding it again."""
+        finding it by ref or adding it again. Every write sets the whole definition (idempotent): if this call
+        fails the rule may hold the old or the new definition, and a re-run writes the new one again."""
         doing = f"Updating the client-certificate rule in zone {news['zone_id']}"
         client, spec = self.client(), _spec(news)
         ruleset_id, rule_id = olds.get("ruleset_id") or "", olds.get("rule_id") or ""
@@ -327,11 +338,16 @@ class ClientCertificateRuleProvider(CloudflareProvider):
         return UpdateResult(dict(self._write(client, news, doing, rule_id=rule_id)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """DELETE this one rule (by id); the entrypoint and other rules stay. If this call fails the rule is
+        assumed to still exist; re-running is safe: a rule already gone counts as deleted."""
         doing = f"Deleting the client-certificate rule {props.get('rule_id')} in zone {props['zone_id']}"
         with api_call(doing):
             self.client().delete_rule(props["zone_id"], props["ruleset_id"], props["rule_id"])
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """One GET of the entrypoint; the rule found by id, else by ref, recorded as the inputs too (see
+        :func:`._state.read_result`); a rule gone leaves the stack. Writes nothing: safe to interrupt and run
+        again."""
         id_zone, id_rule = parse_rule_resource_id(id_)
         zone_id = props.get("zone_id") or id_zone
         ruleset = self._entrypoint(self.client(), zone_id, f"Reading the custom rules of zone {zone_id}")

@@ -124,6 +124,7 @@ class HostnameAssociationProvider(CloudflareProvider):
     """Create (PUT after a read), update (PUT), delete (PUT []), read (GET) one (zone, CA) list."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate the ids and the hostnames. No API call: safe to run any number of times."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
@@ -136,6 +137,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replace on a new zone or CA; update when the hostnames differ (in any order). No API call."""
         replaces = [key for key in ("zone_id", "mtls_certificate_id") if differs(olds.get(key), news.get(key))]
         hostnames = news.get("hostnames")
         changed = bool(replaces) or has_unknown(hostnames) or not same_items(olds.get("hostnames"), hostnames)
@@ -167,6 +169,14 @@ class HostnameAssociationProvider(CloudflareProvider):
             return client.get_hostname_associations(props["zone_id"], props["mtls_certificate_id"])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        """Read the (zone, CA) list (not for a CA this process uploaded in this run: nobody else knows its id
+        yet), then PUT the declared hostnames unless it already holds exactly them. A list holding other
+        hostnames is refused, unchanged, unless ``adopt_existing``.
+
+        If this call fails after the PUT was applied, Cloudflare holds the declared list but the stack does not
+        record it; a re-run of the same program finds exactly that list and records it without writing. (If
+        the hostnames were changed in the program in between, the re-run sees another list and refuses it as
+        above: set ``adopt_existing=True`` for that run.)"""
         client = self.client()
         zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
         doing = f"Associating hostnames of zone {zone_id} with CA {certificate_id}"
@@ -188,6 +198,8 @@ class HostnameAssociationProvider(CloudflareProvider):
         return CreateResult(association_id(zone_id, certificate_id), dict(_outputs(props, live)))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """PUT the declared list (it replaces the whole list; nothing when only the order changed). If this call
+        fails the list may hold the old or the new hostnames; a re-run PUTs the same list again (idempotent)."""
         wanted = list(news["hostnames"])
         if same_items(olds.get("hostnames"), wanted):
             return UpdateResult(dict(_outputs(news, list(olds["hostnames"]))))
@@ -198,7 +210,11 @@ class HostnameAssociationProvider(CloudflareProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Empty the list (PUT []), unless another resource of this stack took this (zone, CA) list over in
-        this run (a renamed HostnameAssociation): then the list is its, and stays."""
+        this run (a renamed HostnameAssociation): then the list is its, and stays. Lists of other CAs are never
+        touched (every PUT names its CA).
+
+        If this call fails, the list may still hold hostnames (Pulumi keeps the resource); re-running is safe:
+        PUT [] is idempotent, and a CA or zone already gone counts as emptied."""
         if _taken_over_this_run(props):
             return
         zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
@@ -212,6 +228,8 @@ class HostnameAssociationProvider(CloudflareProvider):
             raise ProviderError(f"{doing}: Cloudflare still lists {live} after the removal; run the command again.")
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """One GET of the live list, recorded as the inputs too (see :func:`._state.read_result`); a CA or zone
+        gone leaves the stack. Writes nothing: safe to interrupt and run again."""
         zone_id, certificate_id = props.get("zone_id"), props.get("mtls_certificate_id")
         if not zone_id or not certificate_id:
             zone_id, certificate_id = parse_association_id(id_)

@@ -63,6 +63,7 @@ class IssuerHandoverProvider(CloudflareProvider):
     """Create and update: widen the rule (found by ref) to accept ``issuer_ski``; delete: nothing."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate the zone, ref and SKI. No API call: safe to run any number of times."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
@@ -77,6 +78,7 @@ class IssuerHandoverProvider(CloudflareProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replace on a new zone or ref; update on a new issuer. No API call."""
         replaces = [
             key for key in ("zone_id", "rule_ref") if is_unknown(news.get(key)) or olds.get(key) != news.get(key)
         ]
@@ -99,10 +101,14 @@ class IssuerHandoverProvider(CloudflareProvider):
         return _outputs(props, widened is not None)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        """Widen the pinned rule found by ref to accept ``issuer_ski`` too (one GET, at most one PATCH; nothing
+        when there is no such rule, it pins no issuer, or it accepts this one already). Idempotent: if this call
+        fails the rule is either unchanged or widened, and a re-run finds it widened and writes nothing."""
         outs = self._hand_over(self.client(), props)
         return CreateResult(handover_id(outs["zone_id"], outs["rule_ref"]), dict(outs))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """As :meth:`create`, for the new issuer."""
         return UpdateResult(dict(self._hand_over(self.client(), news)))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:

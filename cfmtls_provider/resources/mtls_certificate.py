@@ -245,7 +245,10 @@ class MTLSCertificateProvider(CloudflareProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate the inputs; compute what the PEM alone tells (SKI, fingerprint, expiry, issuer...) so
-        that `pulumi preview` shows them, and a rule pinned to the SKI is planned exactly."""
+        that `pulumi preview` shows them, and a rule pinned to the SKI is planned exactly.
+
+        No API call (``private_key_file`` is read locally, only its digest is kept): safe to run any number of
+        times, and an interruption leaves nothing behind."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         certificates = inputs.get("certificates")
@@ -300,6 +303,9 @@ class MTLSCertificateProvider(CloudflareProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replace on new certificates (by content) or account; a new name or key alone is refused, recorded in
+        place or replaced delete-first, as ``on_rename`` says (the refusal is raised here for values the check
+        could not see yet); in place for ``adopt_existing`` and ``on_rename``. No API call."""
         same_upload = _same_upload_changes(olds, news, olds.get("private_key_sha256") or "")
         on_rename = news.get("on_rename") or "refuse"
         if same_upload and not is_unknown(on_rename) and on_rename != "delete_first":
@@ -335,6 +341,15 @@ class MTLSCertificateProvider(CloudflareProvider):
     # -- lifecycle --------------------------------------------------------------------------------
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        """Upload the CA (``POST .../mtls_certificates``), or with ``adopt_existing`` take over an upload of the
+        same content (nothing is written then).
+
+        Never makes a second upload of the certificate: after an ambiguous failure the client looks for the
+        upload before sending again. A refusal (by Cloudflare, or an unreadable ``private_key_file``) uploads
+        nothing. If this call fails otherwise, an upload may still exist that the stack does not record (the
+        POST was applied and its answer lost, and the look-up failed too); a re-run takes that one over,
+        recognised by content and by this resource's ownership tag in its name, when nothing uses it yet.
+        Anyone else's upload of the same certificate is refused (Cloudflare's 1471), never taken silently."""
         bundle = parse_ca_bundle(props["certificates"])
         account_id = props["account_id"]
         client = self.client()
@@ -407,7 +422,8 @@ class MTLSCertificateProvider(CloudflareProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """No API call: adopt_existing and on_rename change in place; with on_rename='record_only' a new name
-        or key is recorded in the stack only (Cloudflare's upload keeps its name and key)."""
+        or key is recorded in the stack only (Cloudflare's upload keeps its name and key). Cannot fail half-way;
+        safe to run again."""
         outs = dict(olds)
         outs["adopt_existing"] = bool(news.get("adopt_existing"))
         outs["on_rename"] = news.get("on_rename") or "refuse"
@@ -418,6 +434,8 @@ class MTLSCertificateProvider(CloudflareProvider):
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """One GET: Cloudflare's description of the upload (see :func:`._state.read_result`); an upload gone
+        from the account leaves the stack. Writes nothing: safe to interrupt and run again."""
         account_id = props.get("account_id") or self.settings.account_id or ""
         with api_call(f"Reading CA certificate {id_}"):
             record = self.client().get_certificate(account_id, id_)
@@ -429,8 +447,11 @@ class MTLSCertificateProvider(CloudflareProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the upload, retrying while Cloudflare refuses it as still in use (removing hostname associations
-        lags) until ``deleteWaitSeconds``; then report what is known. Nothing else is deleted; re-running is safe
-        (an upload already gone counts as deleted)."""
+        lags) until ``deleteWaitSeconds``; then report what is known. Nothing else is deleted.
+
+        If this call fails, the CA was not deleted (Pulumi keeps it in the stack), except after a DELETE whose
+        answer was lost: it may have been applied. Re-running is safe either way: an upload already gone counts
+        as deleted."""
         account_id = props["account_id"]
         client = self.client()
         deadline = self._clock() + self.settings.delete_wait_seconds
