@@ -277,12 +277,7 @@ class ClientCertificateRuleProvider(CloudflareProvider):
                     _refuse_a_foreign_rule(zone_id, existing, spec)
                 if existing is None:
                     ruleset = client.add_rule(zone_id, ruleset.id, spec)
-                elif (existing.expression, existing.action, existing.description, existing.enabled) != (
-                    spec.expression,
-                    spec.action,
-                    spec.description,
-                    spec.enabled,
-                ):
+                elif _differences(existing, spec):
                     ruleset = client.update_rule(zone_id, ruleset.id, existing.id, spec)
         rule = ruleset.rule_by_ref(spec.ref)
         if rule is None:
