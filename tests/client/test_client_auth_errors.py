@@ -12,6 +12,7 @@ from cfmtls_provider.cloudflare import (
     ApiToken,
     AuthenticationError,
     CloudflareClient,
+    CloudflareError,
     PermissionDeniedError,
     RetryPolicy,
 )
@@ -42,7 +43,7 @@ def answering(status: int, errors: list[dict[str, Any]]) -> tuple[CloudflareClie
     return client, requests
 
 
-OBSERVED: dict[str, tuple[int, list[dict[str, Any]], type[Exception], str]] = {
+OBSERVED: dict[str, tuple[int, list[dict[str, Any]], type[CloudflareError], str]] = {
     "no credentials (400/9106)": (
         400,
         [{"code": 9106, "message": "Missing X-Auth-Key, X-Auth-Email or Authorization headers"}],
@@ -102,7 +103,7 @@ def test_each_observed_auth_failure_maps_to_its_error_gets_token_advice_and_is_n
         client.get_hostname_associations(ZONE, "c1")
     assert len(requests) == 1
     assert quoted in str(info.value)
-    message = explain(info.value, f"Reading the hostnames of zone {ZONE}")  # type: ignore[arg-type]
+    message = explain(info.value, f"Reading the hostnames of zone {ZONE}")
     if error_class is AuthenticationError:
         assert message.endswith(AUTH_REFUSED_ADVICE)
     else:

@@ -208,7 +208,7 @@ def test_a_budget_whose_window_resets_later_than_the_caller_waits_raises_instead
 def test_a_client_refused_by_its_own_pacer_says_which_budget_and_sends_nothing() -> None:
     clock = FakeClock()
     server = BudgetServer(clock, quota=100, window=3600, used=99)
-    client = client_for(server, clock, max_retry_after=60)
+    client = client_for(server, clock, RetryPolicy(max_retry_after=60))
     client.list_certificates("acc")  # the probe spends the last call but one
     with pytest.raises(RateLimitError) as info:
         client.list_certificates("acc")
@@ -271,7 +271,7 @@ def test_the_shared_pacer_is_one_per_api_and_credential() -> None:
 # -- through the client -----------------------------------------------------------------------------
 
 
-def client_for(server: BudgetServer, clock: FakeClock, **retry: float) -> CloudflareClient:
+def client_for(server: BudgetServer, clock: FakeClock, retry: RetryPolicy | None = None) -> CloudflareClient:
     def handle(request: httpx.Request) -> httpx.Response:
         status, headers = server.answer()
         errors = [] if status == 200 else [{"code": 971, "message": "Please wait and consider throttling"}]
@@ -281,7 +281,7 @@ def client_for(server: BudgetServer, clock: FakeClock, **retry: float) -> Cloudf
     return CloudflareClient(
         ApiToken("t"),
         base_url="https://cf.test/client/v4",
-        retry=RetryPolicy(**retry),  # type: ignore[arg-type]
+        retry=retry or RetryPolicy(),
         transport=httpx.MockTransport(handle),
         sleep=clock.sleep,
         pacer=Pacer(clock=clock, sleep=clock.sleep),
@@ -312,7 +312,7 @@ def test_a_client_locked_out_past_its_ceiling_fails_naming_the_limit_and_the_wai
     clock = FakeClock()
     server = BudgetServer(clock, quota=1200, window=300)
     server.locked_until = 1000.0 + 300
-    client = client_for(server, clock, max_retry_after=60)
+    client = client_for(server, clock, RetryPolicy(max_retry_after=60))
     with pytest.raises(RateLimitError) as info:
         client.list_certificates("acc")
     message = str(info.value)

@@ -117,9 +117,9 @@ def write_ca(tmp_path: Path, name: str) -> Path:
     return path
 
 
-def certificates(emulator: EmulatorAdmin) -> list[dict[str, object]]:
+def certificates(emulator: EmulatorAdmin) -> list[dict[str, Any]]:
     with api_client(emulator) as api:
-        result: list[dict[str, object]] = api.get(f"/accounts/{ACCOUNT_ID}/mtls_certificates").json()["result"]
+        result: list[dict[str, Any]] = api.get(f"/accounts/{ACCOUNT_ID}/mtls_certificates").json()["result"]
     return result
 
 
@@ -133,12 +133,12 @@ def associated(emulator: EmulatorAdmin, certificate_id: str) -> list[str]:
     return hostnames
 
 
-def custom_rules(emulator: EmulatorAdmin) -> list[dict[str, object]]:
+def custom_rules(emulator: EmulatorAdmin) -> list[dict[str, Any]]:
     with api_client(emulator) as api:
         answer = api.get(f"/zones/{ZONE_ID}/rulesets/phases/http_request_firewall_custom/entrypoint")
     if answer.status_code == 404:
         return []
-    rules: list[dict[str, object]] = answer.json()["result"]["rules"]
+    rules: list[dict[str, Any]] = answer.json()["result"]["rules"]
     return rules
 
 

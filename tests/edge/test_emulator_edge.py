@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from cfmtls_provider.certificates import parse_ca_bundle
+from cfmtls_provider.client_auth import MultipleCAPolicy
 from cfmtls_provider.emulator import EmulatorServer
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.edge.probe import fetch
@@ -155,8 +156,9 @@ def test_an_association_change_applies_to_the_next_connection(
 
 
 def test_several_cas_on_a_hostname_the_most_recently_deployed_one_verifies(corp: Client, other: Client) -> None:
-    for policy, corp_verified in (("newest", False), ("any", True)):
-        with EmulatorServer(EmulatorConfig(zones=TEST_ZONES), edge_port=0, edge_multiple_cas=policy) as emulator:  # type: ignore[arg-type]
+    policies: list[tuple[MultipleCAPolicy, bool]] = [("newest", False), ("any", True)]
+    for policy, corp_verified in policies:
+        with EmulatorServer(EmulatorConfig(zones=TEST_ZONES), edge_port=0, edge_multiple_cas=policy) as emulator:
             api = emulator.client()
             _associate(api, _upload(api, corp), [HOST])
             _associate(api, _upload(api, other), [HOST])

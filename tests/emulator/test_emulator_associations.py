@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -145,7 +145,11 @@ def test_usages_answer_the_documented_shape_only(api: httpx.Client) -> None:
 
 
 def test_an_undeclared_zone_answers_like_an_unknown_object(api: httpx.Client) -> None:
-    for call in (lambda: get_raw(api, "9" * 32), lambda: api.get(f"/zones/{'9' * 32}/rulesets/phases/x/entrypoint")):
+    calls: list[Callable[[], httpx.Response]] = [
+        lambda: get_raw(api, "9" * 32),
+        lambda: api.get(f"/zones/{'9' * 32}/rulesets/phases/x/entrypoint"),
+    ]
+    for call in calls:
         response = call()
         assert response.status_code == 404
         [error] = response.json()["errors"]

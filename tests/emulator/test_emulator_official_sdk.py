@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 import cloudflare
 import pytest
@@ -15,7 +16,7 @@ from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
-PHASE = "http_request_firewall_custom"
+PHASE: Final = "http_request_firewall_custom"
 
 
 @pytest.fixture

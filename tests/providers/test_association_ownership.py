@@ -11,6 +11,7 @@ import pytest
 
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources import hostname_association
+from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider, claim
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.providers import ZONE, create_ca
@@ -63,7 +64,7 @@ def test_the_create_refusal_names_both_ways_it_can_happen(
     certificate_id, _ = create_ca(certs)
     first = {"zone_id": ZONE, "mtls_certificate_id": certificate_id, "hostnames": HOSTS, "declared_by": "a"}
     assocs.create(assocs.check({}, first).inputs)
-    with pytest.raises(hostname_association.ProviderError) as refused:
+    with pytest.raises(ProviderError) as refused:
         assocs.create(assocs.check({}, {**first, "hostnames": ["other.example.com"], "declared_by": "b"}).inputs)
     message = str(refused.value)
     assert "outside this stack" not in message

@@ -70,7 +70,7 @@ def csr_pem() -> str:
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client")]))
-        .sign(made.key, hashes.SHA256())  # type: ignore[arg-type]
+        .sign(made.key, hashes.SHA256())
     )
     return csr.public_bytes(serialization.Encoding.PEM).decode()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from pulumi.output import Unknown
+from pulumi.output import UNKNOWN
 
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
@@ -52,7 +52,7 @@ def test_the_check_refuses_one_hostname_over_the_limit_with_the_count_and_advice
 def test_at_preview_an_unknown_ski_is_counted_as_a_typical_one() -> None:
     fits = largest_that_fits(SKI)
     provider = ClientCertificateRuleProvider()
-    news = {"zone_id": ZONE, "hostnames": hosts(fits + 1), "ref": "r", "issuer_ski": Unknown()}
+    news = {"zone_id": ZONE, "hostnames": hosts(fits + 1), "ref": "r", "issuer_ski": UNKNOWN}
     assert [failure.property for failure in provider.check({}, news).failures] == ["hostnames"]
 
 

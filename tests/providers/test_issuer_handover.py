@@ -10,7 +10,7 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.issuer_handover import IssuerHandoverProvider
-from cfmtls_provider.rules_language import evaluate
+from cfmtls_provider.rules_language import FieldValue, evaluate
 from cfmtls_provider.rules_language.enforcement import (
     MAX_EXPRESSION_LENGTH,
     ExpressionTooLong,
@@ -26,7 +26,7 @@ REF = "cfmtls_require_0123"
 
 
 def _blocks(expression: str, *, verified: bool, ski: str) -> bool:
-    fields = {
+    fields: dict[str, FieldValue] = {
         "http.host": "api.example.com",
         "http.request.uri.path": "/",
         "cf.tls_client_auth.cert_verified": verified,

@@ -60,7 +60,7 @@ def test_the_provider_exports_the_issuing_cas_ski_for_a_root_first_bundle(emulat
     provider = configured(MTLSCertificateProvider(), emulator)
     inputs = provider.check({}, {"certificates": pem, "name": "chain"}).inputs
     outputs = provider.create(inputs).outs
-    assert outputs["subject_key_identifier"] == ski(intermediate)
+    assert outputs is not None and outputs["subject_key_identifier"] == ski(intermediate)
 
 
 def test_a_stack_that_pinned_the_root_is_corrected_by_an_in_place_update(emulator: EmulatorServer) -> None:

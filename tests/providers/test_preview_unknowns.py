@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from pulumi.dynamic import CheckResult, DiffResult, ResourceProvider
-from pulumi.output import Unknown
+from pulumi.output import UNKNOWN
 
 from cfmtls_provider import ClientCertificateRuleArgs, HostnameAssociationArgs, MTLSCertificateArgs
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
@@ -95,11 +95,11 @@ CASES: dict[str, tuple[Callable[[], tuple[ResourceProvider, dict[str, Any], dict
 def with_unknowns(news: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each input unknown in turn, each element of a list input unknown in turn, then every input at once."""
     for key, value in news.items():
-        yield key, {**news, key: Unknown()}
+        yield key, {**news, key: UNKNOWN}
         if isinstance(value, list):
             for index in range(len(value)):
-                yield f"{key}[{index}]", {**news, key: [Unknown() if i == index else v for i, v in enumerate(value)]}
-    yield "everything", dict.fromkeys(news, Unknown())
+                yield f"{key}[{index}]", {**news, key: [UNKNOWN if i == index else v for i, v in enumerate(value)]}
+    yield "everything", dict.fromkeys(news, UNKNOWN)
 
 
 def variants() -> Iterator[Any]:

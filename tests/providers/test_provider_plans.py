@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.output import Unknown
+from pulumi.output import UNKNOWN
 
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
@@ -48,7 +48,7 @@ class TestCertificateCheck:
         assert "no PEM block" in failures(result)["certificates"]
 
     def test_unknown_certificates_pass(self) -> None:
-        result = MTLSCertificateProvider().check({}, {"certificates": Unknown(), "account_id": ACCOUNT})
+        result = MTLSCertificateProvider().check({}, {"certificates": UNKNOWN, "account_id": ACCOUNT})
         assert failures(result) == {}
 
     def test_private_key_must_be_a_private_key_pem(self) -> None:
@@ -78,7 +78,7 @@ class TestCertificateDiff:
         assert result.replaces == ["name"] and result.delete_before_replace
 
     def test_unknown_certificate_is_a_replacement(self) -> None:
-        result = MTLSCertificateProvider().diff("id", self.olds, {**self.olds, "certificates": Unknown()})
+        result = MTLSCertificateProvider().diff("id", self.olds, {**self.olds, "certificates": UNKNOWN})
         assert "certificates" in (result.replaces or [])
 
 
@@ -93,7 +93,7 @@ class TestAssociationPlans:
         assert set(result) == {"zone_id", "mtls_certificate_id"}
 
     def test_unknown_hostnames_and_ids_pass_check(self) -> None:
-        news = {"zone_id": ZONE, "mtls_certificate_id": Unknown(), "hostnames": [Unknown()]}
+        news = {"zone_id": ZONE, "mtls_certificate_id": UNKNOWN, "hostnames": [UNKNOWN]}
         assert failures(HostnameAssociationProvider().check({}, news)) == {}
 
     def test_reordered_hostnames_are_no_change(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.output import Unknown
+from pulumi.output import UNKNOWN
 
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import ProviderError
@@ -48,12 +48,12 @@ def test_a_rename_with_a_new_certificate_is_an_ordinary_create_before_delete_rot
     provider = MTLSCertificateProvider()
     assert reasons(provider, OLDS, news) == {}
     result = provider.diff("id", {**OLDS, "private_key_sha256": ""}, news)
-    assert "certificates" in result.replaces and not result.delete_before_replace
+    assert result.replaces is not None and "certificates" in result.replaces and not result.delete_before_replace
 
 
 def test_the_diff_refuses_it_too_when_the_preview_could_not_compare() -> None:
     provider = MTLSCertificateProvider()
-    assert reasons(provider, OLDS, {**OLDS, "certificates": Unknown(), "name": "corp-ca-2024"}) == {}
+    assert reasons(provider, OLDS, {**OLDS, "certificates": UNKNOWN, "name": "corp-ca-2024"}) == {}
     with pytest.raises(ProviderError, match=r"^name changed from 'corp-ca' to 'corp-ca-2024'"):
         provider.diff("id", {**OLDS, "private_key_sha256": ""}, {**OLDS, "name": "corp-ca-2024"})
 
@@ -61,6 +61,7 @@ def test_the_diff_refuses_it_too_when_the_preview_could_not_compare() -> None:
 def test_record_only_is_an_in_place_update_without_any_api_call(emulator: EmulatorServer) -> None:
     provider: MTLSCertificateProvider = configured(MTLSCertificateProvider(), emulator)
     created = provider.create(provider.check({}, dict(OLDS)).inputs)
+    assert created.outs is not None
     news = provider.check(OLDS, {**OLDS, "name": "corp-ca-2024", "on_rename": "record_only"}).inputs
     assert provider.check(OLDS, news).failures == []
     diff = provider.diff(created.id, created.outs, news)

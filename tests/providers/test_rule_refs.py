@@ -114,8 +114,8 @@ def test_an_explicit_ref_is_never_overridden_by_the_stored_one() -> None:
 
 
 def test_diff_with_an_unknown_issuer_ski_is_a_possible_change_not_a_traceback() -> None:
-    from pulumi.output import Unknown
+    from pulumi.output import UNKNOWN
 
     olds = {"zone_id": ZONE, "hostnames": ["a.example.com"], "ref": "r", "issuer_ski": "AB" * 20}
-    result = ClientCertificateRuleProvider().diff("id", olds, {**olds, "issuer_ski": Unknown()})
+    result = ClientCertificateRuleProvider().diff("id", olds, {**olds, "issuer_ski": UNKNOWN})
     assert result.changes and not result.replaces

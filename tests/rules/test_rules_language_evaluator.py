@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from cfmtls_provider.rules_language import CannotEvaluate, ExpressionSyntaxError, evaluate, parse
+from cfmtls_provider.rules_language import CannotEvaluate, ExpressionSyntaxError, FieldValue, evaluate, parse
 from cfmtls_provider.rules_language.enforcement import build_expression
 
 V = "cf.tls_client_auth.cert_verified"
 SKI = "cf.tls_client_auth.cert_issuer_ski"
 
 
-def request(host: str = "a.example.com", verified: bool = False, ski: str = "", path: str = "/") -> dict[str, object]:
+def request(
+    host: str = "a.example.com", verified: bool = False, ski: str = "", path: str = "/"
+) -> dict[str, FieldValue]:
     return {"http.host": host, "http.request.uri.path": path, V: verified, SKI: ski}
 
 

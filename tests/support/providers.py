@@ -7,15 +7,14 @@ from typing import Any, TypeVar
 from pulumi.dynamic import Config, ConfigureRequest
 
 from cfmtls_provider.emulator.server import EmulatorServer
-from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
-from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
+from cfmtls_provider.resources._base import CloudflareProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
 from tests.support.zones import ACCOUNT, ZONE
 
 __all__ = ["ACCOUNT", "ZONE", "configured", "create_ca"]
 
-Provider = TypeVar("Provider", MTLSCertificateProvider, HostnameAssociationProvider, ClientCertificateRuleProvider)
+Provider = TypeVar("Provider", bound=CloudflareProvider)
 
 
 def configured(provider: Provider, emulator: EmulatorServer, **extra: str) -> Provider:

@@ -2,6 +2,7 @@
 default refs were once equal), pinned to a CA bundle given root first (the pin must be the intermediate's SKI),
 and a CA name that the test changes."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
@@ -20,11 +21,18 @@ ca = MTLSCertificate(
 hosts = HostnameAssociation(
     "hosts", zone_id=zone_id, mtls_certificate_id=ca.id, hostnames=["a.example.com", "b.example.com"]
 )
+
+
+def only(wanted: str) -> Callable[[list[str]], list[str]]:
+    """Keep only the hostname ``wanted`` (one rule per hostname)."""
+    return lambda hostnames: [host for host in hostnames if host == wanted]
+
+
 for name, hostname in (("edge rule", "a.example.com"), ("edge/rule", "b.example.com")):
     ClientCertificateRule(
         name,
         zone_id=zone_id,
-        hostnames=hosts.hostnames.apply(lambda names, wanted=hostname: [n for n in names if n == wanted]),
+        hostnames=hosts.hostnames.apply(only(hostname)),
         mtls_certificate_id=ca.id,
         issuer_ski=ca.subject_key_identifier,
     )

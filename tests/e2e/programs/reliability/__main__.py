@@ -8,14 +8,22 @@ Config (see tests/e2e/test_reliability_faults.py):
 """
 
 from pathlib import Path
+from typing import TypedDict
 
 import pulumi
 
 from cfmtls_provider import ClientCertificateRule, HostnameAssociation, MTLSCertificate
 
+
+class Zone(TypedDict):
+    id: str
+    ca: int
+    hostnames: list[str]
+
+
 config = pulumi.Config()
 ca_paths: list[str] = config.require_object("caPemPaths")
-zones: list[dict[str, object]] = config.require_object("zones")
+zones: list[Zone] = config.require_object("zones")
 key_paths: dict[str, str] = config.get_object("caKeyPaths") or {}
 delete_first: list[int] = config.get_object("deleteBeforeReplace") or []
 
@@ -33,13 +41,13 @@ for index, pem_path in enumerate(ca_paths):
     )
 
 for position, zone in enumerate(zones):
-    ca = cas[int(str(zone["ca"]))]
-    zone_id = str(zone["id"])
+    ca = cas[zone["ca"]]
+    zone_id = zone["id"]
     hosts = HostnameAssociation(
         f"hosts-{position}",
         zone_id=zone_id,
         mtls_certificate_id=ca.id,
-        hostnames=list(zone["hostnames"]),  # type: ignore[call-overload]
+        hostnames=zone["hostnames"],
     )
     rule = ClientCertificateRule(
         f"rule-{position}",
