@@ -28,8 +28,10 @@ __all__ = [
     "CABundle",
     "CACertificate",
     "CertificateError",
+    "authority_key_identifier",
     "parse_ca_bundle",
     "same_certificates",
+    "subject_key_identifier",
 ]
 
 #: The eight signature algorithms Cloudflare accepts, by OID, with the name Cloudflare reports in ``signature``.
@@ -201,15 +203,20 @@ def _require_ca(cert: x509.Certificate, where: str) -> None:
         )
 
 
-def _subject_key_identifier(cert: x509.Certificate) -> str:
+def subject_key_identifier(cert: x509.Certificate, *, derive: bool = False) -> str:
+    """The SubjectKeyIdentifier as upper-case hex; without the extension, "" or, with ``derive``, the one RFC 5280
+    method 1 derives from the public key."""
     try:
         digest = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
+        if not derive:
+            return ""
         digest = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
     return digest.hex().upper()
 
 
-def _authority_key_identifier(cert: x509.Certificate) -> str:
+def authority_key_identifier(cert: x509.Certificate) -> str:
+    """The AuthorityKeyIdentifier's key id as upper-case hex; "" without one."""
     try:
         key_id = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
     except x509.ExtensionNotFound:
@@ -276,10 +283,10 @@ def _check_certificate(
         not_after=not_after,
         signature_algorithm=signature,
         fingerprint_sha256=hashlib.sha256(der).hexdigest(),
-        subject_key_identifier=_subject_key_identifier(cert),
+        subject_key_identifier=subject_key_identifier(cert, derive=True),
         subject_der=cert.subject.public_bytes(),
         issuer_der=cert.issuer.public_bytes(),
-        authority_key_identifier=_authority_key_identifier(cert),
+        authority_key_identifier=authority_key_identifier(cert),
     )
     return parsed, warnings
 

@@ -40,8 +40,10 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from .certificates import authority_key_identifier, subject_key_identifier
+from .rules_language.schema import CLIENT_AUTH_PREFIX
+
 __all__ = [
-    "FIELD_PREFIX",
     "NOT_PRESENTED",
     "AssociatedCA",
     "ClientAuth",
@@ -54,9 +56,6 @@ __all__ = [
     "trusted_for_hostname",
     "verify_client_chain",
 ]
-
-#: Every field name below is this prefix plus the attribute name of :class:`ClientAuth`.
-FIELD_PREFIX = "cf.tls_client_auth."
 
 #: How many certificates a client may send between its leaf and a trusted CA (OpenSSL's default depth is 100;
 #: cryptography's default 8 is kept: a longer client chain is not a realistic case).
@@ -95,7 +94,7 @@ class ClientAuth:
 
     def fields(self) -> dict[str, str | bool]:
         """The Rules-language fields by full name (``cf.tls_client_auth.cert_verified`` ...), without ``failure``."""
-        return {FIELD_PREFIX + f.name: getattr(self, f.name) for f in fields(self) if f.name != "failure"}
+        return {CLIENT_AUTH_PREFIX + f.name: getattr(self, f.name) for f in fields(self) if f.name != "failure"}
 
 
 #: What a request without a client certificate (or to a hostname that does not request one) carries.
@@ -265,29 +264,10 @@ def verify_client_chain(
 # --- the fields ------------------------------------------------------------------------------------------
 
 
-def _hex(data: bytes) -> str:
-    return data.hex().upper()
-
-
 def _serial(number: int) -> str:
     """Upper-case hex, an even number of digits (as in the docs' example ``527E0F20A2...``)."""
     digits = format(number, "X")
     return digits.zfill(len(digits) + len(digits) % 2)
-
-
-def _ski(cert: x509.Certificate) -> str:
-    try:
-        return _hex(cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest)
-    except x509.ExtensionNotFound:
-        return ""
-
-
-def _aki(cert: x509.Certificate) -> str:
-    try:
-        key_id = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
-    except x509.ExtensionNotFound:
-        return ""
-    return _hex(key_id) if key_id else ""
 
 
 def _legacy_dn(name: x509.Name) -> str:
@@ -319,8 +299,9 @@ def client_auth(
         cert_presented=True,
         cert_verified=verification.verified,
         cert_revoked=False,
-        cert_issuer_ski=(_ski(issuer) if issuer is not None else "") or _aki(leaf),
-        cert_ski=_ski(leaf),
+        cert_issuer_ski=(subject_key_identifier(issuer) if issuer is not None else "")
+        or authority_key_identifier(leaf),
+        cert_ski=subject_key_identifier(leaf),
         cert_fingerprint_sha256=hashlib.sha256(der).hexdigest(),
         cert_fingerprint_sha1=hashlib.sha1(der, usedforsecurity=False).hexdigest(),
         cert_subject_dn=leaf.subject.rfc4514_string(),

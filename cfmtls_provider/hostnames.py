@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["MAX_HOSTNAME_LENGTH", "HostnameError", "hostname_problems", "validate_hostnames"]
+__all__ = [
+    "MAX_HOSTNAME_LENGTH",
+    "HostnameError",
+    "covers",
+    "hostname_problems",
+    "in_domain",
+    "validate_hostnames",
+]
 
 MAX_HOSTNAME_LENGTH = 253
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -88,3 +95,21 @@ def validate_hostnames(hostnames: object, *, allow_empty: bool = False) -> list[
         raise HostnameError("hostnames: " + "; ".join(problems))
     assert isinstance(hostnames, Sequence)
     return [str(name) for name in hostnames]
+
+
+def covers(association: str, hostname: str) -> bool:
+    """Whether a hostname association applies to ``hostname`` (lower case): the same name, or a ``*.`` wildcard
+    one label above it (``*.example.com`` covers ``a.example.com``, not ``example.com`` nor ``a.b.example.com``).
+    The emulator's edge asks for a client certificate, and ``cfmtls`` finds a hostname's CAs, by this rule."""
+    pattern = association.lower()
+    if pattern == hostname:
+        return True
+    if pattern.startswith("*."):
+        head, _, tail = hostname.partition(".")
+        return bool(head) and "*" not in head and tail == pattern[2:]
+    return False
+
+
+def in_domain(domain: str, hostname: str) -> bool:
+    """Whether ``hostname`` (lower case) is ``domain`` or a name below it: the zone ``domain`` holds it."""
+    return hostname == domain or hostname.endswith("." + domain)

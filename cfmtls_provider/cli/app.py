@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from ..client_auth import AssociatedCA, ClientCertificateError, load_certificates
 from ..cloudflare.errors import CloudflareError
 from ..cloudflare.models import Rule, Zone
+from ..hostnames import covers, in_domain
 from ..settings import ProviderSettings, SettingsError
 from .check import check_client
-from .coverage import covers
 from .findings import find
 from .output import check_json, console, inventory_json, print_check, print_inventory
 from .survey import MANAGED_CA_ID, survey_account
@@ -209,7 +209,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _zone_of(client: CloudflareClient, account: str, hostname: str) -> str:
     zones: list[Zone] = client.list_zones(account)
-    matching = [zone for zone in zones if hostname == zone.name or hostname.endswith("." + zone.name)]
+    matching = [zone for zone in zones if in_domain(zone.name, hostname)]
     if not matching:
         raise UsageError(f"no zone of account {account} holds {hostname}; pass --zone ID.")
     longest = max(len(zone.name) for zone in matching)

@@ -9,20 +9,10 @@ from collections.abc import Iterator
 from ..rules_language import Expression
 from ..rules_language.ast import Bare, Call, Comparison, Field, Literal, Logical, Membership, Node, Not
 
-__all__ = ["covers", "host_literals", "pinned_skis", "sample_host"]
+__all__ = ["host_literals", "pinned_skis", "sample_host"]
 
 _HOST = "http.host"
 _ISSUER_SKI = "cf.tls_client_auth.cert_issuer_ski"
-
-
-def covers(association: str, hostname: str) -> bool:
-    """An association ``*.example.com`` covers one more label (``a.example.com``); others cover themselves."""
-    if association == hostname:
-        return True
-    if association.startswith("*."):
-        head, _, tail = hostname.partition(".")
-        return bool(head) and "*" not in head and tail == association[2:]
-    return False
 
 
 def sample_host(association: str) -> str:

@@ -10,8 +10,9 @@ from typing import Literal
 
 from ..cloudflare.models import Rule
 from ..custom_rules import parsed_expression, request_fields, rule_outcome
+from ..hostnames import covers
 from ..rules_language import Expression
-from .coverage import covers, host_literals, pinned_skis, sample_host
+from .coverage import host_literals, pinned_skis, sample_host
 from .survey import MANAGED_CA_ID, CAInfo, Survey, ZoneSurvey
 
 __all__ = ["CA_QUOTA", "EXPIRY_WARNING_DAYS", "Finding", "Severity", "find", "rule_label"]

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..hostnames import in_domain
 from . import assumptions as cf
 from .budget import CLOUDFLARE_RATE_LIMIT, RateLimit
 
@@ -77,8 +78,7 @@ class Zone:
 
     def holds(self, hostname: str) -> bool:
         """Whether ``hostname`` (possibly a ``*.`` wildcard) is the zone's domain or below it."""
-        name = hostname.lower().removeprefix("*.")
-        return name == self.name or name.endswith("." + self.name)
+        return in_domain(self.name, hostname.lower().removeprefix("*."))
 
 
 def parse_zone(spec: str) -> Zone:

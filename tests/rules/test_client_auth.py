@@ -13,7 +13,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from cfmtls_provider import throwaway_ca
 from cfmtls_provider.certificates import parse_ca_bundle
 from cfmtls_provider.client_auth import (
-    FIELD_PREFIX,
     NOT_PRESENTED,
     AssociatedCA,
     ClientCertificateError,
@@ -23,6 +22,7 @@ from cfmtls_provider.client_auth import (
     trusted_for_hostname,
     verify_client_chain,
 )
+from cfmtls_provider.rules_language import CLIENT_AUTH_PREFIX
 from tests.support.certs import CA, make_ca
 
 
@@ -71,16 +71,18 @@ def test_field_names_are_cloudflares() -> None:
         "cert_not_after",
         "cert_serial",
     ):
-        assert FIELD_PREFIX + field in names
-    assert FIELD_PREFIX + "failure" not in names
+        assert CLIENT_AUTH_PREFIX + field in names
+    assert CLIENT_AUTH_PREFIX + "failure" not in names
 
 
 def test_no_certificate_gives_empty_strings_and_false() -> None:
     auth = client_auth(None, [])
     assert auth == NOT_PRESENTED
     values = auth.fields()
-    assert values[FIELD_PREFIX + "cert_presented"] is False and values[FIELD_PREFIX + "cert_verified"] is False
-    assert values[FIELD_PREFIX + "cert_issuer_ski"] == ""
+    assert (
+        values[CLIENT_AUTH_PREFIX + "cert_presented"] is False and values[CLIENT_AUTH_PREFIX + "cert_verified"] is False
+    )
+    assert values[CLIENT_AUTH_PREFIX + "cert_issuer_ski"] == ""
 
 
 def test_dates_use_openssl_format() -> None:

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 
 from cryptography import x509
 
-from ...client_auth import FIELD_PREFIX, MultipleCAPolicy, client_auth, trust_anchors, trusted_for_hostname
+from ...client_auth import MultipleCAPolicy, client_auth, trust_anchors, trusted_for_hostname
 from ...custom_rules import CHALLENGE_ACTIONS, request_fields, run_custom_rules
+from ...rules_language import CLIENT_AUTH_PREFIX
 from ..store import Store
 from .log import EdgeLog, EdgeLogEntry
 from .pages import EdgeAnswer, block_page, challenge_page, error_page, origin_echo
@@ -66,7 +67,7 @@ def answer(
         stop_page = challenge_page if shown.rule.action in CHALLENGE_ACTIONS else block_page
         result = stop_page(request.host, ray_id)
     else:  # no rule stopped it: one skipped the rest, or matched with log, skip or execute, or none matched
-        echoed = {name.removeprefix(FIELD_PREFIX): value for name, value in auth.fields().items()}
+        echoed = {name.removeprefix(CLIENT_AUTH_PREFIX): value for name, value in auth.fields().items()}
         result = origin_echo(request.host, request.path, request.method, echoed, ray_id)
     result = replace(result, headers=(*result.headers, ("cf-ray", ray_id)))
     log.add(

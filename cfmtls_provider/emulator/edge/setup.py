@@ -14,6 +14,8 @@ from typing import Protocol
 from cryptography import x509
 
 from ...client_auth import AssociatedCA, ClientCertificateError, load_certificates
+from ...custom_rules import RuleLike
+from ...hostnames import covers
 from .. import assumptions as cf
 from ..models.state import MANAGED_CA
 
@@ -38,21 +40,11 @@ class _Certificate(Protocol):
     def uploaded_on(self) -> str: ...
 
 
-class _Rule(Protocol):
-    @property
-    def id(self) -> str: ...
+class _Rule(RuleLike, Protocol):
+    """What the runner reads of a stored rule, and its ref (the edge log names it)."""
+
     @property
     def ref(self) -> str: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def expression(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def enabled(self) -> bool: ...
-    @property
-    def action_parameters(self) -> dict[str, object] | None: ...
 
 
 class _Ruleset(Protocol):
@@ -86,17 +78,6 @@ class HostnameSetup:
     zone_ids: tuple[str, ...]
 
 
-def _covers(pattern: str, hostname: str) -> bool:
-    """An associated name covers the hostname: the same name, or a ``*.`` wildcard one label above it."""
-    pattern = pattern.lower()
-    if pattern == hostname:
-        return True
-    if pattern.startswith("*."):
-        head, _, rest = hostname.partition(".")
-        return bool(head) and rest == pattern[2:]
-    return False
-
-
 @lru_cache(maxsize=256)
 def _parsed(cert_id: str, pem: str) -> tuple[x509.Certificate, ...]:
     try:
@@ -112,7 +93,7 @@ def hostname_setup(state: _State, hostname: str) -> HostnameSetup:
     zone_ids: list[str] = []
     for zone_id, lists in sorted(state.associations.items()):
         for ca_id, hostnames in lists.items():
-            if not any(_covers(pattern, name) for pattern in hostnames):
+            if not any(covers(pattern, name) for pattern in hostnames):
                 continue
             if zone_id not in zone_ids:
                 zone_ids.append(zone_id)
