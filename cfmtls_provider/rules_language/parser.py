@@ -42,12 +42,20 @@ def _where(item: Token | _Tree) -> dict[str, int | None]:
     return {"line": getattr(item, "line", None), "column": getattr(item, "column", None)}
 
 
+def _raw_body(text: str) -> str | None:
+    """What a raw string ``r#"..."#`` holds (nothing in it is an escape); None for a quoted string."""
+    if not text.startswith("r"):
+        return None
+    hashes = len(text) - len(text.lstrip("r#")) - 1
+    return text[2 + hashes : len(text) - 1 - hashes]
+
+
 def _decode_string(token: Token) -> bytes:
     """A quoted string's bytes: escapes are ``\\"``, ``\\\\``, ``\\xHH`` and three octal digits."""
     text: str = token.value
-    if text.startswith("r"):
-        hashes = len(text) - len(text.lstrip("r#")) - 1
-        return text[2 + hashes : len(text) - 1 - hashes].encode()
+    raw = _raw_body(text)
+    if raw is not None:
+        return raw.encode()
     body, out, index = text[1:-1], bytearray(), 0
     while index < len(body):
         char = body[index]
@@ -77,9 +85,9 @@ def _decode_string(token: Token) -> bytes:
 def _regex_source(token: Token) -> str:
     """The regex a string spells: in a quoted string only ``\\"`` is unescaped, the rest is the regex's."""
     text: str = token.value
-    if text.startswith("r"):
-        hashes = len(text) - len(text.lstrip("r#")) - 1
-        return text[2 + hashes : len(text) - 1 - hashes]
+    raw = _raw_body(text)
+    if raw is not None:
+        return raw
     body, out, index = text[1:-1], [], 0
     while index < len(body):
         if body[index] == "\\" and body[index + 1] == '"':
