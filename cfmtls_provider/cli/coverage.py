@@ -1,6 +1,7 @@
-"""Which hostnames a rule or an association covers, and which issuer SKIs a rule pins: read from the parsed
-expression. What a rule does to a request is :mod:`cfmtls_provider.custom_rules`' to say (evaluated on the fields
-Cloudflare would compute, never by reading the expression's text)."""
+"""Which hostnames and issuer SKIs a rule names (read from its parsed expression), and a hostname to try an
+association with. What a rule does to a request is :mod:`cfmtls_provider.custom_rules`' to say (evaluated on the
+fields Cloudflare would compute, never by reading the expression's text); which association covers a hostname is
+:func:`cfmtls_provider.hostnames.covers`'."""
 
 from __future__ import annotations
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from . import assumptions as cf
+from .entry_log import EntryLog
 from .faults import FaultRule, FaultSet
 
 __all__ = ["APILayer", "DroppedConnection", "RequestLog"]
@@ -30,25 +30,14 @@ class DroppedConnection(Exception):
     """Raised after a partial answer so that the server aborts the connection (a ``drop`` fault)."""
 
 
-class RequestLog:
+class RequestLog(EntryLog[dict[str, Any]]):
     """The Cloudflare API calls served, in order of completion."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: list[dict[str, Any]] = []
-
     def append(self, method: str, path: str, query: str, status: int) -> None:
-        entry = {"method": method, "path": path, "query": query, "status": status, "time": time.time()}
-        with self._lock:
-            self._entries.append(entry)
+        self.add({"method": method, "path": path, "query": query, "status": status, "time": time.time()})
 
     def entries(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(entry) for entry in self._entries]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        return [dict(entry) for entry in self.snapshot()]
 
 
 async def _discard(message: Message) -> None:

@@ -13,7 +13,6 @@ import logging
 import socket
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -23,6 +22,7 @@ from starlette.types import ASGIApp
 from ..client_auth import MultipleCAPolicy
 from . import assumptions as cf
 from .app import Emulator, create_app
+from .background import BackgroundServer
 from .config import EmulatorConfig, Zone, parse_zone
 from .faults import FaultRule, FaultSet
 from .middleware import DroppedConnection, RequestLog
@@ -63,7 +63,7 @@ class _QuickServer(uvicorn.Server):
             await asyncio.sleep(0.01)
 
 
-class EmulatorServer:
+class EmulatorServer(BackgroundServer):
     """An emulator serving HTTP on ``host:port`` (port 0: a free one) until :meth:`stop`."""
 
     def __init__(
@@ -155,20 +155,11 @@ class EmulatorServer:
             self._socket.close()
         self._server = self._thread = self._socket = None
 
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     # --- addresses and helpers -----------------------------------------------------------------------------
 
     @property
     def root_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return self._url("http")
 
     @property
     def base_url(self) -> str:

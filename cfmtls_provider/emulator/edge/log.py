@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from ..entry_log import EntryLog
 
 __all__ = ["EdgeLog", "EdgeLogEntry"]
 
@@ -28,23 +29,11 @@ class EdgeLogEntry:
     error: str | None = None
 
 
-class EdgeLog:
-    """Thread-safe, bounded (the oldest entries go first)."""
+class EdgeLog(EntryLog[EdgeLogEntry]):
+    """Bounded: the oldest entries go first."""
 
     def __init__(self, limit: int = 10_000) -> None:
-        self._entries: list[EdgeLogEntry] = []
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def add(self, entry: EdgeLogEntry) -> None:
-        with self._lock:
-            self._entries.append(entry)
-            del self._entries[: max(0, len(self._entries) - self._limit)]
+        super().__init__(limit)
 
     def entries(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [asdict(entry) for entry in self._entries]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        return [asdict(entry) for entry in self.snapshot()]

@@ -18,7 +18,6 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import h11
@@ -26,6 +25,7 @@ from cryptography import x509
 from OpenSSL import SSL
 
 from ...client_auth import MultipleCAPolicy
+from ..background import BackgroundServer
 from ..store import Store
 from .decide import EdgeRequest, answer
 from .identity import EdgeCA
@@ -186,7 +186,7 @@ class _TLSServer(socketserver.ThreadingTCPServer):
         self.contexts, self.store, self.zones, self.log, self.policy = contexts, store, zones, log, policy
 
 
-class EdgeServer:
+class EdgeServer(BackgroundServer):
     """The mTLS edge on ``host:port`` (0: a free port), enforcing what ``store`` holds, until :meth:`stop`.
 
     ``ca_file``: where the edge CA certificate is written (default: a file in the temporary directory).
@@ -244,15 +244,6 @@ class EdgeServer:
             self._thread.join(5)
         self._server = self._thread = None
 
-    def __enter__(self) -> EdgeServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"https://{host}:{self.port}"
+        return self._url("https")
