@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from cfmtls_provider.hostnames import MAX_HOSTNAME_LENGTH, HostnameError, hostname_problems, validate_hostnames
+from cfmtls_provider.hostnames import (
+    MAX_HOSTNAME_LENGTH,
+    HostnameError,
+    covers,
+    hostname_problems,
+    in_domain,
+    validate_hostnames,
+)
 
 
 def _refusal(hostnames: object, **kwargs: bool) -> str:
@@ -182,3 +189,17 @@ def test_every_problem_is_reported_at_once() -> None:
     assert "empty string" in problems[1]
     assert "trailing dot" in problems[2]
     assert _refusal(["A.example.com", "", "x.example.com."]).count(";") >= 2
+
+
+def test_an_association_covers_its_name_and_a_wildcard_one_label_below() -> None:
+    """What the emulator's edge asks a client certificate for, and where check-client finds a hostname's CAs."""
+    assert covers("api.example.com", "api.example.com")
+    assert covers("*.example.com", "api.example.com") and covers("*.Example.com", "api.example.com")
+    assert not covers("*.example.com", "example.com")
+    assert not covers("*.example.com", "a.api.example.com")
+    assert not covers("api.example.com", "www.example.com")
+
+
+def test_a_zone_holds_its_domain_and_the_names_below_it() -> None:
+    assert in_domain("example.com", "example.com") and in_domain("example.com", "a.b.example.com")
+    assert not in_domain("example.com", "badexample.com") and not in_domain("example.com", "example.org")
