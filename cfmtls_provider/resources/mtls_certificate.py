@@ -6,30 +6,21 @@ by DER content, so whitespace or line-ending edits change nothing.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.output import UNKNOWN
 
 from ..certificates import CABundle, CertificateError, parse_ca_bundle, same_certificates
 from ..cloudflare.errors import (
     APIStatusError,
-    AuthenticationError,
-    BadRequestError,
     CertificateAlreadyExistsError,
     CertificateQuotaExceededError,
     CloudflareError,
-    ConflictError,
-    NotFoundError,
-    RateLimitError,
 )
 from ..cloudflare.models import MTLSCertificateRecord
 from ._base import (
@@ -42,6 +33,20 @@ from ._base import (
     refuse_import,
     require_id,
 )
+from ._certificate_inputs import (
+    LOCAL_FACTS,
+    ON_RENAME,
+    input_key_digest,
+    issuing_ski,
+    key_digest,
+    local_facts,
+    ownership_tag,
+    read_key_file,
+    rename_refusal,
+    same_upload_changes,
+    uploaded_name,
+)
+from ._certificate_refusals import already_uploaded_message, in_use_message, quota_message, refused_as_in_use
 from ._errors import ProviderError, api_call
 from ._state import read_result, unset_outputs
 from ._this_run import record_upload
@@ -51,118 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MTLSCertificate", "MTLSCertificateArgs", "MTLSCertificateProvider", "MTLSCertificateState"]
 
-#: Inputs whose change means a new upload (Cloudflare has no update endpoint).
-REPLACE_ON_CHANGE = ("certificates", "name", "account_id", "private_key")
+#: How often a delete refused as in use is tried again.
 POLL_INTERVAL_SECONDS = 2.0
-
-#: What a change of ``name`` or ``private_key`` alone does (same certificates, same account). Cloudflare can
-#: neither rename an upload nor take the same certificate twice (1471), so a real re-upload must delete first.
-ON_RENAME = ("refuse", "record_only", "delete_first")
-
-
-def _same_upload_changes(olds: Mapping[str, Any], news: Mapping[str, Any], old_key_digest: str) -> list[str]:
-    """The inputs among name and private_key that changed while the certificates and account did not:
-    a change only a delete-first re-upload could make at Cloudflare."""
-    old_certs, new_certs = olds.get("certificates"), news.get("certificates")
-    if not (isinstance(old_certs, str) and isinstance(new_certs, str) and same_certificates(old_certs, new_certs)):
-        return []
-    if is_unknown(news.get("account_id")) or (olds.get("account_id") or "") != (news.get("account_id") or ""):
-        return []
-    changed = []
-    if not is_unknown(news.get("name")) and (olds.get("name") or "") != (news.get("name") or ""):
-        changed.append("name")
-    key_known = not is_unknown(news.get("private_key")) and not is_unknown(news.get("private_key_file"))
-    if key_known and old_key_digest != _input_key_digest(news):
-        changed.append("private_key")
-    return changed
-
-
-def _rename_refusal(changed: list[str], olds: Mapping[str, Any], news: Mapping[str, Any]) -> str:
-    what = " and ".join(changed)
-    renamed = f" from {olds.get('name') or ''!r} to {news.get('name') or ''!r}" if "name" in changed else ""
-    return (
-        f"{what} changed{renamed} while the certificates stay the same. Cloudflare cannot rename an uploaded CA "
-        "or change its key, and refuses a second upload of the same certificate (1471): a re-upload would have "
-        "to delete the CA first, leaving its hostnames without a CA (and a ClientCertificateRule blocking every "
-        "client) until the new upload is done. Nothing is done without your choice: keep the old value; or set "
-        "on_rename='record_only' to record the new value in the stack only (Cloudflare keeps the upload as it "
-        "is: no outage); or set on_rename='delete_first' to delete and re-upload, accepting that outage."
-    )
-
-
-def ownership_tag(resource_name: str) -> str:
-    """A tag only this resource of this stack makes: ``cfmtls-`` and 12 hex characters of a hash of the
-    organization, project, stack and resource name. It goes into the uploaded ``name`` (the upload's only
-    free-text field), so that an upload left by an interrupted run can be told from anyone else's."""
-    owner = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
-    return "cfmtls-" + hashlib.sha256(owner.encode()).hexdigest()[:12]
-
-
-def uploaded_name(props: Mapping[str, Any]) -> str:
-    """The ``name`` sent to Cloudflare: the user's name followed by the ownership tag, e.g.
-    ``corp-ca [cfmtls-3f9a1c2b7d4e]`` (the tag alone when no name is given)."""
-    name, tag = props.get("name") or "", props.get("ownership_tag") or ""
-    if not tag:
-        return str(name)
-    return f"{name} [{tag}]" if name else f"[{tag}]"
-
-
-def _input_key_digest(inputs: Mapping[str, Any]) -> str:
-    """The SHA-256 of the private key an input set names: ``private_key`` itself, or the digest the check took
-    of ``private_key_file`` (whose content never leaves the provider process)."""
-    return _key_digest(inputs.get("private_key")) or str(inputs.get("private_key_file_sha256") or "")
-
-
-def _read_key_file(path: object) -> str:
-    """The PEM private key in ``path`` (read in the provider process, next to the program); raises ValueError."""
-    if not isinstance(path, str) or not path.strip():
-        return ""
-    try:
-        text = Path(path).expanduser().read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(
-            f"private_key_file {path!r} cannot be read ({type(error).__name__}: {error.args[-1]})"
-        ) from None
-    try:
-        serialization.load_pem_private_key(text.encode(), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise ValueError(
-            f"private_key_file {path!r} does not hold an unencrypted PEM private key ('-----BEGIN PRIVATE KEY-----')."
-        ) from None
-    return text
-
-
-def _issuing_ski(certificates: object) -> str:
-    """The SKI of the bundle's issuing CA, or "" when the text is unknown or not a bundle accepted today."""
-    if not isinstance(certificates, str):
-        return ""
-    try:
-        return parse_ca_bundle(certificates).issuing_ca.subject_key_identifier
-    except CertificateError:
-        return ""
-
-
-def _key_digest(private_key: object) -> str:
-    if not isinstance(private_key, str) or not private_key:
-        return ""
-    return hashlib.sha256(private_key.strip().encode()).hexdigest()
-
-
-#: Outputs computed from the PEM alone, known at `pulumi preview` (Cloudflare's own values win after upload).
-LOCAL_FACTS = ("issuer", "serial_number", "signature", "expires_on", "fingerprint_sha256", "subject_key_identifier")
-
-
-def _local_facts(bundle: CABundle) -> dict[str, str]:
-    ca = bundle.ca
-    return {
-        "issuer": ca.issuer,
-        "serial_number": ca.serial_number,
-        "signature": ca.signature_algorithm,
-        "expires_on": ca.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "fingerprint_sha256": ca.fingerprint_sha256,
-        # The CA that issues client certificates (the end of the chain), not necessarily the first one.
-        "subject_key_identifier": bundle.issuing_ca.subject_key_identifier,
-    }
 
 
 class MTLSCertificateState(TypedDict):
@@ -211,20 +106,6 @@ def _outputs(
     }
 
 
-def _already_uploaded_message(account_id: str, existing: MTLSCertificateRecord | None) -> str:
-    where = (
-        f"as certificate {existing.id} (name {existing.name!r}, uploaded {existing.uploaded_on})"
-        if existing
-        else "(Cloudflare says it already exists)"
-    )
-    return (
-        f"This CA certificate is already uploaded to account {account_id} {where}. "
-        "To manage that upload with this stack, set adopt_existing=True on the MTLSCertificate "
-        "(it is matched by certificate content); or delete the existing upload first (after "
-        "emptying its hostname associations)."
-    )
-
-
 class MTLSCertificateProvider(CloudflareProvider):
     """Upload, adopt, read and delete one CA certificate.
 
@@ -255,7 +136,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         inputs.update(dict.fromkeys(LOCAL_FACTS, UNKNOWN))
         if not has_unknown(certificates):
             try:
-                inputs.update(_local_facts(parse_ca_bundle(certificates if isinstance(certificates, str) else "")))
+                inputs.update(local_facts(parse_ca_bundle(certificates if isinstance(certificates, str) else "")))
             except CertificateError as error:
                 # The engine echoes a failing property's value: never let it echo a private key.
                 leaks_key = isinstance(certificates, str) and "PRIVATE KEY" in certificates
@@ -279,7 +160,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         inputs.pop("private_key_file_sha256", None)
         if key_file and not is_unknown(key_file):
             try:
-                inputs["private_key_file_sha256"] = _key_digest(_read_key_file(key_file))
+                inputs["private_key_file_sha256"] = key_digest(read_key_file(key_file))
             except ValueError as error:
                 failures.append(CheckFailure("private_key_file", str(error)))
             if inputs.get("private_key"):
@@ -297,20 +178,20 @@ class MTLSCertificateProvider(CloudflareProvider):
         if not is_unknown(on_rename) and on_rename not in ON_RENAME:
             failures.append(CheckFailure("on_rename", f"on_rename {on_rename!r} is not one of {', '.join(ON_RENAME)}."))
         elif olds and on_rename == "refuse":
-            changed = _same_upload_changes(olds, inputs, _input_key_digest(olds))
+            changed = same_upload_changes(olds, inputs, input_key_digest(olds))
             if changed:
-                failures.append(CheckFailure(changed[0], _rename_refusal(changed, olds, inputs)))
+                failures.append(CheckFailure(changed[0], rename_refusal(changed, olds, inputs)))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace on new certificates (by content) or account; a new name or key alone is refused, recorded in
         place or replaced delete-first, as ``on_rename`` says (the refusal is raised here for values the check
         could not see yet); in place for ``adopt_existing`` and ``on_rename``. No API call."""
-        same_upload = _same_upload_changes(olds, news, olds.get("private_key_sha256") or "")
+        same_upload = same_upload_changes(olds, news, olds.get("private_key_sha256") or "")
         on_rename = news.get("on_rename") or "refuse"
         if same_upload and not is_unknown(on_rename) and on_rename != "delete_first":
             if on_rename != "record_only":  # the check refuses it; this is the net for values unknown then
-                raise ProviderError(_rename_refusal(same_upload, olds, news))
+                raise ProviderError(rename_refusal(same_upload, olds, news))
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         replaces: list[str] = []
         old_certs, new_certs = olds.get("certificates"), news.get("certificates")
@@ -322,13 +203,13 @@ class MTLSCertificateProvider(CloudflareProvider):
             new = news.get(key)
             if is_unknown(new) or (olds.get(key) or "") != (new or ""):
                 replaces.append(key)
-        if is_unknown(news.get("private_key")) or (olds.get("private_key_sha256") or "") != _input_key_digest(news):
+        if is_unknown(news.get("private_key")) or (olds.get("private_key_sha256") or "") != input_key_digest(news):
             replaces.append("private_key")
         in_place = differs(bool(olds.get("adopt_existing")), news.get("adopt_existing") or False)
         in_place = in_place or differs(olds.get("on_rename") or "refuse", on_rename)
         # A stack made by an older version may pin the first certificate of a root-first bundle: correct it.
-        issuing_ski, pinned = _issuing_ski(new_certs), olds.get("subject_key_identifier") or ""
-        stale_ski = bool(issuing_ski and pinned) and pinned != issuing_ski
+        issuing, pinned = issuing_ski(new_certs), olds.get("subject_key_identifier") or ""
+        stale_ski = bool(issuing and pinned) and pinned != issuing
         in_place = in_place or (not replaces and stale_ski)
         # Same content under a new name or key with on_rename='delete_first' (the user's explicit choice):
         # Cloudflare refuses a second upload of the same certificate (1471), so the old one must go first.
@@ -359,7 +240,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         if record is None:
             record = self._upload(client, props, bundle)
             record_upload(record.id)
-        outs = _outputs(props, record, key_digest=_input_key_digest(props), known=_local_facts(bundle))
+        outs = _outputs(props, record, key_digest=input_key_digest(props), known=local_facts(bundle))
         return CreateResult(record.id, dict(outs))
 
     def _find(self, client: CloudflareClient, account_id: str, certificates: str) -> MTLSCertificateRecord | None:
@@ -369,7 +250,7 @@ class MTLSCertificateProvider(CloudflareProvider):
     def _upload(self, client: CloudflareClient, props: Mapping[str, Any], bundle: CABundle) -> MTLSCertificateRecord:
         account_id = props["account_id"]
         try:
-            private_key = props.get("private_key") or _read_key_file(props.get("private_key_file"))
+            private_key = props.get("private_key") or read_key_file(props.get("private_key_file"))
         except ValueError as error:
             raise ProviderError(f"{error} Nothing was uploaded.") from None
         with api_call(f"Uploading the CA certificate to account {account_id}"):
@@ -381,9 +262,9 @@ class MTLSCertificateProvider(CloudflareProvider):
                 existing = self._find(client, account_id, props["certificates"])
                 if existing is not None and self._left_by_an_interrupted_run(client, account_id, existing, props):
                     return existing
-                raise ProviderError(_already_uploaded_message(account_id, existing)) from error
+                raise ProviderError(already_uploaded_message(account_id, existing)) from error
             except CertificateQuotaExceededError as error:
-                raise ProviderError(self._quota_message(client, account_id, error)) from error
+                raise ProviderError(quota_message(client, account_id, error)) from error
 
     @staticmethod
     def _left_by_an_interrupted_run(
@@ -399,27 +280,6 @@ class MTLSCertificateProvider(CloudflareProvider):
         except CloudflareError:
             return False
 
-    @staticmethod
-    def _quota_message(client: CloudflareClient, account_id: str, error: CloudflareError) -> str:
-        try:
-            held = client.list_certificates(account_id)
-            listing = "; ".join(
-                f"{record.name or '(no name)'} (id {record.id}, expires {record.expires_on})"
-                for record in held
-                if record.ca
-            )
-        except CloudflareError:
-            listing = "(could not list them)"
-        return (
-            f"Account {account_id} already holds the maximum number of CA certificates (5; Cloudflare "
-            f"said: {error.message}). It holds: {listing}. Delete one you no longer use (empty its "
-            "hostname associations first) and run again. A rotation needs a free slot too: the new CA is "
-            "uploaded before the old one is deleted, so no hostname is ever without a CA. If no slot can be "
-            "freed, give that MTLSCertificate opts=ResourceOptions(delete_before_replace=True) for this one "
-            "run: the old CA and its associations go first, and its hostnames have no CA until the new one is "
-            "uploaded."
-        )
-
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """No API call: adopt_existing and on_rename change in place; with on_rename='record_only' a new name
         or key is recorded in the stack only (Cloudflare's upload keeps its name and key). Cannot fail half-way;
@@ -427,10 +287,10 @@ class MTLSCertificateProvider(CloudflareProvider):
         outs = dict(olds)
         outs["adopt_existing"] = bool(news.get("adopt_existing"))
         outs["on_rename"] = news.get("on_rename") or "refuse"
-        outs["subject_key_identifier"] = _issuing_ski(news.get("certificates")) or outs.get("subject_key_identifier")
+        outs["subject_key_identifier"] = issuing_ski(news.get("certificates")) or outs.get("subject_key_identifier")
         if (news.get("on_rename") or "") == "record_only":
             outs["name"] = news.get("name") or ""
-            outs["private_key_sha256"] = _input_key_digest(news)
+            outs["private_key_sha256"] = input_key_digest(news)
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -461,47 +321,12 @@ class MTLSCertificateProvider(CloudflareProvider):
                     client.delete_certificate(account_id, id_)
                     return
                 except APIStatusError as error:
-                    if not _refused_as_in_use(error):
+                    if not refused_as_in_use(error):
                         raise
                     said = error.cloudflare_message
             if self._clock() >= deadline:
-                raise ProviderError(self._in_use_message(client, props, id_, said))
+                raise ProviderError(in_use_message(client, props, id_, said, self.settings.delete_wait_seconds))
             self._sleep(min(POLL_INTERVAL_SECONDS, max(0.0, deadline - self._clock())))
-
-    def _in_use_message(self, client: CloudflareClient, props: Mapping[str, Any], id_: str, said: str) -> str:
-        name = props.get("name") or "(no name)"
-        try:
-            usages = client.certificate_usages(props["account_id"], id_)
-            listed = "; ".join(usage.describe() for usage in usages) or "none listed"
-        except CloudflareError:
-            listed = "could not be read"
-        return (
-            f"Cannot delete CA certificate {name!r} ({id_}) from account {props['account_id']}: Cloudflare still "
-            f"refuses it as in use after {self.settings.delete_wait_seconds:g}s (it said: {said}; its usages: "
-            f"{listed}). This stack removes its own HostnameAssociation resources before the CA, and Cloudflare "
-            "applies such removals with a delay: run the command again, or raise cfmtls:deleteWaitSeconds. If "
-            "hostnames were associated with this CA outside the stack, remove them first (PUT "
-            "/zones/<zone_id>/certificate_authorities/hostname_associations with "
-            f'{{"hostnames": [], "mtls_certificate_id": "{id_}"}}) or take them into the stack with '
-            "HostnameAssociation(..., adopt_existing=True). The CA certificate was not deleted."
-        )
-
-
-#: Codes of refusals that are not about the certificate being in use (routing, headers, credentials).
-_NOT_IN_USE_CODES = frozenset({6003, 7000, 7003, 9106, 9109, 10000})
-_IN_USE_WORDS = ("in use", "in-use", "still attached", "still associated", "associated with")
-
-
-def _refused_as_in_use(error: APIStatusError) -> bool:
-    """Whether a refused DELETE says the certificate is still in use. Cloudflare documents that it refuses, not
-    how: a conflict (409), a bad request (400, other than a routing or credential error), or any refusal whose
-    words say so (a permission refusal, 403, counts only by its words: it is also the answer to a token without
-    the permission). The error's class says which (cloudflare/errors.py maps statuses and codes to classes)."""
-    if any(word in error.cloudflare_message.lower() for word in _IN_USE_WORDS):
-        return not isinstance(error, AuthenticationError | NotFoundError | RateLimitError)
-    if isinstance(error, ConflictError):
-        return True
-    return isinstance(error, BadRequestError) and not (set(error.codes) & _NOT_IN_USE_CODES)
 
 
 @dataclass
