@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,8 @@ def add_rule_by_hand(emulator: EmulatorAdmin, zone_id: str, rule: dict[str, Any]
 
 
 def write_ca(tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.pem"
+    """A fresh CA named ``name`` in a new file (a new path each call, so a changed config value is a change)."""
+    path = tmp_path / f"{name}-{time.monotonic_ns()}.pem"
     path.write_text(make_ca(name).pem)
     return path
 

@@ -9,7 +9,6 @@ first, then the new CA and its association, and the stack ends consistent.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,20 +17,13 @@ import pytest
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from tests.support.certs import make_ca
 
-from .harness import ACCOUNT_ID, Stack, api_client
+from .harness import ACCOUNT_ID, Stack, api_client, write_ca
+from .reliability_stack import PROGRAM, PROJECT
 
 pytestmark = pytest.mark.e2e
 
-PROGRAM = Path(__file__).parent / "programs" / "reliability"
-PROJECT = "cfmtls-reliability"
 ZONE = "d4" * 16
 HOSTS = ["api.full.example", "admin.full.example"]
-
-
-def write_ca(tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}-{time.monotonic_ns()}.pem"
-    path.write_text(make_ca(name).pem)
-    return path
 
 
 @pytest.fixture

@@ -20,13 +20,11 @@ from tests.support.convergence import mismatches
 from tests.support.zones import TEST_ZONES
 
 from .harness import ACCOUNT_ID, TOKEN, Stack, api_client
+from .reliability_stack import PROGRAM, PROJECT, ZONES
 
 pytestmark = pytest.mark.e2e
 
-PROGRAM = Path(__file__).parent / "programs" / "reliability"
-PROJECT = "cfmtls-reliability"
 BUDGET = RateLimit(quota=8, window_seconds=30, time_scale=10)
-ZONES = ["a1" * 16, "b2" * 16, "c3" * 16]  # alpha.example, beta.example, gamma.example (tests/support/zones.py)
 DOMAINS = ["alpha.example", "beta.example", "gamma.example"]
 
 

@@ -28,25 +28,17 @@ from typing import Any
 import pytest
 
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
-from tests.support.certs import make_ca
 from tests.support.convergence import mismatches
 
-from .harness import ACCOUNT_ID, Stack, add_rule_by_hand
+from .harness import ACCOUNT_ID, Stack, add_rule_by_hand, write_ca
 from .reliability_report import ROW
+from .reliability_stack import HOSTNAMES, PROGRAM, PROJECT, ZONES
 
 pytestmark = pytest.mark.e2e
 
-PROGRAM = Path(__file__).parent / "programs" / "reliability"
-PROJECT = "cfmtls-reliability"
 MAX_RETRIES = 2
 TIMEOUT_SECONDS = 2
 SLOW_SECONDS = 3
-ZONES = ["a1" * 16, "b2" * 16, "c3" * 16]
-HOSTNAMES = [
-    ["api.alpha.example", "admin.alpha.example", "*.svc.alpha.example", "login.alpha.example"],
-    ["api.beta.example", "admin.beta.example", "pay.beta.example", "status.beta.example"],
-    ["api.gamma.example", "admin.gamma.example", "*.edge.gamma.example", "vpn.gamma.example"],
-]
 RETRYABLE = {0, 408, 409, 429, 500, 502, 503, 504}
 #: The current test's ``user_properties``: each measured run adds its row of docs/reliability.md's table there
 #: (``python -m tests.e2e.reliability_report`` collects and prints them).
@@ -82,12 +74,6 @@ def rstack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> Iterator
     (stack.workdir / f"Pulumi.{stack.name}.yaml").write_text(json.dumps({"config": config}))
     yield stack
     print("\n".join(stack.log[-4:]))
-
-
-def write_ca(tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}-{time.monotonic_ns()}.pem"
-    path.write_text(make_ca(name).pem)
-    return path
 
 
 def rotate(stack: Stack, tmp_path: Path, index: int = 1) -> None:

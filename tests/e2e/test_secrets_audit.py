@@ -21,8 +21,8 @@ from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from tests.support.certs import make_ca
 from tests.support.zones import TEST_ZONES
 
-from .harness import Stack
-from .test_reliability_faults import HOSTNAMES, PROGRAM, PROJECT, ZONES, write_ca
+from .harness import Stack, write_ca
+from .reliability_stack import HOSTNAMES, PROGRAM, PROJECT, ZONES
 
 pytestmark = pytest.mark.e2e
 

@@ -3,21 +3,16 @@ the engine's address stops accepting connections (issue 17, point 12)."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 
-import grpc
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
-
-from .test_provider_server import CERT_URN, struct
+from tests.support.provider_server import CERT_URN, start_provider_server, struct
 
 pytestmark = pytest.mark.grpc
 
@@ -25,19 +20,10 @@ pytestmark = pytest.mark.grpc
 def test_the_server_exits_when_the_engine_address_goes_away() -> None:
     engine = socket.create_server(("127.0.0.1", 0))
     address = f"127.0.0.1:{engine.getsockname()[1]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFMTLS_"))}
-    env["PULUMI_PROJECT"] = "proj"
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic", address],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
-    )
+    started = start_provider_server(address)
+    process = started.process
     try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with started.channel() as channel:
             stub = provider_pb2_grpc.ResourceProviderStub(channel)
             news = {
                 "certificates": make_ca("watchdog CA").pem,

@@ -7,81 +7,19 @@ ends up in the serialized provider or in any answer.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
-from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
-from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
-from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
+from tests.support.provider_server import ASSOC_URN, CERT_URN, TOKEN, plain, struct
+from tests.support.zones import ACCOUNT, ZONE
 
 pytestmark = pytest.mark.grpc
-
-TOKEN = "grpc-token-4c2e8a6f0b1d3e5f7a9c8b6d4e2f0a1b"
-ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
-ZONE_ID = "fedcba9876543210fedcba9876543210"
-CERT_URN = "urn:pulumi:test::proj::pulumi-python:dynamic/cfmtls:MTLSCertificate::ca"
-ASSOC_URN = "urn:pulumi:test::proj::pulumi-python:dynamic/cfmtls:HostnameAssociation::hosts"
-
-
-def struct(props: dict[str, Any]) -> struct_pb2.Struct:
-    result: struct_pb2.Struct = asyncio.run(rpc.serialize_properties(props, {}))
-    return result
-
-
-def plain(message: struct_pb2.Struct) -> dict[str, Any]:
-    result: dict[str, Any] = rpc.deserialize_properties(message)
-    return result
-
-
-@pytest.fixture
-def server(emulator: Any) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "CFMTLS_"))}
-    env["PULUMI_PROJECT"] = "proj"
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        stub = provider_pb2_grpc.ResourceProviderStub(channel)
-        config = {
-            "cfmtls:apiToken": TOKEN,
-            "cfmtls:baseUrl": emulator.base_url,
-            "cfmtls:accountId": ACCOUNT_ID,
-            "cfmtls:deleteWaitSeconds": "10",  # above the emulator's default association lag
-        }
-        stub.Configure(provider_pb2.ConfigureRequest(args=struct(config), acceptSecrets=False))
-        yield stub
-        channel.close()
-    finally:
-        process.kill()
-        _, stderr = process.communicate(timeout=10)
-        assert TOKEN not in stderr
-
-
-@pytest.fixture
-def serialized() -> dict[str, str]:
-    return {
-        "certificate": serialize_provider(MTLSCertificateProvider()),
-        "association": serialize_provider(HostnameAssociationProvider()),
-    }
 
 
 def test_serialized_providers_hold_no_state_and_no_token(serialized: dict[str, str]) -> None:
@@ -98,7 +36,7 @@ def test_full_lifecycle_over_grpc(server: Any, serialized: dict[str, str], emula
     checked = server.Check(provider_pb2.CheckRequest(urn=CERT_URN, olds=struct({}), news=struct(news)))
     assert list(checked.failures) == []
     inputs = plain(checked.inputs)
-    assert inputs["account_id"] == ACCOUNT_ID  # from the stack config passed to Configure
+    assert inputs["account_id"] == ACCOUNT  # from the stack config passed to Configure
 
     created = server.Create(provider_pb2.CreateRequest(urn=CERT_URN, properties=checked.inputs))
     outputs = plain(created.properties)
@@ -120,7 +58,7 @@ def test_full_lifecycle_over_grpc(server: Any, serialized: dict[str, str], emula
     assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME and "certificates" in diff.replaces
 
     assoc_news = {
-        "zone_id": ZONE_ID,
+        "zone_id": ZONE,
         "mtls_certificate_id": created.id,
         "hostnames": ["a.example.com", "b.example.com"],
         "__provider": serialized["association"],
@@ -128,7 +66,7 @@ def test_full_lifecycle_over_grpc(server: Any, serialized: dict[str, str], emula
     assoc_checked = server.Check(provider_pb2.CheckRequest(urn=ASSOC_URN, olds=struct({}), news=struct(assoc_news)))
     assert list(assoc_checked.failures) == []
     assoc = server.Create(provider_pb2.CreateRequest(urn=ASSOC_URN, properties=assoc_checked.inputs))
-    assert assoc.id == f"{ZONE_ID}/{created.id}"
+    assert assoc.id == f"{ZONE}/{created.id}"
 
     reordered = {**assoc_news, "hostnames": ["b.example.com", "a.example.com"]}
     diff = server.Diff(
@@ -169,7 +107,7 @@ def test_bad_certificate_is_a_check_failure_on_its_property(server: Any, seriali
 
 def test_unknown_values_pass_check(server: Any, serialized: dict[str, str]) -> None:
     news = {
-        "zone_id": ZONE_ID,
+        "zone_id": ZONE,
         "mtls_certificate_id": rpc.UNKNOWN,
         "hostnames": ["a.example.com"],
         "__provider": serialized["association"],
@@ -181,7 +119,7 @@ def test_unknown_values_pass_check(server: Any, serialized: dict[str, str]) -> N
 def test_api_failure_reaches_the_user_as_a_clear_message_without_the_token(
     server: Any, serialized: dict[str, str]
 ) -> None:
-    news = {"zone_id": ZONE_ID, "mtls_certificate_id": "does-not-exist", "hostnames": ["a.example.com"]}
+    news = {"zone_id": ZONE, "mtls_certificate_id": "does-not-exist", "hostnames": ["a.example.com"]}
     news["__provider"] = serialized["association"]
     with pytest.raises(grpc.RpcError) as failure:
         server.Create(provider_pb2.CreateRequest(urn=ASSOC_URN, properties=struct(news)))

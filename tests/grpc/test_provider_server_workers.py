@@ -12,8 +12,7 @@ from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._server_threads import PROVIDER_SERVER_WORKERS
 from tests.support.certs import make_ca
-
-from .test_provider_server import CERT_URN, TOKEN, struct
+from tests.support.provider_server import CERT_URN, TOKEN, struct
 
 pytestmark = pytest.mark.grpc
 
