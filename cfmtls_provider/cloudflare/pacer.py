@@ -20,8 +20,9 @@ minutes, so none of them survives one. This pacer is more careful, and faster wh
   about N / (quota / window) and never spends the budget ahead of the reset;
 - **a reserve is never spent** (2 % of the quota, at least 2 calls), and calls in flight count as spent: the
   budget is shared with the user's other tools, and answers overtake each other;
-- **the other tools' share is left to them**: what the budget lost beyond this process's own calls since the
-  window began gives their rate, and what they will spend at that rate until the reset is not ours to spend
+- **the other tools' share is left to them**: what the budget loses beyond this process's own calls while it
+  watches gives their rate (what was spent before it looked, by an earlier command for instance, is over), and
+  what they will spend at that rate until the reset is not ours to spend
   (without it, a burst spent everything left before the reset and the other tool, then both, were locked out);
   at most half of what is left is set aside for them, so that a burst of theirs early in a window slows this
   process down but never stops it;
@@ -145,6 +146,9 @@ class _Budget:
     """Calls per second the user's other tools spend, as last estimated."""
     earlier_rate: float = 0.0
     """Their rate at the end of the previous window: the estimate while this one is too young to tell."""
+    watched_since: float | None = None
+    """When this process first heard of this window, and what the others had spent in it by then."""
+    others_before: float = 0.0
 
     def reserve_size(self) -> float:
         return max(2.0, math.ceil(self.quota * 0.02))
@@ -311,13 +315,18 @@ class Pacer:
         else:
             return  # an answer from an earlier window, overtaken by newer ones
         budget.own_answered += 1
-        if budget.window:
-            # Spent in this window beyond our calls (answered, or in flight: counted already or not) is the others'.
-            others = (quota - reported) - budget.own_answered - self._in_flight
-            elapsed = max(RESET_MARGIN_SECONDS, now - (budget.reset_at - budget.window))
-            budget.others_rate = max(0.0, others) / elapsed
-            if elapsed < budget.window / 4:
-                budget.others_rate = max(budget.others_rate, budget.earlier_rate)
+        if not budget.window:
+            return
+        # Spent in this window beyond our calls (answered, or in flight: counted already or not) is the others'.
+        others = (quota - reported) - budget.own_answered - self._in_flight
+        if budget.watched_since is None:
+            # What was spent before this process looked (an earlier command of the same run, a finished
+            # script) is over: only what the others spend while we watch is a rate.
+            budget.watched_since, budget.others_before = now, others
+            return
+        watched = now - budget.watched_since
+        rate = max(0.0, others - budget.others_before) / max(RESET_MARGIN_SECONDS, watched)
+        budget.others_rate = max(rate, budget.earlier_rate) if watched < budget.window / 4 else rate
 
 
 _SHARED: dict[str, Pacer] = {}

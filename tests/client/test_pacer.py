@@ -159,6 +159,16 @@ def test_a_burst_of_another_tool_early_in_a_window_slows_the_pacer_down_but_neve
     assert clock() - 1001.0 <= 1.2 * 230 / (100 / 60)
 
 
+def test_calls_spent_before_the_process_looked_are_not_taken_for_a_steady_rate() -> None:
+    """``pulumi up`` then ``pulumi refresh`` in one window: the refresh's process sees the up's calls spent, not
+    another tool spending, and goes at full speed while more than half the quota is left."""
+    clock = FakeClock()
+    server = BudgetServer(clock, quota=1200, window=300, used=155)
+    clock.advance(30)
+    run_calls(Pacer(clock=clock, sleep=clock.sleep), server, 105)
+    assert clock.waits == [] and server.rejected == 0
+
+
 def test_a_budget_spent_by_another_tool_costs_one_probe_then_a_wait_for_the_reset() -> None:
     clock = FakeClock()
     server = BudgetServer(clock, quota=100, window=60, used=99)
