@@ -112,6 +112,16 @@ def add_rule_by_hand(emulator: EmulatorAdmin, zone_id: str, rule: dict[str, Any]
     return made
 
 
+def assert_preview_refuses(stack: Stack, emulator: EmulatorAdmin, expected: str) -> None:
+    """`pulumi preview` fails showing ``expected``, with no traceback and without any API write."""
+    preview = stack.preview(check=False)
+    output = preview.stdout + preview.stderr
+    assert preview.returncode != 0
+    assert expected in output, output
+    assert "Traceback" not in output
+    assert emulator.writes() == []
+
+
 def write_ca(tmp_path: Path, name: str) -> Path:
     """A fresh CA named ``name`` in a new file (a new path each call, so a changed config value is a change)."""
     path = tmp_path / f"{name}-{time.monotonic_ns()}.pem"

@@ -10,7 +10,7 @@ import pytest
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from tests.support.certs import make_ca
 
-from .harness import Stack
+from .harness import Stack, assert_preview_refuses
 
 pytestmark = pytest.mark.e2e
 
@@ -50,9 +50,4 @@ def test_preview_fails_with_the_clear_message_and_writes_nothing(
     pem_path = tmp_path / "input.pem"
     pem_path.write_text(make_pem())
     stack.configure_example(pem_path, hostnames)
-    preview = stack.preview(check=False)
-    output = preview.stdout + preview.stderr
-    assert preview.returncode != 0
-    assert expected in output
-    assert "Traceback" not in output
-    assert emulator.writes() == []
+    assert_preview_refuses(stack, emulator, expected)

@@ -10,7 +10,7 @@ import pytest
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from tests.support.certs import make_ca
 
-from .harness import Stack
+from .harness import Stack, assert_preview_refuses
 
 pytestmark = pytest.mark.e2e
 
@@ -34,9 +34,4 @@ def test_an_out_of_range_setting_fails_preview_in_one_sentence(
             "cfmtls:rateLimitWaitSeconds / CFMTLS_RATE_LIMIT_WAIT_SECONDS must be a number of seconds from 0 to "
             "3600 (default 360), got '1e9'."
         )
-    preview = stack.preview(check=False)
-    output = preview.stdout + preview.stderr
-    assert preview.returncode != 0
-    assert expected in output
-    assert "Traceback" not in output
-    assert emulator.writes() == []
+    assert_preview_refuses(stack, emulator, expected)
