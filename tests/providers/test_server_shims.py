@@ -80,8 +80,8 @@ def abort_with_traceback(fn: Callable[[], None], server: types.ModuleType) -> st
 def fake_server(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     """A ``__main__`` that looks like pulumi.dynamic's server (the watchdog is not started in the test process)."""
     server = types.ModuleType("__main__")
-    server.DynamicResourceProviderServicer = object  # type: ignore[attr-defined]
-    server.traceback = traceback  # type: ignore[attr-defined]
+    monkeypatch.setattr(server, "DynamicResourceProviderServicer", object, raising=False)
+    monkeypatch.setattr(server, "traceback", traceback, raising=False)
     monkeypatch.setitem(sys.modules, "__main__", server)
     monkeypatch.setattr(_base, "start_engine_watchdog", lambda: None)
     return server
@@ -110,7 +110,7 @@ def test_any_other_exception_keeps_its_traceback_for_the_bug_report(fake_server:
 
 def test_outside_the_server_nothing_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
     program = types.ModuleType("__main__")
-    program.traceback = traceback  # type: ignore[attr-defined]
+    monkeypatch.setattr(program, "traceback", traceback, raising=False)
     monkeypatch.setitem(sys.modules, "__main__", program)
     started: list[Any] = []
     monkeypatch.setattr(_base, "start_engine_watchdog", lambda: started.append(True))

@@ -18,7 +18,7 @@ from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 def in_server(monkeypatch: pytest.MonkeyPatch) -> None:
     """This process looks like ``python -m pulumi.dynamic``, and has not widened anything yet."""
     main = types.ModuleType("__main__")
-    main.DynamicResourceProviderServicer = object  # type: ignore[attr-defined]
+    monkeypatch.setattr(main, "DynamicResourceProviderServicer", object, raising=False)
     monkeypatch.setitem(sys.modules, "__main__", main)
     monkeypatch.setattr(_server_threads, "_done", threading.Event())
 
