@@ -304,7 +304,12 @@ class Pacer:
         remaining = reported - self._in_flight
         budget = self._budgets.get(name)
         quota = max(quota, reported, budget.quota if budget else 0.0)
-        if budget is None or budget.is_expired(now) or reset_at > budget.reset_at + SAME_WINDOW_SLACK_SECONDS:
+        # A later reset means a new window only once the current one can have ended: an answer that waited
+        # (a slow thread, a busy process) says its window ends later than it does, with more left than there is.
+        new_window = reset_at > budget.reset_at + SAME_WINDOW_SLACK_SECONDS if budget else True
+        if budget and not budget.is_expired(now) and now < budget.reset_at - SAME_WINDOW_SLACK_SECONDS:
+            new_window = False
+        if budget is None or budget.is_expired(now) or new_window:
             earlier = budget.others_rate if budget else 0.0
             budget = self._budgets[name] = _Budget(
                 remaining, reset_at, quota, window, next_slot=now, others_rate=earlier, earlier_rate=earlier
