@@ -200,19 +200,22 @@ class TestMTLSCertificate:
         assert emulator.requests() == []
 
 
+@pytest.fixture
+def ca_from_an_earlier_run(certs: MTLSCertificateProvider, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A CA this provider process did not upload (an earlier run did): its hostname lists are read first."""
+    certificate_id, _ = create_ca(certs)
+    monkeypatch.setattr(_this_run, "_UPLOADED", set())
+    return certificate_id
+
+
 class TestHostnameAssociation:
     def inputs(self, certificate_id: str, hostnames: list[str], **extra: Any) -> dict[str, Any]:
         return {"zone_id": ZONE, "mtls_certificate_id": certificate_id, "hostnames": hostnames, **extra}
 
     def test_create_for_a_ca_uploaded_earlier_reads_then_puts_with_the_certificate_id(
-        self,
-        certs: MTLSCertificateProvider,
-        assocs: HostnameAssociationProvider,
-        emulator: EmulatorServer,
-        monkeypatch: pytest.MonkeyPatch,
+        self, ca_from_an_earlier_run: str, assocs: HostnameAssociationProvider, emulator: EmulatorServer
     ) -> None:
-        certificate_id, _ = create_ca(certs)
-        monkeypatch.setattr(_this_run, "_UPLOADED", set())  # the CA was uploaded by an earlier run
+        certificate_id = ca_from_an_earlier_run
         emulator.clear_requests()
         created = assocs.create(self.inputs(certificate_id, ["a.example.com", "b.example.com"]))
         assert created.id == f"{ZONE}/{certificate_id}"
@@ -235,14 +238,9 @@ class TestHostnameAssociation:
         assert emulator.state()["associations"][ZONE][certificate_id] == ["a.example.com", "b.example.com"]
 
     def test_create_for_a_ca_uploaded_earlier_refuses_a_list_made_outside_the_stack(
-        self,
-        certs: MTLSCertificateProvider,
-        assocs: HostnameAssociationProvider,
-        emulator: EmulatorServer,
-        monkeypatch: pytest.MonkeyPatch,
+        self, ca_from_an_earlier_run: str, assocs: HostnameAssociationProvider, emulator: EmulatorServer
     ) -> None:
-        certificate_id, _ = create_ca(certs)
-        monkeypatch.setattr(_this_run, "_UPLOADED", set())
+        certificate_id = ca_from_an_earlier_run
         with emulator.client() as api:
             api.put(
                 f"/zones/{ZONE}/certificate_authorities/hostname_associations",
