@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pulumi
 
-from cfmtls_provider import ClientCertificateRule, HostnameAssociation, IssuerHandover, MTLSCertificate
+from cfmtls_provider import HostnameAssociation, MTLSCertificate
 
 config = pulumi.Config()
 zone_id = config.require("zoneId")
@@ -22,27 +22,15 @@ ca_pem = Path(config.require("caPemPath")).expanduser().read_text()
 # 1. Upload the CA (validated locally first: CA:TRUE, an allowed signature algorithm, a real PEM).
 ca = MTLSCertificate("corp-ca", certificates=ca_pem, name=config.get("caName") or "corp-ca")
 
-# 2. Associate the zone's hostnames with it (emptied again before the CA is ever deleted). Cloudflare verifies
-#    client certificates against the most recently associated CA, so in a rotation the pinned rule is first
-#    told to accept the new CA too (IssuerHandover): no moment where neither old nor new clients get in.
-handover = IssuerHandover(
-    "corp-ca-handover", zone_id=zone_id, rule_name="require-client-certificate", issuer_ski=ca.subject_key_identifier
-)
+# 2. These hostnames accept clients of this CA, and no one else: the association associates them with the CA and
+#    keeps the WAF rule that refuses requests without a valid client certificate of it. Every change (hostnames
+#    added or removed, a new CA PEM: a rotation) runs in the safe order inside it.
 hosts = HostnameAssociation(
     "corp-hosts",
     zone_id=zone_id,
-    mtls_certificate_id=ca.id,
+    certificate=ca,
     hostnames=hostnames,
-    opts=pulumi.ResourceOptions(depends_on=[handover]),
-)
-
-# 3. Block requests to those hostnames without a valid client certificate (from this CA, when pinned).
-rule = ClientCertificateRule(
-    "require-client-certificate",
-    zone_id=zone_id,
-    hostnames=hosts.hostnames,
-    mtls_certificate_id=ca.id,
-    issuer_ski=ca.subject_key_identifier if config.get_bool("pinToCa") is not False else None,
+    pin_issuer=config.get_bool("pinToCa") is not False,
 )
 
 pulumi.export("certificateId", ca.id)
@@ -50,5 +38,5 @@ pulumi.export("fingerprintSha256", ca.fingerprint_sha256)
 pulumi.export("subjectKeyIdentifier", ca.subject_key_identifier)
 pulumi.export("expiresOn", ca.expires_on)
 pulumi.export("hostnames", hosts.hostnames)
-pulumi.export("ruleId", rule.rule_id)
-pulumi.export("ruleExpression", rule.expression)
+pulumi.export("ruleId", hosts.rule_id)
+pulumi.export("ruleExpression", hosts.expression)

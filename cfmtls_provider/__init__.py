@@ -2,20 +2,20 @@
 
 Public API::
 
-    from cfmtls_provider import MTLSCertificate, HostnameAssociation, ClientCertificateRule, IssuerHandover
+    from cfmtls_provider import HostnameAssociation, MTLSCertificate
 """
 
-from .resources.client_certificate_rule import ClientCertificateRule, ClientCertificateRuleArgs
 from .resources.hostname_association import HostnameAssociation, HostnameAssociationArgs
-from .resources.issuer_handover import IssuerHandover
 from .resources.mtls_certificate import MTLSCertificate, MTLSCertificateArgs
 
+# Removed in 0.2 (HostnameAssociation keeps the rule and does the handover): importable, so that a program written
+# for 0.1 is told in one sentence how to upgrade, at preview, instead of failing on its import line.
+from .resources.client_certificate_rule import ClientCertificateRule  # noqa: F401  # isort: skip
+from .resources.issuer_handover import IssuerHandover  # noqa: F401  # isort: skip
+
 __all__ = [
-    "ClientCertificateRule",
-    "ClientCertificateRuleArgs",
     "HostnameAssociation",
     "HostnameAssociationArgs",
-    "IssuerHandover",
     "MTLSCertificate",
     "MTLSCertificateArgs",
 ]

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 __all__ = [
     "MAX_HOSTNAME_LENGTH",
     "HostnameError",
+    "canonical_host",
     "covers",
     "hostname_problems",
     "in_domain",
+    "sample_hostname",
     "validate_hostnames",
 ]
 
@@ -113,3 +115,15 @@ def covers(association: str, hostname: str) -> bool:
 def in_domain(domain: str, hostname: str) -> bool:
     """Whether ``hostname`` (lower case) is ``domain`` or a name below it: the zone ``domain`` holds it."""
     return hostname == domain or hostname.endswith("." + domain)
+
+
+def canonical_host(host: str) -> str:
+    """The hostname a Host header or SNI name stands for: lower case, without one trailing dot (the absolute form
+    ``api.example.com.`` names the same host). Associations and zones are looked up by this form."""
+    name = host.lower()
+    return name[:-1] if name.endswith(".") else name
+
+
+def sample_hostname(pattern: str) -> str:
+    """A hostname an association ``pattern`` covers (a wildcard gets one label)."""
+    return "cfmtls-sample" + pattern[1:] if pattern.startswith("*.") else pattern

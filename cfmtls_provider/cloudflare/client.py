@@ -38,6 +38,7 @@ from .errors import (
 from .models import (
     CUSTOM_CERTIFICATE_TYPE,
     DEFAULT_BASE_URL,
+    ENTRYPOINT_DESCRIPTION,
     AnswerShapeError,
     CertificateUsage,
     MTLSCertificateRecord,
@@ -205,6 +206,8 @@ class CloudflareClient:
 
     def _envelope(self, operation: str, response: httpx.Response) -> Mapping[str, Any]:
         """A successful answer's v4 envelope; for any other answer, the one error that describes it."""
+        if response.status_code == 204:  # No Content: a delete's documented answer (e.g. a ruleset's)
+            return {"success": True, "errors": [], "messages": [], "result": None}
         try:
             envelope = response.json()
         except ValueError:
@@ -506,7 +509,7 @@ class CloudflareClient:
         """Create the entrypoint holding just ``rule`` (only when the zone has none)."""
         body = {
             "name": "default",
-            "description": "Zone custom rules (created by cfmtls-provider)",
+            "description": ENTRYPOINT_DESCRIPTION,
             "kind": "zone",
             "phase": CUSTOM_RULES_PHASE,
             "rules": [rule.body()],
@@ -549,10 +552,19 @@ class CloudflareClient:
 
         return self._call("PATCH", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", parse, json=rule.body())
 
-    def delete_rule(self, zone_id: str, ruleset_id: str, rule_id: str) -> bool:
-        """Delete one rule; returns False when it (or its ruleset) was already gone."""
+    def delete_rule(self, zone_id: str, ruleset_id: str, rule_id: str) -> Ruleset | None:
+        """Delete one rule; the ruleset as it is after it (Cloudflare answers with it), None when the rule (or its
+        ruleset) was already gone."""
         try:
-            self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", _result)
+            return self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", _ruleset)
+        except NotFoundError:
+            return None
+
+    def delete_ruleset(self, zone_id: str, ruleset_id: str) -> bool:
+        """Delete a zone ruleset (``DELETE /zones/{zone_id}/rulesets/{ruleset_id}``, "Delete a zone ruleset" in the
+        API reference); False when it was already gone."""
+        try:
+            self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}", lambda _envelope: None)
         except NotFoundError:
             return False
         return True

@@ -186,6 +186,10 @@ class Rule:
         )
 
 
+#: The description of a custom rules entrypoint this package creates (the mark that it may delete it when empty).
+ENTRYPOINT_DESCRIPTION = "Zone custom rules (created by cfmtls-provider)"
+
+
 @dataclass(frozen=True)
 class Ruleset:
     """A zone ruleset (here: the ``http_request_firewall_custom`` entrypoint)."""
@@ -194,6 +198,7 @@ class Ruleset:
     phase: str
     version: str
     rules: tuple[Rule, ...]
+    description: str = ""
 
     @classmethod
     def from_api(cls, value: object, where: str = "result") -> Ruleset:
@@ -204,7 +209,14 @@ class Ruleset:
             phase=_str(data, "phase", where),
             version=_str(data, "version", where),
             rules=tuple(Rule.from_api(rule, f"{where}.rules[{index}]") for index, rule in enumerate(rules)),
+            description=_str(data, "description", where),
         )
+
+    @property
+    def created_by_cfmtls(self) -> bool:
+        """Whether this package made the ruleset (its description says so): an entrypoint made here, once empty,
+        is deleted again; one that was there before is never touched."""
+        return self.description == ENTRYPOINT_DESCRIPTION
 
     def rule_by_ref(self, ref: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.ref == ref), None)

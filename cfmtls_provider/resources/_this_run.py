@@ -1,26 +1,85 @@
-"""What this provider process uploaded in this run: one ``python -m pulumi.dynamic`` serves one Pulumi command.
+"""What one provider process has learnt during the Pulumi command it serves (one ``python -m pulumi.dynamic`` serves
+one ``pulumi preview``, ``up``, ``refresh`` or ``destroy``): one object, :data:`this_run`, with a :meth:`ThisRun.reset`.
 
-A CA uploaded by this run has an id nobody else has seen yet, so no hostname list can exist for it until this
-stack writes one: a ``HostnameAssociation`` created for it needs no read before its PUT (at 1000 resources,
-a quarter of a create's API calls; see docs/benchmarks.md).
+The engine calls ``diff`` for every resource of the program before it runs the deletions at the end of the run, and
+``create`` before the resources that depend on it; so by the time a ``delete`` runs, this object knows which CA
+uploads the stack still holds, and a resource knows what the run did before it. Nothing here is ever written to
+the state: a process started later learns afresh.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["record_upload", "uploaded_this_run"]
+__all__ = ["ThisRun", "UploadKind", "this_run"]
 
-_UPLOADED: set[str] = set()
-_LOCK = threading.Lock()
-
-
-def record_upload(certificate_id: str) -> None:
-    """A CA this process uploaded (or recovered from its own interrupted upload, checked unused)."""
-    with _LOCK:
-        _UPLOADED.add(certificate_id)
+#: How a CA came into this run: uploaded now (nobody else knows its id yet), or taken back (an upload of this
+#: resource made by an earlier run that did not record it, or recorded it under a record being replaced).
+UploadKind = Literal["uploaded", "taken_back"]
 
 
-def uploaded_this_run(certificate_id: str) -> bool:
-    with _LOCK:
-        return certificate_id in _UPLOADED
+@dataclass
+class ThisRun:
+    """Process-wide memory of the current Pulumi command, shared by the provider server's worker threads."""
+
+    #: CA ids a create of this run uploaded or took back.
+    uploads: dict[str, UploadKind] = field(default_factory=dict)
+    #: CA ids held by a record of the stack that stays (its diff did not replace it, or this run created it).
+    live_certificates: set[str] = field(default_factory=set)
+    #: CA ids whose record is replaced delete-first in this run (the old upload goes before the new one comes).
+    deleted_first: set[str] = field(default_factory=set)
+    #: (zone id, CA id) lists written by this run, and by which HostnameAssociation (its resource name).
+    lists_written: dict[tuple[str, str], str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def reset(self) -> None:
+        """Forget everything (tests; a provider process serves one command and never needs it)."""
+        with self._lock:
+            self.uploads.clear()
+            self.live_certificates.clear()
+            self.deleted_first.clear()
+            self.lists_written.clear()
+
+    # -- MTLSCertificate --------------------------------------------------------------------------------------
+
+    def record_upload(self, certificate_id: str, kind: UploadKind) -> None:
+        with self._lock:
+            self.uploads[certificate_id] = kind
+            self.live_certificates.add(certificate_id)
+
+    def keep_certificate(self, certificate_id: str) -> None:
+        """A record of the stack holds this upload after this run (its diff is not a replacement)."""
+        with self._lock:
+            self.live_certificates.add(certificate_id)
+
+    def delete_first(self, certificate_id: str) -> None:
+        with self._lock:
+            self.deleted_first.add(certificate_id)
+
+    def certificate_is_live(self, certificate_id: str) -> bool:
+        with self._lock:
+            return certificate_id in self.live_certificates
+
+    def certificate_deleted_first(self, certificate_id: str) -> bool:
+        with self._lock:
+            return certificate_id in self.deleted_first
+
+    def upload_kind(self, certificate_id: str) -> UploadKind | None:
+        with self._lock:
+            return self.uploads.get(certificate_id)
+
+    # -- HostnameAssociation ------------------------------------------------------------------------------
+
+    def record_list(self, zone_id: str, certificate_id: str, declared_by: str) -> None:
+        with self._lock:
+            self.lists_written[(zone_id, certificate_id)] = declared_by
+
+    def list_writer(self, zone_id: str, certificate_id: str) -> str | None:
+        with self._lock:
+            return self.lists_written.get((zone_id, certificate_id))
+
+
+#: The one instance of the process.
+this_run = ThisRun()

@@ -1,38 +1,55 @@
-"""``HostnameAssociation``: the hostnames of one zone associated with one uploaded CA.
+"""``HostnameAssociation``: these hostnames of this zone accept clients of this CA, and no one else.
 
-Cloudflare keeps one hostname list per (zone, CA) pair and replaces it whole on every PUT. This resource
-owns that list: its id is ``<zone_id>/<mtls_certificate_id>``, so two CAs in one zone never collide.
-Every PUT names the certificate: a PUT without it would rewrite the Cloudflare Managed CA's list.
+It owns the zone's hostname list for its CA (Cloudflare keeps one list per (zone, CA) pair and replaces it whole on
+every PUT; every PUT names the certificate: without it the Cloudflare Managed CA's list would be rewritten) and its
+own WAF custom rule in the zone's ``http_request_firewall_custom`` entrypoint, which refuses requests to those
+hostnames without a verified client certificate of that CA. Every change (first create, hostnames added or removed,
+a new CA, a new action, delete) is one plan of writes in the safe order (:mod:`cfmtls_provider.transitions`), made
+by this one resource: there is nothing to wire between resources and nothing to order by hand.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.output import UNKNOWN
 
 from ..cloudflare.errors import NotFoundError
+from ..cloudflare.models import Rule, Ruleset
 from ..hostnames import hostname_problems
+from ..rules_language.enforcement import ALLOWED_ACTIONS, build_expression, expression_length_problem, normalise_ski
+from ..transitions import Enforcement, Intent, plan
+from ._association_rule import (
+    default_rule_ref,
+    journal_of,
+    live_rule_state,
+    recorded_rule_state,
+    rule_spec,
+)
+from ._association_writes import LiveRule, Target, execute
 from ._base import (
     ADOPT_INSTEAD,
     ID_PATTERN,
     CloudflareProvider,
     differs,
     has_unknown,
+    is_unknown,
     refuse_import,
     require_id,
     same_items,
 )
+from ._declared import declared
 from ._errors import ProviderError, api_call
 from ._state import read_result, split_zone_scoped_id, unset_outputs, zone_scoped_id
-from ._this_run import uploaded_this_run
+from ._this_run import this_run
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
+    from .mtls_certificate import MTLSCertificate
 
 __all__ = ["HostnameAssociation", "HostnameAssociationArgs", "HostnameAssociationProvider", "HostnameAssociationState"]
 
@@ -43,90 +60,103 @@ class HostnameAssociationState(TypedDict):
     zone_id: str
     mtls_certificate_id: str
     hostnames: list[str]
+    #: The issuer SKI the rule pins ("" when ``pin_issuer`` is False).
+    issuer_ski: str
+    pin_issuer: bool
+    action: str
+    #: Changes whenever the MTLSCertificate is created again (a rollback takes back the same upload: same id).
+    certificate_revision: str
     adopt_existing: bool
     declared_by: str
+    rule_ref: str
+    ruleset_id: str
+    rule_id: str
+    expression: str
 
 
-#: The inputs a refresh records from Cloudflare's list (see :func:`._state.read_result`).
-_LIVE_INPUTS = ("zone_id", "mtls_certificate_id", "hostnames", "declared_by", "adopt_existing")
+#: The inputs a refresh records from Cloudflare (see :func:`._state.read_result`).
+_LIVE_INPUTS = ("zone_id", "mtls_certificate_id", "hostnames", "declared_by", "adopt_existing", "action")
+#: Inputs whose change is carried out in place by one plan.
+_IN_PLACE = ("mtls_certificate_id", "issuer_ski", "pin_issuer", "action", "certificate_revision", "adopt_existing")
 
 
-def association_id(zone_id: str, mtls_certificate_id: str) -> str:
-    """The resource's id: ``<zone_id>/<mtls_certificate_id>`` (one list per (zone, CA) pair)."""
-    return zone_scoped_id(zone_id, mtls_certificate_id)
-
-
-def parse_association_id(id_: str) -> tuple[str, str]:
-    """The ``(zone_id, mtls_certificate_id)`` of an :func:`association_id`."""
-    return split_zone_scoped_id(id_)
-
-
-def _outputs(props: Mapping[str, Any], live: list[str]) -> HostnameAssociationState:
+def _outputs(props: Mapping[str, Any], hostnames: Iterable[str], live: LiveRule) -> HostnameAssociationState:
     return {
         "zone_id": props["zone_id"],
         "mtls_certificate_id": props["mtls_certificate_id"],
-        "hostnames": live,
+        "hostnames": sorted(hostnames),
+        "issuer_ski": props.get("issuer_ski") or "",
+        "pin_issuer": props.get("pin_issuer", True) is not False,
+        "action": props.get("action") or "block",
+        "certificate_revision": props.get("certificate_revision") or "",
         "adopt_existing": bool(props.get("adopt_existing")),
         "declared_by": props.get("declared_by") or "",
+        "rule_ref": props["rule_ref"],
+        "ruleset_id": live.ruleset_id,
+        "rule_id": live.rule_id,
+        "expression": live.expression,
     }
 
 
-#: Lists written in this run (one provider process serves one `pulumi up`), and by which resource: a list
-#: another resource of the stack has just taken (a renamed resource) is not emptied when the engine then
-#: deletes the old one.
-_WRITTEN_THIS_RUN: dict[str, str] = {}
-_WRITTEN_LOCK = threading.Lock()
+def _intent(props: Mapping[str, Any]) -> Intent:
+    pinned = props.get("pin_issuer", True) is not False
+    return Intent(
+        ca=props["mtls_certificate_id"],
+        hostnames=frozenset(props["hostnames"]),
+        issuer=(props.get("issuer_ski") or None) if pinned else None,
+        action=props.get("action") or "block",
+    )
 
 
-def _written(props: Mapping[str, Any]) -> None:
-    with _WRITTEN_LOCK:
-        _WRITTEN_THIS_RUN[association_id(props["zone_id"], props["mtls_certificate_id"])] = (
-            props.get("declared_by") or ""
-        )
+def _planned_expression(props: Mapping[str, Any]) -> Any:
+    """The rule's final expression as the preview shows it, or UNKNOWN while a part of it is not known."""
+    hostnames, ski, pinned = props.get("hostnames"), props.get("issuer_ski"), props.get("pin_issuer", True)
+    if not isinstance(hostnames, list) or has_unknown(hostnames) or is_unknown(pinned):
+        return UNKNOWN
+    if pinned is not False and is_unknown(ski):
+        return UNKNOWN
+    try:
+        return build_expression(hostnames, (ski or None) if pinned is not False else None)
+    except (TypeError, ValueError):
+        return UNKNOWN  # the check reports it
 
 
-def _written_this_run(props: Mapping[str, Any]) -> bool:
-    with _WRITTEN_LOCK:
-        return association_id(props["zone_id"], props["mtls_certificate_id"]) in _WRITTEN_THIS_RUN
+def association_id(zone_id: str, rule_ref: str) -> str:
+    """The resource's id: ``<zone_id>/<rule_ref>`` (stable when the CA changes: that is an update)."""
+    return zone_scoped_id(zone_id, rule_ref)
 
 
-def _taken_over_this_run(props: Mapping[str, Any]) -> bool:
-    with _WRITTEN_LOCK:
-        writer = _WRITTEN_THIS_RUN.get(association_id(props["zone_id"], props["mtls_certificate_id"]))
-    return writer is not None and writer != (props.get("declared_by") or "")
+def _foreign_list_refusal(zone_id: str, certificate_id: str, existing: Sequence[str]) -> ProviderError:
+    return ProviderError(
+        f"Zone {zone_id} already associates {sorted(existing)} with CA {certificate_id}, and this HostnameAssociation "
+        "would replace that whole list (Cloudflare keeps one list per (zone, CA) pair). If another stack or a person "
+        "made it, set adopt_existing=True to take it over (it becomes exactly the hostnames you declare), or remove "
+        "it first. If it belongs to a HostnameAssociation of this stack that you renamed, keep the old name or add "
+        "opts=ResourceOptions(aliases=[pulumi.Alias(name='<old name>')]) instead. Nothing was changed."
+    )
 
 
-#: Program side: the (zone, CA) lists declared by this program, and by which resource.
-_DECLARED: dict[tuple[str, str], str] = {}
-_DECLARED_LOCK = threading.Lock()
-
-
-def claim(resource_name: str, zone_id: str, mtls_certificate_id: str) -> str:
-    """Record that ``resource_name`` declares the (zone, CA) list; refuse a second declaration.
-
-    Cloudflare keeps one list per (zone, CA) pair and every PUT replaces it whole: two resources declaring
-    the same pair would overwrite each other, and deleting either would empty the other's list.
-    Returns ``mtls_certificate_id`` (the claim sits in that input's chain, so it runs before registration).
-    """
-    with _DECLARED_LOCK:
-        owner = _DECLARED.setdefault((zone_id, mtls_certificate_id), resource_name)
-    if owner != resource_name:
-        raise pulumi.RunError(
-            f"HostnameAssociation {resource_name!r} and {owner!r} both declare the hostnames of zone {zone_id} "
-            f"for CA {mtls_certificate_id}. Cloudflare keeps one hostname list per (zone, CA) pair and each "
-            f"update replaces it whole, so one resource must own it: put every hostname in {owner!r} and remove "
-            f"{resource_name!r}."
-        )
-    return mtls_certificate_id
+def _foreign_rule_refusal(zone_id: str, rule: Rule) -> ProviderError:
+    return ProviderError(
+        f"Zone {zone_id} already has a rule with ref {rule.ref!r} (rule {rule.id}, {rule.action} "
+        f"{rule.expression!r}) that this package did not write. Two resources must never share one rule: rename "
+        "this HostnameAssociation (its rule's ref comes from its project, stack and name), or delete that rule. "
+        "Nothing was changed."
+    )
 
 
 class HostnameAssociationProvider(CloudflareProvider):
-    """Create (PUT after a read), update (PUT), delete (PUT []), read (GET) one (zone, CA) list."""
+    """Plan and carry out the writes that take the zone from what it holds to what the association declares."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate the ids and the hostnames. No API call: safe to run any number of times."""
+    # -- preview ----------------------------------------------------------------------------------
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate the inputs and compute the rule's expression for the preview. No API call: safe to run any
+        number of times."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
+        if isinstance(olds.get("rule_ref"), str) and olds["rule_ref"]:
+            inputs["rule_ref"] = olds["rule_ref"]  # the rule keeps its ref through renames and stack renames
         require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
         require_id(inputs, "mtls_certificate_id", "id of the uploaded CA (MTLSCertificate.id)", failures, pattern=None)
         hostnames = inputs.get("hostnames")
@@ -134,112 +164,239 @@ class HostnameAssociationProvider(CloudflareProvider):
             problems = hostname_problems(hostnames)
             if problems:
                 failures.append(CheckFailure("hostnames", "hostnames: " + "; ".join(problems)))
+        action = inputs.get("action") or "block"
+        if not is_unknown(action) and action not in ALLOWED_ACTIONS:
+            failures.append(CheckFailure("action", f"action {action!r} is not one of {', '.join(ALLOWED_ACTIONS)}."))
+        inputs["action"] = action
+        pinned = inputs.get("pin_issuer")
+        inputs["pin_issuer"] = pinned if is_unknown(pinned) else pinned is not False
+        failures += self._issuer_problems(inputs)
+        if not failures and isinstance(hostnames, list) and not has_unknown(hostnames):
+            # Room for two issuers: a change of CA accepts both for a moment.
+            issuers = ["00" * 20] * 2 if inputs["pin_issuer"] is not False else None
+            problem = expression_length_problem(hostnames, issuers)
+            if problem:
+                failures.append(CheckFailure("hostnames", f"hostnames: {problem}."))
+        inputs["expression"] = UNKNOWN if failures else _planned_expression(inputs)
         return CheckResult(inputs, failures)
 
+    @staticmethod
+    def _issuer_problems(inputs: dict[str, Any]) -> list[CheckFailure]:
+        ski = inputs.get("issuer_ski")
+        if is_unknown(ski) or is_unknown(inputs["pin_issuer"]):
+            return []
+        if not ski:
+            if inputs["pin_issuer"]:
+                return [
+                    CheckFailure(
+                        "issuer_ski",
+                        "issuer_ski is required to admit only this CA's clients: pass certificate=<the "
+                        "MTLSCertificate> (its subject_key_identifier is used), or issuer_ski=<the SKI of the CA that "
+                        "issues your client certificates>, or pin_issuer=False to admit any certificate Cloudflare "
+                        "verifies.",
+                    )
+                ]
+            return []
+        try:
+            inputs["issuer_ski"] = normalise_ski(str(ski))
+        except ValueError as error:
+            return [CheckFailure("issuer_ski", str(error))]
+        return []
+
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Replace on a new zone or CA; update when the hostnames differ (in any order). No API call."""
-        replaces = [key for key in ("zone_id", "mtls_certificate_id") if differs(olds.get(key), news.get(key))]
+        """Replace only on a new zone (or when the CA is deleted before its replacement: then the association goes
+        first); everything else, the CA included, changes in place. A value not known yet counts as a change.
+        No API call."""
+        replaces = ["zone_id"] if differs(olds.get("zone_id"), news.get("zone_id")) else []
+        ca_deleted_first = this_run.certificate_deleted_first(olds.get("mtls_certificate_id") or "")
+        if ca_deleted_first and is_unknown(news.get("mtls_certificate_id")):
+            replaces.append("mtls_certificate_id")
+        changed = any(differs(olds.get(key), news.get(key)) for key in _IN_PLACE if key in news)
         hostnames = news.get("hostnames")
-        changed = bool(replaces) or has_unknown(hostnames) or not same_items(olds.get("hostnames"), hostnames)
-        changed = changed or differs(bool(olds.get("adopt_existing")), news.get("adopt_existing") or False)
-        return DiffResult(changes=changed, replaces=replaces, delete_before_replace=False)
+        changed = changed or has_unknown(hostnames) or not same_items(olds.get("hostnames"), hostnames)
+        changed = changed or not olds.get("rule_id") or differs(olds.get("expression"), _planned_expression(news))
+        return DiffResult(
+            changes=bool(replaces) or changed, replaces=replaces, delete_before_replace=bool(ca_deleted_first)
+        )
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def _put(
-        self, client: CloudflareClient, props: Mapping[str, Any], hostnames: Sequence[str], doing: str
-    ) -> list[str]:
-        zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
-        missing = f"Check that zone {zone_id} exists and that CA certificate {certificate_id} is uploaded to the zone's account."
-        with api_call(doing, if_not_found=missing):
-            live = client.replace_hostname_associations(zone_id, certificate_id, hostnames)
-        if sorted(live) != sorted(hostnames):
-            # The PUT answer is the new list; confirm once with a read before calling it a failure.
-            live = self._get(client, props, doing)
-            if sorted(live) != sorted(hostnames):
-                raise ProviderError(
-                    f"{doing}: Cloudflare answered with hostnames {live}, not the {list(hostnames)} sent. "
-                    "Run 'pulumi refresh' and then 'pulumi up' again."
-                )
-        return live
+    @staticmethod
+    def _entrypoint(client: CloudflareClient, zone_id: str, doing: str) -> Ruleset | None:
+        with api_call(doing):
+            return client.get_custom_rules_entrypoint(zone_id)
 
     @staticmethod
-    def _get(client: CloudflareClient, props: Mapping[str, Any], doing: str) -> list[str]:
-        with api_call(doing):
-            return client.get_hostname_associations(props["zone_id"], props["mtls_certificate_id"])
+    def _lists(client: CloudflareClient, zone_id: str, cas: Iterable[str], doing: str) -> dict[str, frozenset[str]]:
+        found = {}
+        for ca in dict.fromkeys(cas):
+            with api_call(doing):
+                try:
+                    found[ca] = frozenset(client.get_hostname_associations(zone_id, ca))
+                except NotFoundError:
+                    found[ca] = frozenset()  # the CA is gone: nothing of it is associated any more
+        return found
+
+    @staticmethod
+    def _rule(ruleset: Ruleset | None, ref: str, rule_id: str = "") -> Rule | None:
+        """The association's rule: by the id recorded, else by its ref."""
+        if ruleset is None:
+            return None
+        return (ruleset.rule_by_id(rule_id) if rule_id else None) or (ruleset.rule_by_ref(ref) if ref else None)
+
+    def _our_rule(self, zone_id: str, ruleset: Ruleset | None, ref: str, rule_id: str = "") -> Rule | None:
+        """As :meth:`_rule`; a rule holding the ref that this package did not write is refused, unchanged."""
+        rule = self._rule(ruleset, ref, rule_id)
+        if rule is not None and journal_of(rule) is None:
+            raise _foreign_rule_refusal(zone_id, rule)
+        return rule
+
+    def _new_ca_list(
+        self, client: CloudflareClient, props: Mapping[str, Any], journal: Sequence[str], doing: str
+    ) -> frozenset[str]:
+        """The declared CA's list before this association writes it. A CA this run uploaded has none (nobody else
+        knows its id yet); otherwise it is read, and a list of someone else's is refused unless adopted."""
+        zone_id, ca = props["zone_id"], props["mtls_certificate_id"]
+        if this_run.upload_kind(ca) == "uploaded" and this_run.list_writer(zone_id, ca) is None:
+            return frozenset()
+        existing = self._lists(client, zone_id, [ca], doing)[ca]
+        ours = ca in journal or this_run.upload_kind(ca) is not None or bool(props.get("adopt_existing"))
+        if existing and existing != frozenset(props["hostnames"]) and not ours:
+            raise _foreign_list_refusal(zone_id, ca, sorted(existing))
+        return existing
+
+    def _carry_out(
+        self, client: CloudflareClient, props: Mapping[str, Any], start: Enforcement, live: LiveRule, doing: str
+    ) -> HostnameAssociationState:
+        target = Target(props["zone_id"], props["rule_ref"], props.get("declared_by") or "")
+        live = execute(client, target, plan(start, _intent(props)), live, doing)
+        return _outputs(props, props["hostnames"], live)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Read the (zone, CA) list (not for a CA this process uploaded in this run: nobody else knows its id
-        yet), then PUT the declared hostnames unless it already holds exactly them. A list holding other
-        hostnames is refused, unchanged, unless ``adopt_existing``.
+        """Associate the hostnames with the CA, then add the rule that requires its clients there.
 
-        If this call fails after the PUT was applied, Cloudflare holds the declared list but the stack does not
-        record it; a re-run of the same program finds exactly that list and records it without writing. (If
-        the hostnames were changed in the program in between, the re-run sees another list and refuses it as
-        above: set ``adopt_existing=True`` for that run.)"""
+        Reads the zone's custom rules entrypoint (and the CA's list, unless this run uploaded the CA). A rule with
+        this association's ref that Cloudflare already holds is this association's own, left by a run interrupted
+        after writing it: the plan starts from it and from the lists its description names, so a re-run converges
+        without a duplicate. A list of the CA holding other hostnames, not written by this association, is refused
+        unchanged unless ``adopt_existing``. If this call fails, what was written stays consistent (see
+        :mod:`cfmtls_provider.transitions`); the re-run of the program resumes from it."""
         client = self.client()
-        zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
-        doing = f"Associating hostnames of zone {zone_id} with CA {certificate_id}"
-        wanted = list(props["hostnames"])
-        # The read guards a list made outside the stack; a CA uploaded by this run has none but ours.
-        fresh = uploaded_this_run(certificate_id) and not _written_this_run(props)
-        existing = [] if fresh else self._get(client, props, doing)
-        if existing and sorted(existing) != sorted(wanted) and not props.get("adopt_existing"):
-            raise ProviderError(
-                f"Zone {zone_id} already associates {existing} with CA {certificate_id}, and this "
-                "HostnameAssociation would replace that whole list (Cloudflare keeps one list per (zone, CA) "
-                "pair). If another stack or a person made it, set adopt_existing=True to take it over (it becomes "
-                "exactly the hostnames you declare), or remove it first. If it belongs to a HostnameAssociation "
-                "of this stack that you renamed, keep the old name or add "
-                "opts=ResourceOptions(aliases=[pulumi.Alias(name='<old name>')]) instead."
-            )
-        live = existing if sorted(existing) == sorted(wanted) else self._put(client, props, wanted, doing)
-        _written(props)
-        return CreateResult(association_id(zone_id, certificate_id), dict(_outputs(props, live)))
+        zone_id = props["zone_id"]
+        doing = f"Associating hostnames of zone {zone_id} with CA {props['mtls_certificate_id']}"
+        ruleset = self._entrypoint(client, zone_id, doing)
+        rule = self._our_rule(zone_id, ruleset, props["rule_ref"])
+        journal = journal_of(rule) or () if rule is not None else ()
+        lists = {props["mtls_certificate_id"]: self._new_ca_list(client, props, journal, doing)}
+        lists.update(self._lists(client, zone_id, [ca for ca in journal if ca not in lists], doing))
+        start_rule = None if rule is None else live_rule_state(rule, self._candidates(lists, props), journal)
+        live = LiveRule(ruleset.id if ruleset else "", rule.id if rule else "", rule.expression if rule else "")
+        outs = self._carry_out(client, props, Enforcement(lists, start_rule), live, doing)
+        return CreateResult(association_id(zone_id, props["rule_ref"]), dict(outs))
+
+    @staticmethod
+    def _candidates(lists: Mapping[str, frozenset[str]], *props: Mapping[str, Any]) -> set[str]:
+        """Every hostname pattern a plan could be about: every list's, and the declared and recorded ones."""
+        names = {name for hostnames in lists.values() for name in hostnames}
+        return names.union(*(props_.get("hostnames") or () for props_ in props))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """PUT the declared list (it replaces the whole list; nothing when only the order changed). If this call
-        fails the list may hold the old or the new hostnames; a re-run PUTs the same list again (idempotent)."""
-        wanted = list(news["hostnames"])
-        if same_items(olds.get("hostnames"), wanted):
-            return UpdateResult(dict(_outputs(news, list(olds["hostnames"]))))
-        doing = f"Updating the hostnames of zone {news['zone_id']} for CA {news['mtls_certificate_id']}"
-        live = self._put(self.client(), news, wanted, doing)
-        _written(news)
-        return UpdateResult(dict(_outputs(news, live)))
+        """Carry out the change as one plan: hostnames added are associated before the rule requires them, hostnames
+        removed stop being required before they are dissociated, a new CA is accepted by the rule before its list
+        is written and the old CA's list is emptied before the rule admits only the new CA's clients.
+
+        Reads the entrypoint; when the live rule is exactly what the state records, the state is trusted for the
+        lists (plus a read of the new CA's list when the CA changes to one this run did not upload). Otherwise an
+        earlier run failed or was interrupted part-way: every list the rule's description names is read, and the
+        plan starts from what Cloudflare holds. A failure part-way leaves a state the plan allows; re-running
+        finishes the change."""
+        client = self.client()
+        zone_id = news["zone_id"]
+        doing = f"Updating the hostnames of zone {zone_id} for CA {news['mtls_certificate_id']}"
+        ruleset = self._entrypoint(client, zone_id, doing)
+        rule = self._our_rule(zone_id, ruleset, news["rule_ref"], olds.get("rule_id") or "")
+        recorded = recorded_rule_state(olds)
+        old_ca, new_ca = olds["mtls_certificate_id"], news["mtls_certificate_id"]
+        trusted = (rule is None and recorded is None) or (
+            rule is not None
+            and recorded is not None
+            and rule_spec(recorded, news["rule_ref"], news.get("declared_by") or "").body() == _body(rule)
+        )
+        journal = journal_of(rule) or () if rule is not None else ()
+        if trusted:
+            lists = {old_ca: frozenset(olds.get("hostnames") or ())}
+            start_rule = recorded
+        else:
+            lists = self._lists(client, zone_id, [old_ca, *journal], doing)
+            start_rule = None if rule is None else live_rule_state(rule, self._candidates(lists, olds, news), journal)
+        if new_ca not in lists:
+            lists[new_ca] = self._new_ca_list(client, news, journal, doing)
+        live = LiveRule(ruleset.id if ruleset else "", rule.id if rule else "", rule.expression if rule else "")
+        return UpdateResult(dict(self._carry_out(client, news, Enforcement(lists, start_rule), live, doing)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        """Empty the list (PUT []), unless another resource of this stack took this (zone, CA) list over in
-        this run (a renamed HostnameAssociation): then the list is its, and stays. Lists of other CAs are never
-        touched (every PUT names its CA).
+        """Stop requiring, then dissociate: delete the rule, then empty every list this association wrote (the
+        entrypoint too when this package made it and nothing else is in it). A list another association of this
+        stack took over in this run (a renamed resource) is left to it.
 
-        If this call fails, the list may still hold hostnames (Pulumi keeps the resource); re-running is safe:
-        PUT [] is idempotent, and a CA or zone already gone counts as emptied."""
-        if _taken_over_this_run(props):
-            return
-        zone_id, certificate_id = props["zone_id"], props["mtls_certificate_id"]
-        doing = f"Removing the hostnames of zone {zone_id} from CA {certificate_id}"
-        with api_call(doing):
-            try:
-                live = self.client().replace_hostname_associations(zone_id, certificate_id, [])
-            except NotFoundError:
-                return  # the CA (or zone) is already gone: nothing is associated any more
-        if live:
-            raise ProviderError(f"{doing}: Cloudflare still lists {live} after the removal; run the command again.")
+        Re-running after a failure is safe: a rule, list, CA or zone already gone counts as removed."""
+        client = self.client()
+        zone_id, ca = props["zone_id"], props["mtls_certificate_id"]
+        doing = f"Removing the hostnames of zone {zone_id} from CA {ca}"
+        ruleset = self._entrypoint(client, zone_id, doing)
+        ref = props.get("rule_ref") or ""
+        rule = self._rule(ruleset, ref, props.get("rule_id") or "")
+        journal = (journal_of(rule) if rule is not None else None) or ()
+        if rule is not None and journal_of(rule) is None:
+            rule = None  # not ours (a rule holding the ref, written by someone else): left alone
+        declared_by = props.get("declared_by") or ""
+        lists = {ca: frozenset(props.get("hostnames") or ())}
+        lists.update(self._lists(client, zone_id, [each for each in journal if each != ca], doing))
+        lists = {
+            each: names for each, names in lists.items() if this_run.list_writer(zone_id, each) in (None, declared_by)
+        }
+        start = Enforcement(lists, None if rule is None else live_rule_state(rule, (), journal))
+        live = LiveRule(ruleset.id if ruleset else "", rule.id if rule else "", rule.expression if rule else "")
+        execute(client, Target(zone_id, ref, declared_by), plan(start, None), live, doing)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """One GET of the live list, recorded as the inputs too (see :func:`._state.read_result`); a CA or zone
-        gone leaves the stack. Writes nothing: safe to interrupt and run again."""
-        zone_id, certificate_id = props.get("zone_id"), props.get("mtls_certificate_id")
-        if not zone_id or not certificate_id:
-            zone_id, certificate_id = parse_association_id(id_)
-            props = {**props, "zone_id": zone_id, "mtls_certificate_id": certificate_id}
-        with api_call(f"Reading the hostnames of zone {zone_id}"):
-            try:
-                live = self.client().get_hostname_associations(zone_id, certificate_id)
-            except NotFoundError:
-                return read_result(None, {})
-        return read_result(id_, _outputs(props, live), _LIVE_INPUTS)
+        """The live list and rule, recorded as the inputs too (see :func:`._state.read_result`): a drift shows in
+        the next preview and ``pulumi up`` puts it back. Gone when neither the list nor the rule is left. Writes
+        nothing: safe to interrupt and run again."""
+        zone_id = props.get("zone_id") or split_zone_scoped_id(id_)[0]
+        ca = props.get("mtls_certificate_id") or ""
+        client = self.client()
+        doing = f"Reading the hostnames and the rule of zone {zone_id}"
+        hostnames = self._lists(client, zone_id, [ca], doing)[ca] if ca else frozenset()
+        ruleset = self._entrypoint(client, zone_id, doing)
+        ref = props.get("rule_ref") or ""
+        rule = None
+        if ruleset is not None:
+            rule = (ruleset.rule_by_id(props.get("rule_id") or "") or None) or (
+                ruleset.rule_by_ref(ref) if ref else None
+            )
+        if not hostnames and rule is None:
+            return read_result(None, {})
+        live = LiveRule(
+            ruleset.id if ruleset and rule else "", rule.id if rule else "", rule.expression if rule else ""
+        )
+        recorded = {
+            **props,
+            "zone_id": zone_id,
+            "rule_ref": ref,
+            "action": rule.action if rule else props.get("action"),
+        }
+        return read_result(id_, _outputs(recorded, hostnames, live), _LIVE_INPUTS)
+
+
+def _body(rule: Rule) -> dict[str, Any]:
+    return {
+        "ref": rule.ref,
+        "expression": rule.expression,
+        "action": rule.action,
+        "description": rule.description,
+        "enabled": rule.enabled,
+    }
 
 
 @dataclass
@@ -248,29 +405,60 @@ class HostnameAssociationArgs:
 
     #: The zone (32 hex characters) of the hostnames.
     zone_id: pulumi.Input[str]
-    #: The uploaded CA: pass ``MTLSCertificate.id`` (so the list is emptied before the CA is deleted).
-    mtls_certificate_id: pulumi.Input[str]
-    #: The whole list for this (zone, CA) pair, in any order; replaces what Cloudflare holds.
+    #: The whole list for this (zone, CA) pair, in any order; ``*.example.com`` covers one label under example.com.
     hostnames: pulumi.Input[Sequence[pulumi.Input[str]]]
+    #: The CA, as the MTLSCertificate of this program (preferred: its id, SKI and revision are taken from it).
+    certificate: MTLSCertificate | None = None
+    #: Or the id of a CA uploaded elsewhere (with ``issuer_ski``, or ``pin_issuer=False``).
+    mtls_certificate_id: pulumi.Input[str] | None = None
+    #: The SKI (hex) of the CA that issues the client certificates, with ``mtls_certificate_id``.
+    issuer_ski: pulumi.Input[str] | None = None
+    #: True (default): only certificates issued by this CA pass. False: any certificate Cloudflare verifies.
+    pin_issuer: pulumi.Input[bool] | None = None
+    #: What happens to a request without a valid certificate: block (default), managed_challenge, challenge,
+    #: js_challenge, or log (nothing is stopped: a dry run).
+    action: pulumi.Input[str] | None = None
     #: Take over a list that already has hostnames (made outside this stack) instead of refusing.
     adopt_existing: pulumi.Input[bool] | None = None
 
 
 class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="HostnameAssociation"):
-    """The hostnames of one zone validated against one uploaded CA.
+    """These hostnames of this zone accept clients of this CA, and no one else.
 
-    Changing ``hostnames`` (order does not matter) updates in place; changing ``zone_id`` or
-    ``mtls_certificate_id`` replaces it. On delete the list is emptied before its CA can be deleted.
+    Associates ``hostnames`` with the CA (Cloudflare then asks clients of those hostnames for a certificate and
+    verifies it) and keeps one WAF custom rule that refuses requests to them without a verified certificate of that
+    CA. Every change runs in the safe order inside this resource: new hostnames are associated before they are
+    required, removed ones stop being required before they are dissociated, and a new CA (a rotation: a new
+    ``certificates`` PEM on the MTLSCertificate) is accepted alongside the old one until the hostnames have moved.
 
-    Arguments: as keywords, or ``args=HostnameAssociationArgs(...)``; each is documented on :class:`HostnameAssociationArgs`.
+    Example Usage::
+
+        ca = MTLSCertificate("corp-ca", certificates=read_pem_file("ca.pem"), name="corp-ca")
+        hosts = HostnameAssociation(
+            "corp-hosts", zone_id=zone_id, certificate=ca, hostnames=["api.example.com", "*.internal.example.com"]
+        )
+        pulumi.export("ruleExpression", hosts.expression)
+
+    Arguments: as keywords, or ``args=HostnameAssociationArgs(...)``; each is documented on
+    :class:`HostnameAssociationArgs`.
     """
 
     zone_id: pulumi.Output[str]
     mtls_certificate_id: pulumi.Output[str]
     hostnames: pulumi.Output[list[str]]
+    issuer_ski: pulumi.Output[str]
+    pin_issuer: pulumi.Output[bool]
+    action: pulumi.Output[str]
+    certificate_revision: pulumi.Output[str]
     adopt_existing: pulumi.Output[bool]
     #: The resource name that declared this (zone, CA) list (its owner in this stack).
     declared_by: pulumi.Output[str]
+    #: The ref of the association's rule in the zone's custom rules (kept through renames).
+    rule_ref: pulumi.Output[str]
+    ruleset_id: pulumi.Output[str]
+    rule_id: pulumi.Output[str]
+    #: The rule's expression, as Cloudflare holds it.
+    expression: pulumi.Output[str]
 
     def __init__(
         self,
@@ -279,24 +467,79 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
         opts: pulumi.ResourceOptions | None = None,
         *,
         zone_id: pulumi.Input[str] | None = None,
-        mtls_certificate_id: pulumi.Input[str] | None = None,
         hostnames: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        certificate: MTLSCertificate | None = None,
+        mtls_certificate_id: pulumi.Input[str] | None = None,
+        issuer_ski: pulumi.Input[str] | None = None,
+        pin_issuer: pulumi.Input[bool] | None = None,
+        action: pulumi.Input[str] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
     ) -> None:
         refuse_import("HostnameAssociation", resource_name, opts, ADOPT_INSTEAD)
         if args is None:
-            if zone_id is None or mtls_certificate_id is None or hostnames is None:
-                raise TypeError("HostnameAssociation needs zone_id=, mtls_certificate_id= and hostnames=")
-            args = HostnameAssociationArgs(zone_id, mtls_certificate_id, hostnames, adopt_existing)
-        claimed_certificate_id = pulumi.Output.all(args.zone_id, args.mtls_certificate_id).apply(
-            lambda ids: claim(resource_name, str(ids[0]), str(ids[1]))
+            if zone_id is None or hostnames is None:
+                raise TypeError("HostnameAssociation needs zone_id= and hostnames=")
+            args = HostnameAssociationArgs(
+                zone_id, hostnames, certificate, mtls_certificate_id, issuer_ski, pin_issuer, action, adopt_existing
+            )
+        certificate_id, ski, revision = _the_ca(resource_name, args)
+        claimed_certificate_id = pulumi.Output.all(args.zone_id, certificate_id).apply(
+            lambda ids: _claim(resource_name, str(ids[0]), str(ids[1]))
         )
         props: dict[str, Any] = {
             **unset_outputs(HostnameAssociationState),
             "zone_id": args.zone_id,
             "mtls_certificate_id": claimed_certificate_id,
             "hostnames": args.hostnames,
+            "issuer_ski": ski,
+            "pin_issuer": args.pin_issuer,
+            "action": args.action,
+            "certificate_revision": revision,
             "adopt_existing": args.adopt_existing,
             "declared_by": resource_name,
+            "rule_ref": default_rule_ref(resource_name),
         }
         super().__init__(HostnameAssociationProvider(), resource_name, props, opts)
+        pulumi.Output.all(args.zone_id, claimed_certificate_id, args.hostnames).apply(
+            lambda values: self._warn_about_shared_hostnames(resource_name, *values)
+        )
+
+    def _warn_about_shared_hostnames(self, resource_name: str, zone_id: Any, ca: Any, hostnames: Any) -> None:
+        """At preview, once the values are known: another association of this zone covers some of these hostnames
+        under another CA."""
+        if not isinstance(hostnames, list) or hostname_problems(hostnames):
+            return
+        shared = declared.shared_with_other_cas(resource_name, str(zone_id), str(ca), map(str, hostnames))
+        for (other, other_ca), names in sorted(shared.items()):
+            pulumi.log.warn(
+                f"HostnameAssociation {resource_name!r} (CA {ca}) and {other!r} (CA {other_ca}) both cover "
+                f"{', '.join(names)} in zone {zone_id}: each admits only its own CA's clients there, and Cloudflare "
+                "verifies a client against one CA of a hostname, so the clients of one of them will be refused. Give "
+                "those hostnames to one association (issue both client populations from one CA: see 'Two CAs on "
+                "the same hostnames' in the README).",
+                resource=self,
+            )
+
+
+def _claim(resource_name: str, zone_id: str, certificate_id: str) -> str:
+    """The (zone, CA) list has one owner; returns the CA id, so the claim runs before the resource registers."""
+    declared.claim(resource_name, zone_id, certificate_id)
+    return certificate_id
+
+
+def _the_ca(resource_name: str, args: HostnameAssociationArgs) -> tuple[Any, Any, Any]:
+    """The CA's id, issuer SKI and revision, from ``certificate`` or from ``mtls_certificate_id``/``issuer_ski``."""
+    if (args.certificate is None) == (args.mtls_certificate_id is None):
+        raise pulumi.RunError(
+            f"HostnameAssociation {resource_name!r}: pass the CA as certificate=<the MTLSCertificate of this program> "
+            "(preferred), or as mtls_certificate_id=<the id of a CA uploaded elsewhere>; exactly one of them."
+        )
+    if args.certificate is not None:
+        if args.issuer_ski is not None:
+            raise pulumi.RunError(
+                f"HostnameAssociation {resource_name!r}: issuer_ski is taken from certificate= (its "
+                "subject_key_identifier); remove issuer_ski."
+            )
+        ca = args.certificate
+        return ca.id, ca.subject_key_identifier, ca.revision
+    return args.mtls_certificate_id, args.issuer_ski, None

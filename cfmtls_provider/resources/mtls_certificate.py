@@ -6,6 +6,7 @@ by DER content, so whitespace or line-ending edits change nothing.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from ..cloudflare.errors import (
     APIStatusError,
     CertificateAlreadyExistsError,
     CertificateQuotaExceededError,
-    CloudflareError,
 )
 from ..cloudflare.models import MTLSCertificateRecord
 from ._base import (
@@ -49,7 +49,7 @@ from ._certificate_inputs import (
 from ._certificate_refusals import already_uploaded_message, in_use_message, quota_message, refused_as_in_use
 from ._errors import ProviderError, api_call
 from ._state import read_result, unset_outputs
-from ._this_run import record_upload
+from ._this_run import this_run
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -79,10 +79,18 @@ class MTLSCertificateState(TypedDict):
     uploaded_on: str
     fingerprint_sha256: str
     subject_key_identifier: str
+    #: New at every create, a take-back of the same upload included: tells a HostnameAssociation given this
+    #: resource to plan again (a rollback to the previous PEM takes back the same upload, with the same id).
+    revision: str
 
 
 def _outputs(
-    props: Mapping[str, Any], record: MTLSCertificateRecord, *, key_digest: str, known: Mapping[str, Any]
+    props: Mapping[str, Any],
+    record: MTLSCertificateRecord,
+    *,
+    key_digest: str,
+    known: Mapping[str, Any],
+    revision: str,
 ) -> MTLSCertificateState:
     """The state: ``props`` (inputs at create, the recorded state at read), Cloudflare's ``record``, and for what
     Cloudflare does not describe the ``known`` facts (from the PEM at create, as the preview showed them; the
@@ -103,6 +111,7 @@ def _outputs(
         "uploaded_on": record.uploaded_on or known.get("uploaded_on") or "",
         "fingerprint_sha256": known.get("fingerprint_sha256") or "",
         "subject_key_identifier": known.get("subject_key_identifier") or "",
+        "revision": revision,
     }
 
 
@@ -192,6 +201,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         if same_upload and not is_unknown(on_rename) and on_rename != "delete_first":
             if on_rename != "record_only":  # the check refuses it; this is the net for values unknown then
                 raise ProviderError(rename_refusal(same_upload, olds, news))
+            self._remember(_id, replaces=False, delete_first=False)
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         replaces: list[str] = []
         old_certs, new_certs = olds.get("certificates"), news.get("certificates")
@@ -213,11 +223,20 @@ class MTLSCertificateProvider(CloudflareProvider):
         in_place = in_place or (not replaces and stale_ski)
         # Same content under a new name or key with on_rename='delete_first' (the user's explicit choice):
         # Cloudflare refuses a second upload of the same certificate (1471), so the old one must go first.
-        return DiffResult(
-            changes=bool(replaces) or in_place,
-            replaces=replaces,
-            delete_before_replace=bool(same_upload) and "certificates" not in replaces,
+        delete_first = bool(same_upload) and "certificates" not in replaces
+        self._remember(
+            _id, replaces=bool(replaces), delete_first=delete_first or bool(news.get("delete_before_replace"))
         )
+        return DiffResult(changes=bool(replaces) or in_place, replaces=replaces, delete_before_replace=delete_first)
+
+    @staticmethod
+    def _remember(certificate_id: str, *, replaces: bool, delete_first: bool) -> None:
+        """Tell the rest of the run what becomes of this upload: kept by the stack, or replaced (delete-first: its
+        associations must go before it)."""
+        if not replaces:
+            this_run.keep_certificate(certificate_id)
+        elif delete_first:
+            this_run.delete_first(certificate_id)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -237,10 +256,17 @@ class MTLSCertificateProvider(CloudflareProvider):
         record = None
         if props.get("adopt_existing"):
             record = self._find(client, account_id, props["certificates"])
+            if record is not None:
+                this_run.record_upload(record.id, "taken_back")
         if record is None:
             record = self._upload(client, props, bundle)
-            record_upload(record.id)
-        outs = _outputs(props, record, key_digest=input_key_digest(props), known=local_facts(bundle))
+        outs = _outputs(
+            props,
+            record,
+            key_digest=input_key_digest(props),
+            known=local_facts(bundle),
+            revision=secrets.token_hex(8),
+        )
         return CreateResult(record.id, dict(outs))
 
     def _find(self, client: CloudflareClient, account_id: str, certificates: str) -> MTLSCertificateRecord | None:
@@ -255,30 +281,27 @@ class MTLSCertificateProvider(CloudflareProvider):
             raise ProviderError(f"{error} Nothing was uploaded.") from None
         with api_call(f"Uploading the CA certificate to account {account_id}"):
             try:
-                return client.upload_certificate(
+                record = client.upload_certificate(
                     account_id, bundle.pem, name=uploaded_name(props) or None, private_key=private_key or None
                 )
             except CertificateAlreadyExistsError as error:
                 existing = self._find(client, account_id, props["certificates"])
-                if existing is not None and self._left_by_an_interrupted_run(client, account_id, existing, props):
+                if existing is not None and self._made_by_this_resource(existing, props):
+                    this_run.record_upload(existing.id, "taken_back")
                     return existing
                 raise ProviderError(already_uploaded_message(account_id, existing)) from error
             except CertificateQuotaExceededError as error:
                 raise ProviderError(quota_message(client, account_id, error)) from error
+        this_run.record_upload(record.id, "uploaded")
+        return record
 
     @staticmethod
-    def _left_by_an_interrupted_run(
-        client: CloudflareClient, account_id: str, existing: MTLSCertificateRecord, props: Mapping[str, Any]
-    ) -> bool:
-        """An upload with our content and our name carrying our ownership tag, used by nothing yet, was made
-        by this resource: a run killed after its POST but before Pulumi recorded it. Anyone else's upload
-        (without the tag) is never taken over: that needs adopt_existing."""
-        if not props.get("ownership_tag") or existing.name != uploaded_name(props):
-            return False
-        try:
-            return not client.certificate_usages(account_id, existing.id)
-        except CloudflareError:
-            return False
+    def _made_by_this_resource(existing: MTLSCertificateRecord, props: Mapping[str, Any]) -> bool:
+        """An upload with our content and our name carrying our ownership tag was made by this resource of this
+        stack: a run killed after its POST but before Pulumi recorded it, or the upload a rollback returns to (the
+        previous PEM's, still held by a record the engine has yet to delete). It is taken back, in use or not.
+        Anyone else's upload (without the tag) is never taken over: that needs adopt_existing."""
+        return bool(props.get("ownership_tag")) and existing.name == uploaded_name(props)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """No API call: adopt_existing and on_rename change in place; with on_rename='record_only' a new name
@@ -302,16 +325,31 @@ class MTLSCertificateProvider(CloudflareProvider):
         if record is None:
             return read_result(None, {})
         recorded = {**props, "account_id": account_id}
-        outs = _outputs(recorded, record, key_digest=props.get("private_key_sha256") or "", known=props)
+        outs = _outputs(
+            recorded,
+            record,
+            key_digest=props.get("private_key_sha256") or "",
+            known=props,
+            revision=props.get("revision") or "",
+        )
         return read_result(id_, outs, live_inputs=())
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the upload, retrying while Cloudflare refuses it as still in use (removing hostname associations
         lags) until ``deleteWaitSeconds``; then report what is known. Nothing else is deleted.
 
+        Never deletes an upload another record of the stack still holds: after a failed rotation the engine keeps
+        the old record pending deletion, and a rollback to the old PEM takes that same upload back; the engine then
+        deletes the old record at the end of the run, and only the record goes (the engine diffs or creates every
+        record of the program before it runs deletions, so the run knows which uploads stay).
+
         If this call fails, the CA was not deleted (Pulumi keeps it in the stack), except after a DELETE whose
         answer was lost: it may have been applied. Re-running is safe either way: an upload already gone counts
         as deleted."""
+        if this_run.certificate_is_live(id_):
+            # Another record of the stack holds this very upload: this one is the old record of a replacement whose
+            # create took the same upload back (a rollback to the previous PEM). Only the record goes.
+            return
         account_id = props["account_id"]
         client = self.client()
         deadline = self._clock() + self.settings.delete_wait_seconds
@@ -379,6 +417,8 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
     ownership_tag: pulumi.Output[str]
     #: SHA-256 of the private key uploaded, if any (the key itself is never stored).
     private_key_sha256: pulumi.Output[str]
+    #: New at every create (see :class:`MTLSCertificateState`); a HostnameAssociation given this CA reads it.
+    revision: pulumi.Output[str]
 
     def __init__(
         self,
@@ -416,6 +456,9 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             "on_rename": args.on_rename,
             "ownership_tag": ownership_tag(resource_name),
             "private_key_file": args.private_key_file,
+            # The provider's diff cannot see resource options: a replacement of this CA that deletes first must
+            # take its HostnameAssociations with it (they are deleted first, and made again after the upload).
+            "delete_before_replace": bool(opts is not None and opts.delete_before_replace),
         }
         super().__init__(
             MTLSCertificateProvider(),

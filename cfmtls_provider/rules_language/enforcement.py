@@ -70,41 +70,54 @@ def _host_condition(hostnames: Sequence[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
 
 
-def _expression(names: Sequence[str], issuer_ski: str | None) -> str:
+#: The issuers a rule accepts: one SKI, several (a rotation), or None (any certificate Cloudflare verifies).
+Issuers = str | Sequence[str] | None
+
+
+def _skis(issuers: Issuers) -> list[str]:
+    return [issuers] if isinstance(issuers, str) else list(issuers or ())
+
+
+def _issuer_condition(issuer_skis: Sequence[str]) -> str:
+    skis = [quote(normalise_ski(ski)) for ski in issuer_skis]
+    if len(skis) == 1:
+        return f"cf.tls_client_auth.cert_issuer_ski eq {skis[0]}"
+    return "cf.tls_client_auth.cert_issuer_ski in {" + " ".join(skis) + "}"
+
+
+def _expression(names: Sequence[str], issuers: Issuers) -> str:
     verified = "cf.tls_client_auth.cert_verified"
-    if issuer_ski:
-        verified = f"({verified} and cf.tls_client_auth.cert_issuer_ski eq {quote(normalise_ski(issuer_ski))})"
+    if _skis(issuers):
+        verified = f"({verified} and {_issuer_condition(_skis(issuers))})"
     return f"({_host_condition(names)} and not {verified})"
 
 
-def expression_length_problem(hostnames: Sequence[str], issuer_ski: str | None, *, ski_known: bool = True) -> str:
-    """Why the expression for ``hostnames`` would be too long for one rule (a sentence), or "".
-
-    Splitting the hostnames over several rules would keep enforcement whole (each rule blocks its own
-    hostnames), but each needs its own ref and lifecycle: that is the user's choice, so it is advised."""
+def expression_length_problem(hostnames: Sequence[str], issuer_skis: Issuers, *, skis_known: bool = True) -> str:
+    """Why the expression for ``hostnames`` would be too long for one rule (a sentence), or "". ``skis_known``
+    False: the SKIs are not known yet (a preview), typical ones are assumed."""
     names = validate_hostnames(list(hostnames))
-    ski = issuer_ski if ski_known else _TYPICAL_SKI
-    length = len(_expression(names, ski or None))
+    skis = _skis(issuer_skis) if skis_known else [_TYPICAL_SKI] * len(_skis(issuer_skis))
+    length = len(_expression(names, skis))
     if length <= MAX_EXPRESSION_LENGTH:
         return ""
-    per_name = (length - len(_expression(names[:1], ski or None))) / max(1, len(names) - 1)
+    per_name = (length - len(_expression(names[:1], skis))) / max(1, len(names) - 1)
     fit = max(1, int((MAX_EXPRESSION_LENGTH - (length - per_name * len(names))) // per_name))
     return (
         f"the rule expression for these {len(names)} hostnames would be {length} characters, over Cloudflare's "
         f"limit of {MAX_EXPRESSION_LENGTH:,} characters for one rule expression (https://developers.cloudflare."
-        "com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length). Split the hostnames "
-        f"over several ClientCertificateRule resources of at most about {fit} hostnames each (each blocks its "
-        "own hostnames, so enforcement stays whole), or cover a subdomain with one wildcard ('*.example.com')"
+        "com/ruleset-engine/rules-language/expressions/#maximum-rule-expression-length), counting room for a second "
+        f"issuer during a CA rotation. List at most about {fit} hostnames per association, or cover a subdomain "
+        "with one wildcard ('*.example.com')"
     )
 
 
-def build_expression(hostnames: Sequence[str], issuer_ski: str | None = None) -> str:
-    """Requests to ``hostnames`` without a verified client certificate (issued by ``issuer_ski``) match.
-    Raises :class:`ExpressionTooLong` over Cloudflare's limit."""
-    problem = expression_length_problem(hostnames, issuer_ski)
+def build_expression(hostnames: Sequence[str], issuer_skis: Issuers = None) -> str:
+    """Requests to ``hostnames`` without a verified client certificate (issued by one of ``issuer_skis``, when
+    given) match. Raises :class:`ExpressionTooLong` over Cloudflare's limit."""
+    problem = expression_length_problem(hostnames, issuer_skis)
     if problem:
         raise ExpressionTooLong(f"hostnames: {problem}.")
-    return _expression(validate_hostnames(list(hostnames)), issuer_ski)
+    return _expression(validate_hostnames(list(hostnames)), issuer_skis)
 
 
 _PIN = re.compile(r'cf\.tls_client_auth\.cert_issuer_ski (?:eq "([0-9A-F]+)"|in \{((?:"[0-9A-F]+" ?)+)\})')
