@@ -26,7 +26,7 @@ asks real TLS clients after every API write and checks the same invariants.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .hostnames import canonical_host, covers
@@ -44,6 +44,8 @@ __all__ = [
     "WriteRule",
     "admits",
     "apply",
+    "common_cover",
+    "final_rule",
     "invariant_violations",
     "plan",
 ]
@@ -113,13 +115,28 @@ class DeleteRule:
 Write = PutList | WriteRule | DeleteRule
 
 
+def _covered_by(pattern: str, patterns: frozenset[str]) -> bool:
+    """Whether every hostname ``pattern`` covers is covered by ``patterns`` (a wildcard only by itself)."""
+    if pattern.startswith("*."):
+        return pattern in patterns
+    return any(covers(other, pattern) for other in patterns)
+
+
+def common_cover(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+    """Patterns covering exactly the hostnames both ``a`` and ``b`` cover (``*.x.com`` and ``api.x.com``:
+    ``api.x.com``)."""
+    return frozenset(p for p in a if _covered_by(p, b)) | frozenset(p for p in b if _covered_by(p, a))
+
+
 def _relaxed(rule: RuleState, intent: Intent) -> RuleState:
     issuers = None if rule.issuers is None or intent.issuer is None else rule.issuers | {intent.issuer}
     journal = rule.journal if intent.ca in rule.journal else (*rule.journal, intent.ca)
-    return replace(rule, hostnames=rule.hostnames & intent.hostnames, issuers=issuers, journal=journal)
+    hostnames = common_cover(rule.hostnames, intent.hostnames)
+    action = rule.action if intent.action in BLOCKING_ACTIONS else intent.action  # the end stops nobody: now
+    return RuleState(hostnames, issuers, action, journal)
 
 
-def _final(intent: Intent) -> RuleState:
+def final_rule(intent: Intent) -> RuleState:
     issuers = None if intent.issuer is None else frozenset({intent.issuer})
     return RuleState(intent.hostnames, issuers, intent.action, (intent.ca,))
 
@@ -130,16 +147,15 @@ def plan(start: Enforcement, intent: Intent | None) -> list[Write]:
         writes: list[Write] = [DeleteRule()] if start.rule is not None else []
         return writes + [PutList(ca, frozenset()) for ca, names in start.lists.items() if names]
     writes = []
-    if start.rule is not None:
-        relaxed = _relaxed(start.rule, intent)
-        if relaxed != start.rule:
-            writes.append(WriteRule(relaxed))
+    rule = start.rule
+    if rule is not None and _relaxed(rule, intent) != rule:
+        rule = _relaxed(rule, intent)
+        writes.append(WriteRule(rule))
     if start.lists.get(intent.ca, frozenset()) != intent.hostnames:
         writes.append(PutList(intent.ca, intent.hostnames))
     writes += [PutList(ca, frozenset()) for ca, names in start.lists.items() if ca != intent.ca and names]
-    final = _final(intent)
-    if start.rule != final:
-        writes.append(WriteRule(final))
+    if rule != final_rule(intent):
+        writes.append(WriteRule(final_rule(intent)))
     return writes
 
 

@@ -31,6 +31,7 @@ class LiveRule:
     ruleset_id: str = ""
     rule_id: str = ""
     expression: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _write_rule(client: CloudflareClient, target: Target, write: WriteRule, live
     rule: Rule | None = ruleset.rule_by_ref(spec.ref)
     if rule is None:
         raise ProviderError(f"{doing}: Cloudflare's answer does not hold the rule (ref {spec.ref}).")
-    return LiveRule(ruleset.id, rule.id, rule.expression)
+    return LiveRule(ruleset.id, rule.id, rule.expression, rule.description)
 
 
 def _delete_rule(client: CloudflareClient, target: Target, live: LiveRule, doing: str) -> LiveRule:
@@ -117,7 +118,7 @@ def _delete_rule(client: CloudflareClient, target: Target, live: LiveRule, doing
         if remaining is not None and not remaining.rules and remaining.created_by_cfmtls:
             # Destroy leaves Cloudflare as it found it: the entrypoint this package made, now empty, goes too.
             client.delete_ruleset(target.zone_id, remaining.id)
-    return replace(live, rule_id="", expression="")
+    return replace(live, rule_id="", expression="", description="")
 
 
 def execute(client: CloudflareClient, target: Target, writes: Sequence[Write], live: LiveRule, doing: str) -> LiveRule:

@@ -22,9 +22,10 @@ from ..cloudflare.errors import NotFoundError
 from ..cloudflare.models import Rule, Ruleset
 from ..hostnames import hostname_problems
 from ..rules_language.enforcement import ALLOWED_ACTIONS, build_expression, expression_length_problem, normalise_ski
-from ..transitions import Enforcement, Intent, plan
+from ..transitions import Enforcement, Intent, WriteRule, final_rule, plan
 from ._association_rule import (
     default_rule_ref,
+    describe,
     journal_of,
     live_rule_state,
     recorded_rule_state,
@@ -96,6 +97,16 @@ def _outputs(props: Mapping[str, Any], hostnames: Iterable[str], live: LiveRule)
         "rule_id": live.rule_id,
         "expression": live.expression,
     }
+
+
+def _in_place_values(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs changed in place, with their defaults (an unknown value stays unknown)."""
+    defaults: dict[str, Any] = {"issuer_ski": "", "pin_issuer": True, "action": "block", "adopt_existing": False}
+    values = {}
+    for key in _IN_PLACE:
+        value = props.get(key)
+        values[key] = value if is_unknown(value) or value not in (None, "") else defaults.get(key, "")
+    return values
 
 
 def _intent(props: Mapping[str, Any]) -> Intent:
@@ -211,7 +222,8 @@ class HostnameAssociationProvider(CloudflareProvider):
         ca_deleted_first = this_run.certificate_deleted_first(olds.get("mtls_certificate_id") or "")
         if ca_deleted_first and is_unknown(news.get("mtls_certificate_id")):
             replaces.append("mtls_certificate_id")
-        changed = any(differs(olds.get(key), news.get(key)) for key in _IN_PLACE if key in news)
+        recorded, planned = _in_place_values(olds), _in_place_values(news)
+        changed = any(differs(recorded[key], planned[key]) for key in _IN_PLACE)
         hostnames = news.get("hostnames")
         changed = changed or has_unknown(hostnames) or not same_items(olds.get("hostnames"), hostnames)
         changed = changed or not olds.get("rule_id") or differs(olds.get("expression"), _planned_expression(news))
@@ -269,7 +281,12 @@ class HostnameAssociationProvider(CloudflareProvider):
         self, client: CloudflareClient, props: Mapping[str, Any], start: Enforcement, live: LiveRule, doing: str
     ) -> HostnameAssociationState:
         target = Target(props["zone_id"], props["rule_ref"], props.get("declared_by") or "")
-        live = execute(client, target, plan(start, _intent(props)), live, doing)
+        intent = _intent(props)
+        writes = plan(start, intent)
+        renamed = bool(live.description) and live.description != describe((intent.ca,), target.declared_by)
+        if renamed and not any(isinstance(write, WriteRule) for write in writes):
+            writes.append(WriteRule(final_rule(intent)))  # the description names the owner: the new name
+        live = execute(client, target, writes, live, doing)
         return _outputs(props, props["hostnames"], live)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -290,7 +307,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         lists = {props["mtls_certificate_id"]: self._new_ca_list(client, props, journal, doing)}
         lists.update(self._lists(client, zone_id, [ca for ca in journal if ca not in lists], doing))
         start_rule = None if rule is None else live_rule_state(rule, self._candidates(lists, props), journal)
-        live = LiveRule(ruleset.id if ruleset else "", rule.id if rule else "", rule.expression if rule else "")
+        live = _live(ruleset, rule)
         outs = self._carry_out(client, props, Enforcement(lists, start_rule), live, doing)
         return CreateResult(association_id(zone_id, props["rule_ref"]), dict(outs))
 
@@ -320,7 +337,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         trusted = (rule is None and recorded is None) or (
             rule is not None
             and recorded is not None
-            and rule_spec(recorded, news["rule_ref"], news.get("declared_by") or "").body() == _body(rule)
+            and rule_spec(recorded, news["rule_ref"], olds.get("declared_by") or "").body() == _body(rule)
         )
         journal = journal_of(rule) or () if rule is not None else ()
         if trusted:
@@ -331,7 +348,7 @@ class HostnameAssociationProvider(CloudflareProvider):
             start_rule = None if rule is None else live_rule_state(rule, self._candidates(lists, olds, news), journal)
         if new_ca not in lists:
             lists[new_ca] = self._new_ca_list(client, news, journal, doing)
-        live = LiveRule(ruleset.id if ruleset else "", rule.id if rule else "", rule.expression if rule else "")
+        live = _live(ruleset, rule)
         return UpdateResult(dict(self._carry_out(client, news, Enforcement(lists, start_rule), live, doing)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -356,7 +373,7 @@ class HostnameAssociationProvider(CloudflareProvider):
             each: names for each, names in lists.items() if this_run.list_writer(zone_id, each) in (None, declared_by)
         }
         start = Enforcement(lists, None if rule is None else live_rule_state(rule, (), journal))
-        live = LiveRule(ruleset.id if ruleset else "", rule.id if rule else "", rule.expression if rule else "")
+        live = _live(ruleset, rule)
         execute(client, Target(zone_id, ref, declared_by), plan(start, None), live, doing)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -370,16 +387,10 @@ class HostnameAssociationProvider(CloudflareProvider):
         hostnames = self._lists(client, zone_id, [ca], doing)[ca] if ca else frozenset()
         ruleset = self._entrypoint(client, zone_id, doing)
         ref = props.get("rule_ref") or ""
-        rule = None
-        if ruleset is not None:
-            rule = (ruleset.rule_by_id(props.get("rule_id") or "") or None) or (
-                ruleset.rule_by_ref(ref) if ref else None
-            )
+        rule = self._rule(ruleset, ref, props.get("rule_id") or "")
         if not hostnames and rule is None:
             return read_result(None, {})
-        live = LiveRule(
-            ruleset.id if ruleset and rule else "", rule.id if rule else "", rule.expression if rule else ""
-        )
+        live = _live(ruleset if rule else None, rule)
         recorded = {
             **props,
             "zone_id": zone_id,
@@ -387,6 +398,12 @@ class HostnameAssociationProvider(CloudflareProvider):
             "action": rule.action if rule else props.get("action"),
         }
         return read_result(id_, _outputs(recorded, hostnames, live), _LIVE_INPUTS)
+
+
+def _live(ruleset: Ruleset | None, rule: Rule | None) -> LiveRule:
+    if ruleset is None or rule is None:
+        return LiveRule(ruleset.id if ruleset else "")
+    return LiveRule(ruleset.id, rule.id, rule.expression, rule.description)
 
 
 def _body(rule: Rule) -> dict[str, Any]:
