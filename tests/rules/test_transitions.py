@@ -118,7 +118,7 @@ def test_deleting_stops_requiring_before_it_dissociates_and_leaves_nothing() -> 
 
 def _part_way_states(count: int) -> list[Enforcement]:
     """States a run leaves when it fails after some writes of a plan between two settled states."""
-    chooser = random.Random(20261207)  # noqa: S311 (a seeded sample, not a secret)
+    chooser = random.Random(20261207)
     found = []
     while len(found) < count:
         start, intent = chooser.choice(SETTLED), chooser.choice(INTENTS)
@@ -129,7 +129,7 @@ def _part_way_states(count: int) -> list[Enforcement]:
 
 
 def test_a_run_failed_part_way_is_resumed_safely_towards_any_intent() -> None:
-    chooser = random.Random(7)  # noqa: S311
+    chooser = random.Random(7)
     for start in _part_way_states(150):
         for intent in chooser.sample(INTENTS, 12):
             writes = plan(start, intent)
