@@ -28,16 +28,18 @@ def fetch(
     cert: Path | str | None = None,
     key: Path | str | None = None,
     path: str = "/",
+    host: str | None = None,
     timeout: float = 10.0,
 ) -> httpx.Response:
     """GET ``path`` on ``hostname`` through the edge at ``edge_url``, trusting only the edge CA; with a
-    client certificate (and its key) when given. A fresh connection each time."""
+    client certificate (and its key) when given. ``host``: the Host header when it differs from the SNI name
+    (``api.example.com.``, upper case). A fresh connection each time."""
     context = ssl.create_default_context(cafile=str(ca_file))
     if cert is not None:
         context.load_cert_chain(str(cert), str(key) if key is not None else None)
     with httpx.Client(verify=context, timeout=timeout) as client:
         return client.get(
-            f"{edge_url.rstrip('/')}{path}", headers={"Host": hostname}, extensions={"sni_hostname": hostname}
+            f"{edge_url.rstrip('/')}{path}", headers={"Host": host or hostname}, extensions={"sni_hostname": hostname}
         )
 
 
