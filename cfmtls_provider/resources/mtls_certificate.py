@@ -221,6 +221,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         issuing, pinned = issuing_ski(new_certs), olds.get("subject_key_identifier") or ""
         stale_ski = bool(issuing and pinned) and pinned != issuing
         in_place = in_place or (not replaces and stale_ski)
+        in_place = in_place or "revision" not in olds  # a record of 0.1: it gains its revision in place
         # Same content under a new name or key with on_rename='delete_first' (the user's explicit choice):
         # Cloudflare refuses a second upload of the same certificate (1471), so the old one must go first.
         delete_first = bool(same_upload) and "certificates" not in replaces
@@ -311,6 +312,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         outs["adopt_existing"] = bool(news.get("adopt_existing"))
         outs["on_rename"] = news.get("on_rename") or "refuse"
         outs["subject_key_identifier"] = issuing_ski(news.get("certificates")) or outs.get("subject_key_identifier")
+        outs["revision"] = olds.get("revision") or secrets.token_hex(8)
         if (news.get("on_rename") or "") == "record_only":
             outs["name"] = news.get("name") or ""
             outs["private_key_sha256"] = input_key_digest(news)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,14 +39,27 @@ ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 ZONE_ID = "fedcba9876543210fedcba9876543210"
 
 
-def install_as_a_user(where: Path) -> Path:
+def install_as_a_user(where: Path, commit: str | None = None) -> Path:
     """A fresh virtualenv with this package pip-installed from a copy of its source (what a user's requirement
-    line ``cfmtls-provider @ file:///path`` does): no editable install, no extra, no dev tools. Returns it."""
+    line ``cfmtls-provider @ file:///path`` does): no editable install, no extra, no dev tools. Returns it.
+    ``commit``: the package as it was at that commit of this repository (an earlier release), not as it is now."""
     source = where / "cfmtls-provider"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, source / name)
-    shutil.copytree(REPO / "cfmtls_provider", source / "cfmtls_provider", ignore=shutil.ignore_patterns("__pycache__"))
+    source.mkdir(parents=True)
+    if commit is None:
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(REPO / name, source / name)
+        shutil.copytree(
+            REPO / "cfmtls_provider", source / "cfmtls_provider", ignore=shutil.ignore_patterns("__pycache__")
+        )
+    else:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", commit, "pyproject.toml", "README.md", "cfmtls_provider"],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(source, filter="data")
     venv = where / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     subprocess.run(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-__all__ = ["REPO", "CommandFailed", "CommandResult", "PulumiStack", "pulumi_bin_dir", "run_command"]
+__all__ = ["REPO", "CommandFailed", "CommandResult", "PulumiStack", "pulumi_bin_dir", "run_command", "use_venv"]
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = REPO / ".venv"
@@ -89,7 +89,7 @@ def pulumi_bin_dir() -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def _use_venv(pulumi_yaml: str, venv: Path) -> str:
+def use_venv(pulumi_yaml: str, venv: Path) -> str:
     """The program's Pulumi.yaml, running its Python in ``venv``."""
     virtualenv = f"virtualenv: {venv}"
     if re.search(r"(?m)^\s+virtualenv: .*$", pulumi_yaml):
@@ -131,7 +131,7 @@ class PulumiStack:
         project.mkdir(parents=True)
         for source in [program / "Pulumi.yaml", *sorted(program.glob("*.py"))]:
             shutil.copy(source, project / source.name)
-        (project / "Pulumi.yaml").write_text(_use_venv((program / "Pulumi.yaml").read_text(), venv))
+        (project / "Pulumi.yaml").write_text(use_venv((program / "Pulumi.yaml").read_text(), venv))
         (root / "state").mkdir()
         base = {key: value for key, value in os.environ.items() if not key.startswith(_PRIVATE_PREFIXES)}
         base.update(
