@@ -181,6 +181,13 @@ class MTLSCertificateProvider(CloudflareProvider):
             changed = same_upload_changes(olds, inputs, input_key_digest(olds))
             if changed:
                 failures.append(CheckFailure(changed[0], rename_refusal(changed, olds, inputs)))
+        # A preview shows a replacement's new state as these inputs (a dynamic provider cannot preview a create):
+        # the state keys known here are given, so they read as unchanged rather than removed.
+        if inputs.get("adopt_existing") is None:
+            inputs["adopt_existing"] = False
+        inputs["on_rename"] = on_rename
+        if not is_unknown(key) and not is_unknown(key_file):
+            inputs["private_key_sha256"] = input_key_digest(inputs)
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
