@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import httpx
 
 from cfmtls_provider.emulator.admin_client import WRITE_METHODS, EmulatorAdmin
 from tests.support.certs import make_ca
+from tests.support.package_source import copy_package_source
 from tests.support.pulumi_stack import REPO, PulumiStack
 
 __all__ = [
@@ -40,11 +40,7 @@ ZONE_ID = "fedcba9876543210fedcba9876543210"
 def install_as_a_user(where: Path) -> Path:
     """A fresh virtualenv with this package pip-installed from a copy of its source (what a user's requirement
     line ``cfmtls-provider @ file:///path`` does): no editable install, no extra, no dev tools. Returns it."""
-    source = where / "cfmtls-provider"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, source / name)
-    shutil.copytree(REPO / "cfmtls_provider", source / "cfmtls_provider", ignore=shutil.ignore_patterns("__pycache__"))
+    source = copy_package_source(where / "cfmtls-provider")
     venv = where / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     subprocess.run(
