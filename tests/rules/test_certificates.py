@@ -124,11 +124,12 @@ def _encrypted_key_body(ca: CA) -> str:
         (lambda ca: ca.key_body(), "the base64 body of a private key"),
         (lambda ca: "".join(ca.key_body().split()), "the base64 body of a private key"),  # one line
         (_encrypted_key_body, "the base64 body of a private key"),
+        (lambda ca: ca.key_body(serialization.PrivateFormat.OpenSSH), "the base64 body of a private key"),
         (lambda ca: ca.pem + ca.key_body(), "the base64 body of a private key"),  # after a valid CA
         (lambda ca: json.dumps(ca.private_jwk), "a JSON Web Key (JWK) with its private members"),
         (lambda ca: json.dumps({"keys": [ca.private_jwk]}), "a JSON Web Key (JWK) with its private members"),
     ],
-    ids=["body", "body on one line", "encrypted body", "body after a CA", "JWK", "JWK set"],
+    ids=["body", "body on one line", "encrypted body", "OpenSSH body", "body after a CA", "JWK", "JWK set"],
 )
 def test_key_material_without_a_pem_label_is_recognised_and_never_quoted(
     ec_ca: CA, make: Callable[[CA], str], what: str
