@@ -389,11 +389,10 @@ CATALOGUE: dict[str, Case] = {
     "rule: expression over Cloudflare's 4,096 characters": Case(
         ClientCertificateRuleProvider,
         rule(hostnames=[f"host-{index:04d}.example.com" for index in range(200)]),
-        "hostnames: the rule expression for these 200 hostnames would be 4857 characters, over Cloudflare's limit "
+        "hostnames: the rule expression for these 200 hostnames would be 5091 characters, over Cloudflare's limit "
         "of 4,096 characters for one rule expression (https://developers.cloudflare.com/ruleset-engine/rules-"
-        "language/expressions/#maximum-rule-expression-length). Split the hostnames over several "
-        "ClientCertificateRule resources of at most about 168 hostnames each (each blocks its own hostnames, so "
-        "enforcement stays whole), or cover a subdomain with one wildcard ('*.example.com').",
+        "language/expressions/#maximum-rule-expression-length). One rule enforces one association's hostnames: "
+        "list at most about 160 hostnames in it, or cover a subdomain with one wildcard ('*.example.com').",
         prop="hostnames",
     ),
     # -- configuration: caught at create, from Cloudflare's answer ----------------------------------------
