@@ -8,16 +8,14 @@ pulumi config set cfmtls:accountId <account id>          # or CLOUDFLARE_ACCOUNT
 pulumi up
 """
 
-from pathlib import Path
-
 import pulumi
 
-from cfmtls_provider import HostnameAssociation, MTLSCertificate
+from cfmtls_provider import HostnameAssociation, MTLSCertificate, read_pem_file
 
 config = pulumi.Config()
 zone_id = config.require("zoneId")
 hostnames: list[str] = config.require_object("hostnames")
-ca_pem = Path(config.require("caPemPath")).expanduser().read_text()
+ca_pem = read_pem_file(config.require("caPemPath"), setting="caPemPath")
 
 # 1. Upload the CA (validated locally first: CA:TRUE, an allowed signature algorithm, a real PEM).
 ca = MTLSCertificate("corp-ca", certificates=ca_pem, name=config.get("caName") or "corp-ca")

@@ -3,8 +3,10 @@
 Public API::
 
     from cfmtls_provider import HostnameAssociation, MTLSCertificate
+    from cfmtls_provider import read_pem_file  # a PEM file's text, or one sentence saying why not
 """
 
+from .pem_file import PEMFileError, read_pem_file
 from .resources.hostname_association import HostnameAssociation, HostnameAssociationArgs
 from .resources.mtls_certificate import MTLSCertificate, MTLSCertificateArgs
 
@@ -18,4 +20,6 @@ __all__ = [
     "HostnameAssociationArgs",
     "MTLSCertificate",
     "MTLSCertificateArgs",
+    "PEMFileError",
+    "read_pem_file",
 ]

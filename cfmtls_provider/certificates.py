@@ -12,12 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import load_der_private_key
 from cryptography.x509.oid import ObjectIdentifier, SignatureAlgorithmOID
 
 from .go_x509 import key_refusal, load_quietly, parse_refusal, suspicious
@@ -29,6 +32,7 @@ __all__ = [
     "CACertificate",
     "CertificateError",
     "authority_key_identifier",
+    "key_material",
     "parse_ca_bundle",
     "same_certificates",
     "subject_key_identifier",
@@ -70,6 +74,17 @@ _WRONG_BLOCK_ADVICE: Mapping[str, str] = {
     "X509 CRL": "a certificate revocation list",
     "TRUSTED CERTIFICATE": "an OpenSSL 'TRUSTED CERTIFICATE' (with trust settings)",
 }
+
+
+#: A line of base64 text (a PEM body's line, or a key pasted without its BEGIN/END lines).
+_BASE64_LINE = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+
+#: The members of a JSON Web Key that only a private key has (RFC 7518 section 6: "d", RSA's primes and CRT
+#: values; "k", a symmetric key).
+_JWK_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
+
+#: The binary start of an OpenSSH private key (PROTOCOL.key of OpenSSH: the "openssh-key-v1" magic).
+_OPENSSH_KEY_MAGIC = b"openssh-key-v1\0"
 
 
 class CertificateError(ValueError):
@@ -145,6 +160,81 @@ class CABundle:
         for der in self.der_blocks:
             digest.update(hashlib.sha256(der).digest())
         return digest.hexdigest()
+
+
+def _base64_runs(text: str) -> list[str]:
+    """Each run of consecutive base64 lines in ``text``, joined (a PEM body with or without its BEGIN/END lines)."""
+    runs: list[str] = []
+    current: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        stripped = line.strip()
+        if stripped and _BASE64_LINE.match(stripped):
+            current.append(stripped)
+        elif current:
+            runs.append("".join(current))
+            current = []
+    return runs
+
+
+def _is_private_key_der(der: bytes) -> bool:
+    if der.startswith(_OPENSSH_KEY_MAGIC):
+        return True
+    try:
+        load_der_private_key(der, password=None)
+    except TypeError:
+        return True  # an encrypted private key: the password is missing, the key is still one
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _is_jwk(text: str) -> bool:
+    """A JSON Web Key (RFC 7517), or a set of them, with private members."""
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return False
+    try:
+        data = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return False
+    keys = data["keys"] if isinstance(data, dict) and isinstance(data.get("keys"), list) else [data]
+    return any(isinstance(key, dict) and "kty" in key and _JWK_PRIVATE_MEMBERS & key.keys() for key in keys)
+
+
+def _unlabelled_key_material(text: str) -> str:
+    """What private key material ``text`` holds outside any PEM label that says so, or ""."""
+    if _is_jwk(text):
+        return "a JSON Web Key (JWK) with its private members"
+    for run in _base64_runs(text):
+        if len(run) < 64:
+            continue
+        try:
+            der = base64.b64decode(run, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if _is_private_key_der(der):
+            return "the base64 body of a private key (without its '-----BEGIN ... PRIVATE KEY-----' lines)"
+    return ""
+
+
+def key_material(text: object) -> str:
+    """What private key material ``text`` holds, recognised by content, or "" when it holds none: a PEM block
+    labelled as a private key, a private key's base64 body without its BEGIN/END lines (wherever it sits, even
+    inside a block labelled otherwise), or a JWK with private members. Nothing of the text is ever quoted."""
+    if not isinstance(text, str):
+        return ""
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    if any("PRIVATE KEY" in label for label, _ in _split_pem_blocks(normalised)):
+        return "a PEM private key"
+    return _unlabelled_key_material(normalised)
+
+
+def _key_material_error(what: str) -> CertificateError:
+    return CertificateError(
+        f"certificates: the value holds {what}, not a certificate (none of it is shown here). Pass the CA "
+        "certificate itself ('-----BEGIN CERTIFICATE-----'); a private key never belongs in 'certificates', and "
+        "one pasted into a program or a stack's config should be treated as exposed."
+    )
 
 
 def _describe_block(index: int, total: int) -> str:
@@ -322,6 +412,10 @@ def parse_ca_bundle(text: str, *, now: datetime | None = None) -> CABundle:
     moment = now if now is not None else datetime.now(UTC)
     normalised = text.replace("\r\n", "\n").replace("\r", "\n")
     blocks = _split_pem_blocks(normalised)
+    outside_blocks = _PEM_BLOCK.sub("\n", normalised)
+    what = _unlabelled_key_material(outside_blocks)
+    if what:
+        raise _key_material_error(what)
     if not blocks:
         raise CertificateError(
             "certificates: no PEM block found (expected '-----BEGIN CERTIFICATE-----'). "

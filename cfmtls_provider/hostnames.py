@@ -8,7 +8,7 @@ from collections.abc import Sequence
 __all__ = [
     "MAX_HOSTNAME_LENGTH",
     "HostnameError",
-    "canonical_host",
+    "canonical",
     "covers",
     "hostname_problems",
     "in_domain",
@@ -99,29 +99,35 @@ def validate_hostnames(hostnames: object, *, allow_empty: bool = False) -> list[
     return [str(name) for name in hostnames]
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def canonical(host: str) -> str:
+    """The hostname a request's Host (or SNI) names, to look up what covers it: ASCII letters in lower case (as
+    Cloudflare's ``lower()`` converts them, other characters unchanged) and one trailing dot dropped
+    (``API.example.com.`` names ``api.example.com``; ``a.example.com..`` stays malformed). The emulator's edge, the
+    enforcement rule (:mod:`cfmtls_provider.rules_language.enforcement`) and ``cfmtls`` all read a host this way."""
+    lowered = host.translate(_ASCII_LOWER)
+    return lowered[:-1] if lowered.endswith(".") else lowered
+
+
 def covers(association: str, hostname: str) -> bool:
-    """Whether a hostname association applies to ``hostname`` (lower case): the same name, or a ``*.`` wildcard
-    one label above it (``*.example.com`` covers ``a.example.com``, not ``example.com`` nor ``a.b.example.com``).
-    The emulator's edge asks for a client certificate, and ``cfmtls`` finds a hostname's CAs, by this rule."""
+    """Whether a hostname association applies to ``hostname`` (in :func:`canonical` form): the same name, or a
+    ``*.`` wildcard one label above it (``*.example.com`` covers ``a.example.com``, not ``example.com`` nor
+    ``a.b.example.com``). The emulator's edge asks for a client certificate, ``cfmtls`` finds a hostname's CAs, and
+    the enforcement rule blocks requests, by this rule."""
     pattern = association.lower()
     if pattern == hostname:
         return True
     if pattern.startswith("*."):
         head, _, tail = hostname.partition(".")
-        return bool(head) and "*" not in head and tail == pattern[2:]
+        return bool(head) and tail == pattern[2:]
     return False
 
 
 def in_domain(domain: str, hostname: str) -> bool:
     """Whether ``hostname`` (lower case) is ``domain`` or a name below it: the zone ``domain`` holds it."""
     return hostname == domain or hostname.endswith("." + domain)
-
-
-def canonical_host(host: str) -> str:
-    """The hostname a Host header or SNI name stands for: lower case, without one trailing dot (the absolute form
-    ``api.example.com.`` names the same host). Associations and zones are looked up by this form."""
-    name = host.lower()
-    return name[:-1] if name.endswith(".") else name
 
 
 def sample_hostname(pattern: str) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .hostnames import canonical_host, covers
+from .hostnames import canonical, covers
 
 __all__ = [
     "BLOCKING_ACTIONS",
@@ -194,7 +194,7 @@ def admits(
     state: Enforcement, host: str, client: ClientCA | None, cas: Sequence[ClientCA], policy: VerifyPolicy
 ) -> bool:
     """Whether the edge lets a request to ``host`` through when ``state`` is all there is in the zone."""
-    hostname = canonical_host(host)
+    hostname = canonical(host)
     associated = [ca for ca in cas if ca.id in state.associated(hostname)]
     ordered = sorted(associated, key=lambda ca: ca.uploaded)
     if policy == "newest":

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..rules_language import Expression
-from ..rules_language.ast import Bare, Call, Comparison, Field, Literal, Logical, Membership, Node, Not
+from ..rules_language.ast import Bare, Call, Comparison, Field, Literal, Logical, Match, Membership, Node, Not, Operand
+from ..rules_language.enforcement import hostnames_of_pattern
 
 __all__ = ["host_literals", "pinned_skis", "sample_host"]
 
@@ -38,11 +39,21 @@ def _literals_against(node: Node, field: str) -> Iterator[str]:
             yield from (value.decode(errors="replace") for value in node.values if isinstance(value, bytes))
 
 
+def _is_host(operand: Operand | Literal) -> bool:
+    """``http.host`` or ``lower(http.host)``."""
+    if isinstance(operand, Call) and operand.function == "lower":
+        return _is_host(operand.arguments[0])
+    return isinstance(operand, Field) and operand.name == _HOST
+
+
 def host_literals(expression: Expression) -> list[str]:
-    """Hostnames the expression names: ``http.host eq/in`` literals, and ``*.suffix`` for ``ends_with``."""
+    """Hostnames the expression names: ``http.host eq/in`` literals, ``*.suffix`` for ``ends_with``, and the names
+    of the enforcement rule's regex (``lower(http.host) matches ...``, as the package builds it)."""
     found: list[str] = []
     for node in _walk(expression.root):
         found += _literals_against(node, _HOST)
+        if isinstance(node, Match) and _is_host(node.left):
+            found += hostnames_of_pattern(node.pattern)
         if isinstance(node, Bare) and isinstance(node.operand, Call) and node.operand.function == "ends_with":
             subject, suffix = node.operand.arguments
             if isinstance(subject, Field) and subject.name == _HOST and isinstance(suffix, Literal):

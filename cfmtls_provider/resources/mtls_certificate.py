@@ -16,7 +16,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.output import UNKNOWN
 
-from ..certificates import CABundle, CertificateError, parse_ca_bundle, same_certificates
+from ..certificates import CABundle, CertificateError, key_material, parse_ca_bundle, same_certificates
 from ..cloudflare.errors import (
     APIStatusError,
     CertificateAlreadyExistsError,
@@ -58,6 +58,13 @@ __all__ = ["MTLSCertificate", "MTLSCertificateArgs", "MTLSCertificateProvider", 
 
 #: How often a delete refused as in use is tried again.
 POLL_INTERVAL_SECONDS = 2.0
+
+#: The property a check failure names when the value at fault may hold key material (``certificates``,
+#: ``private_key``): none. For a named property the engine prints "property <name> value <value> has a problem"
+#: with the value the program registered (pkg/resource/deploy/step_generator.go, issueCheckFailures; secrets are
+#: redacted, except with ``--show-secrets``, and a ``certificates`` value is not a secret unless the constructor
+#: recognised a key in it). Unnamed, it prints "resource '<name>' has a problem: <reason>" and no value.
+_UNNAMED = ""
 
 
 class MTLSCertificateState(TypedDict):
@@ -147,9 +154,9 @@ class MTLSCertificateProvider(CloudflareProvider):
             try:
                 inputs.update(local_facts(parse_ca_bundle(certificates if isinstance(certificates, str) else "")))
             except CertificateError as error:
-                # The engine echoes a failing property's value: never let it echo a private key.
-                leaks_key = isinstance(certificates, str) and "PRIVATE KEY" in certificates
-                failures.append(CheckFailure("" if leaks_key else "certificates", str(error)))
+                # Unnamed on purpose: the engine prints a named property's value next to the reason (see
+                # _UNNAMED); the message itself begins with "certificates:".
+                failures.append(CheckFailure(_UNNAMED, str(error)))
         if not inputs.get("account_id") and not has_unknown(inputs.get("account_id")):
             inputs["account_id"] = self.settings.account_id or ""
         if not inputs.get("account_id"):
@@ -178,7 +185,7 @@ class MTLSCertificateProvider(CloudflareProvider):
         if key and not is_unknown(key) and (not isinstance(key, str) or "PRIVATE KEY-----" not in key):
             failures.append(
                 CheckFailure(
-                    "private_key",
+                    _UNNAMED,
                     "private_key must be a PEM private key ('-----BEGIN PRIVATE KEY-----'); "
                     "a CA upload normally needs none: leave it out.",
                 )
@@ -189,7 +196,15 @@ class MTLSCertificateProvider(CloudflareProvider):
         elif olds and on_rename == "refuse":
             changed = same_upload_changes(olds, inputs, input_key_digest(olds))
             if changed:
-                failures.append(CheckFailure(changed[0], rename_refusal(changed, olds, inputs)))
+                named = _UNNAMED if "private_key" in changed else changed[0]
+                failures.append(CheckFailure(named, rename_refusal(changed, olds, inputs)))
+        # A preview shows a replacement's new state as these inputs (a dynamic provider cannot preview a create):
+        # the state keys known here are given, so they read as unchanged rather than removed.
+        if inputs.get("adopt_existing") is None:
+            inputs["adopt_existing"] = False
+        inputs["on_rename"] = on_rename
+        if not is_unknown(key) and not is_unknown(key_file):
+            inputs["private_key_sha256"] = input_key_digest(inputs)
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -445,8 +460,8 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             )
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
         certificates_input = args.certificates
-        if isinstance(certificates_input, str) and "PRIVATE KEY" in certificates_input:
-            # A private key pasted by mistake: keep it encrypted wherever Pulumi shows or stores it.
+        if key_material(certificates_input):
+            # A private key pasted by mistake (recognised by content): encrypted wherever Pulumi shows or stores it.
             certificates_input = pulumi.Output.secret(certificates_input)
         props: dict[str, Any] = {
             **unset_outputs(MTLSCertificateState),

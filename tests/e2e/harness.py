@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-import shutil
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,7 @@ import httpx
 
 from cfmtls_provider.emulator.admin_client import WRITE_METHODS, EmulatorAdmin
 from tests.support.certs import make_ca
+from tests.support.package_source import copy_package_source, package_source_at
 from tests.support.pulumi_stack import REPO, PulumiStack
 
 __all__ = [
@@ -43,23 +41,8 @@ def install_as_a_user(where: Path, commit: str | None = None) -> Path:
     """A fresh virtualenv with this package pip-installed from a copy of its source (what a user's requirement
     line ``cfmtls-provider @ file:///path`` does): no editable install, no extra, no dev tools. Returns it.
     ``commit``: the package as it was at that commit of this repository (an earlier release), not as it is now."""
-    source = where / "cfmtls-provider"
-    source.mkdir(parents=True)
-    if commit is None:
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy(REPO / name, source / name)
-        shutil.copytree(
-            REPO / "cfmtls_provider", source / "cfmtls_provider", ignore=shutil.ignore_patterns("__pycache__")
-        )
-    else:
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", commit, "pyproject.toml", "README.md", "cfmtls_provider"],
-            capture_output=True,
-            check=True,
-            timeout=120,
-        )
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(source, filter="data")
+    target = where / "cfmtls-provider"
+    source = copy_package_source(target) if commit is None else package_source_at(commit, target)
     venv = where / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     subprocess.run(

@@ -51,3 +51,14 @@ def test_preview_fails_with_the_clear_message_and_writes_nothing(
     pem_path.write_text(make_pem())
     stack.configure_example(pem_path, hostnames)
     assert_preview_refuses(stack, emulator, expected)
+
+
+def test_a_mistyped_ca_pem_path_fails_preview_with_one_sentence_and_no_traceback(
+    tmp_path: Path, emulator: EmulatorAdmin, stack: Stack
+) -> None:
+    stack.configure_example(tmp_path / "ca.pm", GOOD_HOSTS)  # the example stack reads it with read_pem_file
+    assert_preview_refuses(
+        stack,
+        emulator,
+        f"The PEM file '{tmp_path / 'ca.pm'}' does not exist: correct it with 'pulumi config set caPemPath <path>'.",
+    )

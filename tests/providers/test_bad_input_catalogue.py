@@ -109,6 +109,8 @@ class Case:
     inputs: Callable[[], dict[str, Any]]
     message: str | tuple[str, ...]
     #: "check": a CheckFailure on ``prop`` (preview); "create": a ProviderError from create against the emulator.
+    #: ``prop`` is "" where the value may hold key material (certificates, private_key): the engine prints a
+    #: named property's value, so those failures name none and their message begins with the property.
     stage: str = "check"
     prop: str = ""
     config: dict[str, str] = field(default_factory=dict)
@@ -142,7 +144,7 @@ CATALOGUE: dict[str, Case] = {
         MTLSCertificateProvider,
         cert(lambda: make_ca(ca=False).pem),
         f"certificates: the PEM block has BasicConstraints CA:FALSE; Cloudflare requires CA:TRUE. {LEAF_ADVICE}",
-        prop="certificates",
+        prop="",
     ),
     "certificate: leaf without BasicConstraints": Case(
         MTLSCertificateProvider,
@@ -150,43 +152,43 @@ CATALOGUE: dict[str, Case] = {
         "certificates: the PEM block has no BasicConstraints extension; Cloudflare requires CA:TRUE. This looks "
         "like a leaf (client or server) certificate: upload the CA certificate that issues your client "
         "certificates instead.",
-        prop="certificates",
+        prop="",
     ),
     "certificate: RSASSA-PSS": Case(
         MTLSCertificateProvider,
         cert(lambda: make_ca(key_type="rsa", rsa_pss=True).pem),
         f"certificates: the PEM block is signed with RSASSA_PSS (OID 1.2.840.113549.1.1.10), which Cloudflare "
         f"refuses. {ALGORITHMS}",
-        prop="certificates",
+        prop="",
     ),
     "certificate: DSA": Case(
         MTLSCertificateProvider,
         cert(lambda: make_ca(key_type="dsa").pem),
         f"certificates: the PEM block is signed with DSA_WITH_SHA256 (OID 2.16.840.1.101.3.4.3.2), which "
         f"Cloudflare refuses. {ALGORITHMS}",
-        prop="certificates",
+        prop="",
     ),
     "certificate: Ed25519": Case(
         MTLSCertificateProvider,
         cert(lambda: make_ca(key_type="ed25519").pem),
         f"certificates: the PEM block is signed with ED25519 (OID 1.3.101.112), which Cloudflare refuses. {ALGORITHMS}",
-        prop="certificates",
+        prop="",
     ),
     "certificate: SHA-224": Case(
         MTLSCertificateProvider,
         cert(lambda: make_ca(key_type="rsa", hash_name="sha224").pem),
         f"certificates: the PEM block is signed with RSA_WITH_SHA224 (OID 1.2.840.113549.1.1.14), which "
         f"Cloudflare refuses. {ALGORITHMS}",
-        prop="certificates",
+        prop="",
     ),
     "certificate: public key": Case(
         MTLSCertificateProvider,
         cert(lambda: make_ca().public_key_pem),
         "certificates: the PEM block is a public key, not a certificate. Pass the CA certificate itself "
         "('-----BEGIN CERTIFICATE-----').",
-        prop="certificates",
+        prop="",
     ),
-    "certificate: private key (never echoed: no property named)": Case(
+    "certificate: private key": Case(
         MTLSCertificateProvider,
         cert(lambda: make_ca().key_pem),
         "certificates: the PEM block is a private key, not a certificate. Pass the CA certificate itself "
@@ -199,21 +201,21 @@ CATALOGUE: dict[str, Case] = {
         cert(csr_pem),
         "certificates: the PEM block is a certificate signing request (CSR), not a certificate. Pass the CA "
         "certificate itself ('-----BEGIN CERTIFICATE-----').",
-        prop="certificates",
+        prop="",
     ),
     "certificate: garbage": Case(
         MTLSCertificateProvider,
         cert("hello, this is not a certificate"),
         "certificates: no PEM block found (expected '-----BEGIN CERTIFICATE-----'). If you have a DER (.der/.cer) "
         "file, convert it: 'openssl x509 -inform der -in ca.der -out ca.pem'.",
-        prop="certificates",
+        prop="",
     ),
     "certificate: damaged base64": Case(
         MTLSCertificateProvider,
         cert(damaged_base64),
         "certificates: the PEM block is not valid base64; the PEM text is damaged (copy it again from the CA's "
         ".pem/.crt file).",
-        prop="certificates",
+        prop="",
     ),
     "certificate: expired": Case(
         MTLSCertificateProvider,
@@ -223,27 +225,27 @@ CATALOGUE: dict[str, Case] = {
             "; Cloudflare refuses an expired CA. Issue a new CA certificate (and new client certificates) and "
             "upload that.",
         ),
-        prop="certificates",
+        prop="",
     ),
     "certificate: negative serial number (Go refuses it)": Case(
         MTLSCertificateProvider,
         cert(hostile.negative_serial_ca),
         "certificates: the PEM block has a negative serial number (-511), which Go's crypto/x509 parser (and so "
         f"Cloudflare) refuses since Go 1.23. {REISSUE}",
-        prop="certificates",
+        prop="",
     ),
     "certificate: two BasicConstraints extensions": Case(
         MTLSCertificateProvider,
         cert(hostile.duplicate_extension_ca),
         "certificates: the PEM block holds the 2.5.29.19 extension twice (BASIC_CONSTRAINTS); Go's crypto/x509 "
         f"parser (and so Cloudflare) refuses duplicate extensions. {REISSUE}",
-        prop="certificates",
+        prop="",
     ),
     "certificate: malformed extension": Case(
         MTLSCertificateProvider,
         cert(hostile.malformed_key_usage_ca),
         ("certificates: the PEM block has a malformed extension (", f"refuses. {REISSUE}"),
-        prop="certificates",
+        prop="",
     ),
     "certificate: unknown key type": Case(
         MTLSCertificateProvider,
@@ -252,7 +254,7 @@ CATALOGUE: dict[str, Case] = {
             "certificates: the PEM block has a public key that cannot be used (Unknown key type: ",
             f"a CA verifying client certificates needs an RSA or ECDSA (P-256, P-384, P-521) key. {REISSUE}",
         ),
-        prop="certificates",
+        prop="",
     ),
     "certificate: two unrelated CAs in one bundle": Case(
         MTLSCertificateProvider,
@@ -261,7 +263,7 @@ CATALOGUE: dict[str, Case] = {
         "certificate of the bundle (CN=first CA; CN=second CA), so no single CA can be named as the issuer of "
         "your client certificates (subject_key_identifier, which rules pin with issuer_ski). Upload one CA, or "
         "one chain (the CA that issues client certificates and the CAs above it), per MTLSCertificate.",
-        prop="certificates",
+        prop="",
     ),
     "certificate: private_key_file that is not a key": Case(
         MTLSCertificateProvider,
@@ -274,7 +276,7 @@ CATALOGUE: dict[str, Case] = {
         cert(""),
         "certificates: the value is empty; pass the PEM text of your CA certificate ('-----BEGIN "
         "CERTIFICATE-----' ...), e.g. open('ca.pem').read().",
-        prop="certificates",
+        prop="",
     ),
     # -- hostnames ------------------------------------------------------------------------------------------
     "hostnames: empty list": Case(
@@ -387,11 +389,10 @@ CATALOGUE: dict[str, Case] = {
     "rule: expression over Cloudflare's 4,096 characters": Case(
         ClientCertificateRuleProvider,
         rule(hostnames=[f"host-{index:04d}.example.com" for index in range(200)]),
-        "hostnames: the rule expression for these 200 hostnames would be 4857 characters, over Cloudflare's limit "
+        "hostnames: the rule expression for these 200 hostnames would be 5091 characters, over Cloudflare's limit "
         "of 4,096 characters for one rule expression (https://developers.cloudflare.com/ruleset-engine/rules-"
-        "language/expressions/#maximum-rule-expression-length). Split the hostnames over several "
-        "ClientCertificateRule resources of at most about 168 hostnames each (each blocks its own hostnames, so "
-        "enforcement stays whole), or cover a subdomain with one wildcard ('*.example.com').",
+        "language/expressions/#maximum-rule-expression-length). One rule enforces one association's hostnames: "
+        "list at most about 160 hostnames in it, or cover a subdomain with one wildcard ('*.example.com').",
         prop="hostnames",
     ),
     # -- configuration: caught at create, from Cloudflare's answer ----------------------------------------

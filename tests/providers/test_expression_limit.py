@@ -43,9 +43,7 @@ def test_the_check_refuses_one_hostname_over_the_limit_with_the_count_and_advice
     assert (
         "over Cloudflare's limit of 4,096 characters for one rule expression (https://developers.cloudflare." in reason
     )
-    assert (
-        f"Split the hostnames over several ClientCertificateRule resources of at most about {fits} hostnames" in reason
-    )
+    assert f"One rule enforces one association's hostnames: list at most about {fits} hostnames in it" in reason
     assert reason.endswith("or cover a subdomain with one wildcard ('*.example.com').")
 
 

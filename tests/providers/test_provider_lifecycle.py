@@ -350,7 +350,7 @@ class TestClientCertificateRule:
         updated = rules.update(
             created.id, created.outs, rules.check({}, self.inputs(["a.example.com", "b.example.com"])).inputs
         )
-        assert updated.outs is not None and "b.example.com" in updated.outs["expression"]
+        assert updated.outs is not None and r"b\.example\.com" in updated.outs["expression"]
         assert [f"{e['method']} {e['path']}" for e in emulator.requests()] == [
             f"PATCH /zones/{ZONE}/rulesets/{created.outs['ruleset_id']}/rules/{created.outs['rule_id']}"
         ], "an update is one PATCH where the state says the rule is, with no read first"
@@ -374,7 +374,7 @@ class TestClientCertificateRule:
         ]
         [ruleset] = emulator.state()["rulesets"]
         assert [rule["ref"] for rule in ruleset["rules"]] == ["cfmtls:p:s:rule"]
-        assert "b.example.com" in ruleset["rules"][0]["expression"]
+        assert r"b\.example\.com" in ruleset["rules"][0]["expression"]
 
     def test_create_joins_an_entrypoint_made_by_another_writer_since_it_looked(
         self, rules: ClientCertificateRuleProvider, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch

@@ -84,7 +84,7 @@ def test_adopt_existing_takes_the_rule_over(rules: ClientCertificateRuleProvider
     assert first.outs is not None and adopted.outs is not None
     assert adopted.outs["rule_id"] == first.outs["rule_id"]
     [(ref, expression)] = live_rules(emulator)
-    assert ref == "cfmtls_shared_0123" and '"b.example.com"' in expression
+    assert ref == "cfmtls_shared_0123" and r"b\.example\.com" in expression
 
 
 def test_the_same_rule_left_by_an_interrupted_run_is_taken_back(

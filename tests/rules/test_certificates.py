@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from cfmtls_provider.certificates import (
     CABundle,
     CertificateError,
     der_blocks,
+    key_material,
     parse_ca_bundle,
     same_certificates,
 )
@@ -107,6 +109,63 @@ def test_rsa_private_key_in_traditional_format_is_refused_as_a_private_key(rsa_c
         parse_ca_bundle(traditional)
     for line in traditional.splitlines()[1:-1]:
         assert line not in str(info.value)
+
+
+def _encrypted_key_body(ca: CA) -> str:
+    encrypted = ca.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+    ).decode()
+    return "".join(line + "\n" for line in encrypted.splitlines() if not line.startswith("-----"))
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda ca: ca.key_body(), "the base64 body of a private key"),
+        (lambda ca: "".join(ca.key_body().split()), "the base64 body of a private key"),  # one line
+        (_encrypted_key_body, "the base64 body of a private key"),
+        (lambda ca: ca.key_body(serialization.PrivateFormat.OpenSSH), "the base64 body of a private key"),
+        (lambda ca: ca.pem + ca.key_body(), "the base64 body of a private key"),  # after a valid CA
+        (lambda ca: json.dumps(ca.private_jwk), "a JSON Web Key (JWK) with its private members"),
+        (lambda ca: json.dumps({"keys": [ca.private_jwk]}), "a JSON Web Key (JWK) with its private members"),
+    ],
+    ids=["body", "body on one line", "encrypted body", "OpenSSH body", "body after a CA", "JWK", "JWK set"],
+)
+def test_key_material_without_a_pem_label_is_recognised_and_never_quoted(
+    ec_ca: CA, make: Callable[[CA], str], what: str
+) -> None:
+    text = make(ec_ca)
+    assert key_material(text).startswith(what)
+    with pytest.raises(CertificateError) as info:
+        parse_ca_bundle(text)
+    message = str(info.value)
+    assert message.startswith(f"certificates: the value holds {what}")
+    assert "none of it is shown here" in message
+    secret_lines = [line for line in text.splitlines() if len(line) > 8 and line not in ec_ca.pem]
+    for fragment in [*secret_lines, *(line[:16] for line in secret_lines)]:
+        assert fragment not in message
+
+
+def test_rsa_key_body_in_the_traditional_format_is_key_material(rsa_ca: CA) -> None:
+    traditional = rsa_ca.key_body(serialization.PrivateFormat.TraditionalOpenSSL)
+    assert key_material(traditional).startswith("the base64 body of a private key")
+    assert key_material(rsa_ca.key_pem) == "a PEM private key"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "hello", '{"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}'],
+    ids=["empty", "words", "public JWK"],
+)
+def test_text_without_private_key_material_is_not_called_key_material(text: str) -> None:
+    assert key_material(text) == ""
+
+
+def test_certificates_and_their_bodies_are_not_key_material(ec_ca: CA, rsa_ca: CA) -> None:
+    for ca in (ec_ca, rsa_ca):
+        assert key_material(ca.pem) == ""
+        assert key_material(ca.public_key_pem) == ""
+        assert key_material("".join(ca.pem.splitlines()[1:-1])) == ""
 
 
 def test_public_key_is_refused_naming_a_public_key(ec_ca: CA) -> None:

@@ -101,10 +101,11 @@ def test_the_emulator_refuses_them_with_a_cloudflare_envelope_not_a_500(case: st
     assert error["message"].startswith("Unable to parse certificate: " + message)
 
 
-def test_the_provider_check_names_the_refusal_on_certificates() -> None:
+def test_the_provider_check_gives_the_refusal_naming_certificates_in_its_message() -> None:
     result = MTLSCertificateProvider().check(
         {}, {"certificates": hostile.duplicate_extension_ca(), "account_id": ACCOUNT, "name": "ca"}
     )
     assert [(failure.property, failure.reason) for failure in result.failures] == [
-        ("certificates", REFUSED["two BasicConstraints"][1])
+        ("", REFUSED["two BasicConstraints"][1])
     ]
+    assert REFUSED["two BasicConstraints"][1].startswith("certificates: ")

@@ -40,10 +40,15 @@ def ours(expression: str) -> str:
 
 BUILT = [
     build_expression(["a.example.com"]),
-    build_expression(["a.example.com", "b.example.com"], "ab:cd:ef:01"),
+    build_expression(["a.example.com", "b.example.com"], ["ab:cd:ef:01"]),
     build_expression(["*.example.com"]),
-    build_expression(["*.example.com", "api.example.com", "*.dev.example.net"], "0123456789ABCDEF" * 2),
-    build_expression([f"h{index}.example.com" for index in range(60)], "AB" * 20),
+    build_expression(["*.example.com", "api.example.com", "*.dev.example.net"], ["0123456789ABCDEF" * 2]),
+    build_expression(["x-y.example.com", "0.example.com"], ["AB" * 20, "CD" * 20]),  # a rotation: two issuers
+    build_expression([f"h{index}.example.com" for index in range(60)], ["AB" * 20]),
+    # The previous version's shape, still deployed until a stack's next `pulumi up`.
+    f'(http.host in {{"a.example.com" "b.example.com"}} and not {V})',
+    f'((http.host in {{"a.example.com"}} or ends_with(http.host, ".dev.example.com")) and not ({V} and {SKI} eq "AB"))',
+    f'(http.host in {{"a.example.com"}} and not ({V} and {SKI} in {{"AB" "CD"}}))',
 ]
 
 DOCS_VALID = [

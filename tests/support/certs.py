@@ -16,6 +16,7 @@ would upload.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,30 @@ class Cert:
         return self.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode()
+
+    def key_body(self, private_format: serialization.PrivateFormat = serialization.PrivateFormat.PKCS8) -> str:
+        """The private key's PEM body without its '-----BEGIN/END ... PRIVATE KEY-----' lines (as pasted by
+        mistake); ``TraditionalOpenSSL`` gives the PKCS#1 (RSA) or SEC1 (EC) body."""
+        pem = self.key.private_bytes(serialization.Encoding.PEM, private_format, serialization.NoEncryption()).decode()
+        return "".join(line + "\n" for line in pem.splitlines() if not line.startswith("-----"))
+
+    @property
+    def private_jwk(self) -> dict[str, str]:
+        """The private key as a JSON Web Key (RFC 7518; EC P-256 keys only), private member "d" included."""
+        assert isinstance(self.key, ec.EllipticCurvePrivateKey), "a JWK of an EC key only"
+        numbers = self.key.private_numbers()
+        point = numbers.public_numbers
+
+        def encode(value: int) -> str:
+            return base64.urlsafe_b64encode(value.to_bytes(32, "big")).decode().rstrip("=")
+
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": encode(point.x),
+            "y": encode(point.y),
+            "d": encode(numbers.private_value),
+        }
 
     @property
     def public_key_pem(self) -> str:
