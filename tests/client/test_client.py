@@ -177,6 +177,9 @@ class FakeCloudflare:
         if rest[1:] == ["rules"] and method == "POST":
             ruleset["rules"].append({**body, "id": uuid.uuid4().hex})
             return envelope(ruleset)
+        if rest[1:] == [] and method == "DELETE":
+            del self.rulesets[ZONE]
+            return httpx.Response(204)  # "Delete a zone ruleset" answers 204 No Content
         rule = next((r for r in ruleset["rules"] if r["id"] == rest[2]), None)
         if rule is None:
             return missing
@@ -821,8 +824,20 @@ def test_update_rule_sends_every_field(fake: FakeCloudflare, client: CloudflareC
     assert (updated.enabled, updated.action) == (False, "log")
 
 
-def test_delete_rule_returns_false_when_already_gone(fake: FakeCloudflare, client: CloudflareClient) -> None:
+def test_delete_rule_answers_the_ruleset_after_it_and_none_when_already_gone(
+    fake: FakeCloudflare, client: CloudflareClient
+) -> None:
     fake.rulesets[ZONE] = {"id": "rs1", "phase": PHASE, "version": "1", "rules": []}
     rule_id = client.add_rule(ZONE, "rs1", RULE).rules[0].id
-    assert client.delete_rule(ZONE, "rs1", rule_id) is True
-    assert client.delete_rule(ZONE, "rs1", rule_id) is False
+    after = client.delete_rule(ZONE, "rs1", rule_id)
+    assert after is not None and after.id == "rs1" and after.rules == ()
+    assert client.delete_rule(ZONE, "rs1", rule_id) is None
+
+
+def test_delete_ruleset_takes_the_204_answer_and_counts_a_ruleset_already_gone_as_deleted(
+    fake: FakeCloudflare, client: CloudflareClient
+) -> None:
+    fake.rulesets[ZONE] = {"id": "rs1", "phase": PHASE, "version": "1", "rules": []}
+    assert client.delete_ruleset(ZONE, "rs1") is True
+    assert ZONE not in fake.rulesets
+    assert client.delete_ruleset(ZONE, "rs1") is False
