@@ -24,7 +24,15 @@ from ..rules_language.enforcement import ExpressionTooLong, build_expression, pi
 from ..transitions import RuleState
 from ._errors import ProviderError
 
-__all__ = ["default_rule_ref", "describe", "journal_of", "live_rule_state", "recorded_rule_state", "rule_spec"]
+__all__ = [
+    "default_rule_ref",
+    "describe",
+    "expression_for",
+    "journal_of",
+    "live_rule_state",
+    "recorded_rule_state",
+    "rule_spec",
+]
 
 _REF_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 _READABLE_PART = 24
@@ -55,11 +63,16 @@ def journal_of(rule: Rule) -> tuple[str, ...] | None:
     return tuple(found.group("cas").split(" or ")) if found else None
 
 
+def expression_for(hostnames: Iterable[str], issuers: Iterable[str] | None) -> str:
+    """The rule's expression for these hostnames and issuers, whatever order they are listed in (so that the
+    preview's expression and the one written are the same text). Raises ExpressionTooLong, HostnameError."""
+    return build_expression(sorted(set(hostnames)), sorted(set(issuers)) if issuers is not None else None)
+
+
 def rule_spec(state: RuleState, ref: str, declared_by: str) -> RuleSpec:
     """The rule as Cloudflare is asked to hold it."""
-    issuers = sorted(state.issuers) if state.issuers is not None else None
     try:
-        expression = build_expression(sorted(state.hostnames), issuers)
+        expression = expression_for(state.hostnames, state.issuers)
     except ExpressionTooLong as error:
         raise ProviderError(str(error)) from None
     return RuleSpec(ref, expression, state.action, describe(state.journal, declared_by), True)

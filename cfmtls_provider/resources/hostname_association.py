@@ -21,11 +21,12 @@ from pulumi.output import UNKNOWN
 from ..cloudflare.errors import NotFoundError
 from ..cloudflare.models import Rule, Ruleset
 from ..hostnames import hostname_problems
-from ..rules_language.enforcement import ALLOWED_ACTIONS, build_expression, expression_length_problem, normalise_ski
+from ..rules_language.enforcement import ALLOWED_ACTIONS, expression_length_problem, normalise_ski
 from ..transitions import Enforcement, Intent, WriteRule, final_rule, plan
 from ._association_rule import (
     default_rule_ref,
     describe,
+    expression_for,
     journal_of,
     live_rule_state,
     recorded_rule_state,
@@ -127,7 +128,7 @@ def _planned_expression(props: Mapping[str, Any]) -> Any:
     if pinned is not False and is_unknown(ski):
         return UNKNOWN
     try:
-        return build_expression(hostnames, (ski or None) if pinned is not False else None)
+        return expression_for(hostnames, [ski] if ski and pinned is not False else None)
     except (TypeError, ValueError):
         return UNKNOWN  # the check reports it
 
