@@ -33,6 +33,7 @@ __all__ = [
     "Transitions",
     "admitted",
     "identity",
+    "request_kind",
 ]
 
 
@@ -108,12 +109,27 @@ class EdgeWatch:
 
         def probing(method: str, path: str, query: str, status: int) -> None:
             append(method, path, query, status)
-            if method in WRITE_METHODS and 200 <= status < 300:
-                moments.append(self.observe(f"{method} {path}"))
+            if method in WRITE_METHODS:  # refused ones too: a write applied then answered 5xx changed the state
+                moments.append(self.observe(f"{method} {path}" + ("" if 200 <= status < 300 else f" -> {status}")))
 
         with monkeypatch.context() as patch:
             patch.setattr(log, "append", probing)
             yield moments
+
+    def markdown(self, host: str, since: int = 0) -> str:
+        """The rows from ``since`` on, for one host, as the README shows them."""
+        labels = [None, *self.clients]
+        lines = [
+            "| API write | "
+            + " | ".join(f"{label}'s client" if label else "no certificate" for label in labels)
+            + " |",
+            "|---" * (len(labels) + 1) + "|",
+        ]
+        for what, statuses in self.rows[since:]:
+            if statuses:
+                cells = " | ".join(str(statuses[(host, label)]) for label in labels)
+                lines.append(f"| {request_kind(what)} | {cells} |")
+        return "\n".join(lines)
 
     def table(self, hosts: Sequence[str] = (API.host, ADMIN.host, WILD.host)) -> str:
         labels = [None, *self.clients]
@@ -151,11 +167,13 @@ class Transitions:
         rotation: tuple[str, str] | None = None,
         command: str = "up",
         writes: bool = True,
+        focus: str = API.host,
     ) -> list[Observation]:
         """Make ``change`` to the program's config, run plain `pulumi <command>`, and check the invariants over the
         timeline: before, after each API write, after."""
         change()
         self.watch.rows.append((f"== {title}", {}))
+        since = len(self.watch.rows)
         start = self.watch.observe("before")
         with self.watch.every_write(self.monkeypatch) as moments:
             getattr(self.stack, command)()
@@ -163,7 +181,31 @@ class Transitions:
         problems = invariant_violations(timeline, rotation=rotation, hosts=[probe.host for probe in PROBES])
         assert not problems, f"{title}:\n" + "\n".join(problems) + "\n" + self.watch.table()
         assert bool(moments) == writes, f"{title}: {len(moments)} API write(s) seen"
+        print(f"\n{title} ({focus}):\n{self.watch.markdown(focus, since)}")
         return timeline
+
+
+def request_kind(what: str) -> str:
+    """A logged write as the README names it (``PATCH rule``), or the moment's name (``before``)."""
+    method, _, rest = what.partition(" ")
+    if not rest:
+        return what
+    path, _, failure = rest.partition(" -> ")
+    if path.endswith("/mtls_certificates"):
+        kind = "mtls_certificates (upload)"
+    elif "/mtls_certificates/" in path:
+        kind = "mtls_certificates/{id} (the old CA)"
+    elif path.endswith("/hostname_associations"):
+        kind = "hostname_associations (one CA's list)"
+    elif path.endswith("/rulesets"):
+        kind = "rulesets (the entrypoint, with the rule)"
+    elif "/rules/" in path:
+        kind = "rule"
+    elif path.endswith("/rules"):
+        kind = "rules (add the rule)"
+    else:
+        kind = "rulesets/{id} (the entrypoint)"
+    return f"`{method} {kind}`" + (f" answered {failure}" if failure else "")
 
 
 def admitted(statuses: Mapping[tuple[str, str | None], int], host: str) -> set[str | None]:

@@ -78,17 +78,16 @@ def test_first_up_hostnames_added_and_removed_zones_added_and_removed_and_destro
     assert admitted(after, WILD_DEEP.host) == {None, "A", "B", "C", "D"}, "the wildcard covers one label only"
     assert admitted(after, ADMIN.host) == {None, "A", "B", "C", "D"}  # not protected: untouched
 
-    t.step(
-        "add a hostname", lambda: t.set_zones({ZONE: ["api.example.com", "admin.example.com", "*.wild.example.com"]})
-    )
+    both = ["api.example.com", "admin.example.com", "*.wild.example.com"]
+    t.step("add a hostname", lambda: t.set_zones({ZONE: both}), focus=ADMIN.host)
     assert admitted(t.watch.rows[-1][1], ADMIN.host) == {"A"}
     t.step("remove a hostname", lambda: t.set_zones({ZONE: ["admin.example.com", "*.wild.example.com"]}))
     assert admitted(t.watch.rows[-1][1], API.host) == {None, "A", "B", "C", "D"}
-    t.step("add a zone", lambda: t.set_zones({**t.zones, ZONE_ORG: ["api.example.org"]}))
+    t.step("add a zone", lambda: t.set_zones({**t.zones, ZONE_ORG: ["api.example.org"]}), focus=ORG.host)
     assert admitted(t.watch.rows[-1][1], ORG.host) == {"A"}
-    t.step("remove a zone", lambda: t.set_zones({ZONE: t.zones[ZONE]}))
+    t.step("remove a zone", lambda: t.set_zones({ZONE: t.zones[ZONE]}), focus=ORG.host)
     assert admitted(t.watch.rows[-1][1], ORG.host) == {None, "A", "B", "C", "D"}
-    t.step("destroy", lambda: None, command="destroy")
+    t.step("destroy", lambda: None, command="destroy", focus=ADMIN.host)
     state = t.emulator.state()
     assert state["rulesets"] == [], "destroy leaves Cloudflare as it found it: the entrypoints it made go too"
     assert state["certificates"] == []
