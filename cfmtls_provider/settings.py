@@ -196,6 +196,6 @@ class ProviderSettings:
                 "No Cloudflare credentials: set an API token with "
                 "'pulumi config set --secret cfmtls:apiToken <token>' or the CLOUDFLARE_API_TOKEN "
                 "environment variable (the token needs Account 'SSL and Certificates Write', Zone "
-                "'SSL and Certificates Write' and, for ClientCertificateRule, Zone 'Zone WAF Write')."
+                "'SSL and Certificates Write' and, for the HostnameAssociation's rule, Zone 'Zone WAF Write')."
             )
         return self.credentials

@@ -144,8 +144,8 @@ def _association_findings(
             "error",
             "associated-not-enforced",
             f"{_zone_label(zone)}: {hostname} is associated with {cas} but no enabled rule blocks requests "
-            f"without a valid client certificate: clients without one get through.{why} Add a "
-            "ClientCertificateRule for it, or remove the association.",
+            f"without a valid client certificate: clients without one get through.{why} Manage it "
+            "with a HostnameAssociation (it keeps the rule that enforces its hostnames), or remove the association.",
             zone_id=zone.zone.id,
             hostname=hostname,
         )

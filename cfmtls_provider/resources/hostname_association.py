@@ -355,7 +355,8 @@ class HostnameAssociationProvider(CloudflareProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Stop requiring, then dissociate: delete the rule, then empty every list this association wrote (the
         entrypoint too when this package made it and nothing else is in it). A list another association of this
-        stack took over in this run (a renamed resource) is left to it.
+        stack took over in this run (a renamed resource) is left to it. When the CA is replaced delete-first, the
+        rule is kept (see below).
 
         Re-running after a failure is safe: a rule, list, CA or zone already gone counts as removed."""
         client = self.client()
@@ -367,6 +368,11 @@ class HostnameAssociationProvider(CloudflareProvider):
         journal = (journal_of(rule) if rule is not None else None) or ()
         if rule is not None and journal_of(rule) is None:
             rule = None  # not ours (a rule holding the ref, written by someone else): left alone
+        if this_run.certificate_deleted_first(ca):
+            # The CA is deleted before it is uploaded again (on_rename="delete_first", delete_before_replace): the
+            # rule stays and blocks every client while the hostnames have no CA (the outage the user opted into,
+            # closed, not open); the association made again after the upload takes the rule back by its ref.
+            rule = None
         declared_by = props.get("declared_by") or ""
         lists = {ca: frozenset(props.get("hostnames") or ())}
         lists.update(self._lists(client, zone_id, [each for each in journal if each != ca], doing))

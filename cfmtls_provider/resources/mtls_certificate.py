@@ -488,7 +488,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             pulumi.log.warn(
                 f"MTLSCertificate {resource_name!r} has delete_before_replace=True: if this run replaces it, the "
                 "old CA and its hostname associations are deleted before the new CA is uploaded, and its hostnames "
-                "have no CA (a ClientCertificateRule blocks every client) until then. Remove the option after "
+                "have no CA (the associations' rules block every client) until then. Remove the option after "
                 "this run."
             )
 

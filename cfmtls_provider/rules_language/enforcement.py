@@ -170,15 +170,13 @@ def expression_length_problem(
     issuer_skis: str | Sequence[str] | None = None,
     *,
     skis_known: bool = True,
-    ski_known: bool | None = None,
 ) -> str:
     """Why the expression for ``hostnames`` would be too long for one rule (a sentence), or "".
 
     ``skis_known=False`` (at preview, the CA not uploaded yet): each SKI is counted as a typical one (160 bits),
-    and at least one. ``ski_known`` is its former name, kept while ClientCertificateRule still passes it."""
+    and at least one."""
     names = validate_hostnames(list(hostnames))
-    known = skis_known if ski_known is None else ski_known
-    if known:
+    if skis_known:
         skis = _skis(issuer_skis)
     else:
         count = max(1, len(issuer_skis)) if isinstance(issuer_skis, list | tuple) else 1
