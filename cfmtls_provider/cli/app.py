@@ -159,6 +159,7 @@ def _client(settings: ProviderSettings) -> CloudflareClient:
         timeout=settings.timeout_seconds,
         retry=RetryPolicy(max_retries=settings.max_retries),
         user_agent="cfmtls-provider cli",
+        base_url_setting="CLOUDFLARE_BASE_URL",
     )
 
 

@@ -11,12 +11,14 @@ retry never creates a duplicate.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -32,10 +34,12 @@ from .errors import (
     CloudflareError,
     InternalServerError,
     NotFoundError,
+    NothingListeningError,
     RateLimitError,
     error_for_status,
 )
 from .models import (
+    BASE_URL_SETTINGS,
     CUSTOM_CERTIFICATE_TYPE,
     DEFAULT_BASE_URL,
     AnswerShapeError,
@@ -133,7 +137,9 @@ class CloudflareClient:
         sleep: Callable[[float], None] = time.sleep,
         pacer: Pacer | None = None,
         user_agent: str = "cfmtls-provider",
+        base_url_setting: str = BASE_URL_SETTINGS,
     ) -> None:
+        """``base_url_setting`` names where ``base_url`` was set, for the error when nothing listens there."""
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=_CredentialsAuth(credentials),
@@ -142,6 +148,7 @@ class CloudflareClient:
             headers={"User-Agent": user_agent, "Accept": "application/json"},
         )
         self.base_url = base_url.rstrip("/")
+        self._base_url_setting = base_url_setting
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._secret_values = tuple(value for value in credentials.secret_values() if value)
@@ -195,6 +202,8 @@ class CloudflareClient:
                 request_sent=not isinstance(exc, httpx.ConnectTimeout),
             ) from None
         except httpx.TransportError as exc:
+            if isinstance(exc, httpx.ConnectError) and _refused(exc) and _is_loopback(self.base_url):
+                raise NothingListeningError(self._nothing_listening(operation), operation=operation) from None
             raise APIConnectionError(
                 self._redact(f"{operation} failed: connection error ({type(exc).__name__}: {exc})"),
                 operation=operation,
@@ -202,6 +211,15 @@ class CloudflareClient:
             ) from None
         log.debug("%s -> %s", operation, response.status_code)
         return self._envelope(operation, response)
+
+    def _nothing_listening(self, operation: str) -> str:
+        port = urlsplit(self.base_url).port or ""
+        start = f"python -m cfmtls_provider.emulator{f' --port {port}' if port else ''}"
+        return (
+            f"{operation} was not sent: nothing is listening at {self.base_url} (connection refused). That is the "
+            f"API base URL set by {self._base_url_setting}: start the emulator there ('{start}') or set the right "
+            "URL; running the command again as it is will not help"
+        )
 
     def _envelope(self, operation: str, response: httpx.Response) -> Mapping[str, Any]:
         """A successful answer's v4 envelope; for any other answer, the one error that describes it."""
@@ -556,6 +574,27 @@ class CloudflareClient:
         except NotFoundError:
             return False
         return True
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether a connect error's cause is a refused connection (nothing accepts connections at that port)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _is_loopback(base_url: str) -> bool:
+    """This machine: a refused connection there is not a network's hiccup that a retry could outlast."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _result(envelope: Mapping[str, Any]) -> Any:

@@ -5,6 +5,7 @@
     CloudflareError                      anything this client raises
     +-- APIConnectionError               no (complete) answer: connect/read error, dropped connection
     |   +-- APITimeoutError              no answer within the timeout
+    +-- NothingListeningError            a loopback base URL refuses connections: not sent, and never retried
     +-- APIResponseValidationError       an answer that is not a v4 envelope
     +-- APIStatusError                   an envelope with success=false; .status_code, .errors, .codes
         +-- BadRequestError              400
@@ -46,6 +47,7 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "NotFoundError",
+    "NothingListeningError",
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
@@ -103,6 +105,12 @@ class APIConnectionError(CloudflareError):
 
 class APITimeoutError(APIConnectionError):
     """No answer arrived within the client's timeout. The request may have been applied."""
+
+
+class NothingListeningError(CloudflareError):
+    """The API base URL is a loopback address that refuses connections (the emulator is not started, or the URL
+    names the wrong port): nothing was sent, and sending it again cannot help, so it is not retried. Not an
+    :class:`APIConnectionError`, whose advice is to run the command again."""
 
 
 class APIResponseValidationError(CloudflareError):
