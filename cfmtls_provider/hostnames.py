@@ -11,6 +11,7 @@ __all__ = [
     "canonical",
     "covers",
     "hostname_problems",
+    "hostnames_outside_zone",
     "in_domain",
     "validate_hostnames",
 ]
@@ -127,3 +128,11 @@ def covers(association: str, hostname: str) -> bool:
 def in_domain(domain: str, hostname: str) -> bool:
     """Whether ``hostname`` (lower case) is ``domain`` or a name below it: the zone ``domain`` holds it."""
     return hostname == domain or hostname.endswith("." + domain)
+
+
+def hostnames_outside_zone(hostnames: Sequence[str], domain: str) -> list[str]:
+    """The hostnames a zone named ``domain`` does not hold, in the order given: neither the domain nor a name below
+    it, a ``*.`` wildcard judged by the names it covers, each read as :func:`canonical` reads a host. An association
+    in that zone refuses them (Cloudflare associates a zone's own hostnames only)."""
+    zone = canonical(domain)
+    return [name for name in hostnames if not in_domain(zone, canonical(name).removeprefix("*."))]

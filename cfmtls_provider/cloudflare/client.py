@@ -25,11 +25,13 @@ import httpx
 from ..certificates import der_blocks
 from .auth import Credentials
 from .errors import (
+    UNROUTABLE_OBJECT_ID,
     APIConnectionError,
     APIErrorDetail,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    BadRequestError,
     CertificateAlreadyExistsError,
     CloudflareError,
     InternalServerError,
@@ -472,6 +474,21 @@ class CloudflareClient:
         params = {"account.id": account_id} if account_id else None
         return self._all_pages("/zones", Zone.from_api, params)
 
+    def get_zone(self, zone_id: str) -> Zone | None:
+        """The zone (its id, its name, which is its domain, and its account), or None when Cloudflare knows no such
+        zone: 404, or 7003 "Could not route to ..., perhaps your object identifier is invalid?" (docs/cloudflare-api.md).
+        ``GET /zones/{zone_id}``: https://developers.cloudflare.com/api/resources/zones/methods/get/ (the SDK's
+        ``zones.get``). A token that may not read it raises PermissionDeniedError, an unknown token
+        AuthenticationError: neither says the zone does not exist."""
+        try:
+            return self._call("GET", f"/zones/{zone_id}", lambda envelope: _same_id(_zone(envelope), zone_id, "zone"))
+        except NotFoundError:
+            return None
+        except BadRequestError as error:
+            if UNROUTABLE_OBJECT_ID in error.codes:
+                return None
+            raise
+
     # -- zone: hostname associations --------------------------------------------------------------
 
     @staticmethod
@@ -605,6 +622,10 @@ def _certificate(envelope: Mapping[str, Any]) -> MTLSCertificateRecord:
     return MTLSCertificateRecord.from_api(_result(envelope))
 
 
+def _zone(envelope: Mapping[str, Any]) -> Zone:
+    return Zone.from_api(_result(envelope), "result")
+
+
 def _hostnames(envelope: Mapping[str, Any]) -> list[str]:
     return hostname_list(expect_object(_result(envelope), "result").get("hostnames"), "result.hostnames")
 
@@ -620,7 +641,7 @@ def _entrypoint(envelope: Mapping[str, Any]) -> Ruleset:
     return ruleset
 
 
-_Identified = TypeVar("_Identified", MTLSCertificateRecord, Ruleset)
+_Identified = TypeVar("_Identified", MTLSCertificateRecord, Ruleset, Zone)
 
 
 def _same_id(answer: _Identified, wanted: str, what: str) -> _Identified:

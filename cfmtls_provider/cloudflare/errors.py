@@ -34,6 +34,7 @@ __all__ = [
     "CERTIFICATE_ALREADY_EXISTS",
     "CERTIFICATE_NOT_FOUND",
     "CERTIFICATE_QUOTA_EXCEEDED",
+    "UNROUTABLE_OBJECT_ID",
     "APIConnectionError",
     "APIErrorDetail",
     "APIResponseValidationError",
@@ -184,6 +185,9 @@ class CertificateQuotaExceededError(BadRequestError):
     """Code 1489: the account holds its maximum number of CA certificates."""
 
 
+UNROUTABLE_OBJECT_ID = 7003
+"""400 or 404 "Could not route to /zones/..., perhaps your object identifier is invalid?": an object id Cloudflare
+does not know, as users report it (docs/cloudflare-api.md, "Zones and hostname associations")."""
 MISSING_CREDENTIALS = 9106
 """400 "Missing X-Auth-Key, X-Auth-Email or Authorization headers" (cloudflare/cloudflare-python#2678)."""
 MALFORMED_CREDENTIALS = frozenset({6111, 6102, 6103})

@@ -137,8 +137,10 @@ ZONES_BOUND_TO_ACCOUNTS = True
 
 # CONFIRMED (List Zones, https://developers.cloudflare.com/api/resources/zones/methods/list/; the SDK's
 # `zones.list(account={"id": ...})` sends `account.id`, items are `cloudflare.types.zones.Zone` with id, name,
-# status and account {id, name}, pages are V4PagePaginationArray with result_info): `GET /zones` lists the
-# declared zones, filtered by `account.id` and `name`, paged like the other lists. UNCONFIRMED (our choice):
+# status and account {id, name}, pages are V4PagePaginationArray with result_info; Zone Details,
+# https://developers.cloudflare.com/api/resources/zones/methods/get/, the SDK's `zones.get(zone_id=...)`, answers
+# one such Zone): `GET /zones` lists the declared zones, filtered by `account.id` and `name`, paged like the other
+# lists; `GET /zones/{zone_id}` answers one (an undeclared one: UNKNOWN_ZONE). UNCONFIRMED (our choice):
 # every declared zone is active, the account's name is empty, the other fields the SDK requires are fillers
 # (no creation history, no name servers, empty meta/owner/plan), and listing needs the Zone SSL scope
 # (Cloudflare lists the zones a token holds any permission on; every token of the provider holds that one).

@@ -127,3 +127,12 @@ def test_custom_rules(client: cloudflare.Cloudflare) -> None:
 
     emptied = as_ruleset(client.rulesets.rules.delete(rule.id, ruleset_id=ruleset.id, zone_id=ZONE))
     assert emptied.rules == [] and emptied.version == "4"
+
+
+def test_zones_get_answers_the_zone_and_refuses_an_unknown_one(client: cloudflare.Cloudflare) -> None:
+    zone = client.zones.get(zone_id=ZONE)
+    assert zone is not None and (zone.id, zone.name, zone.account.id) == (ZONE, "example.com", ACCOUNT)
+    assert zone.status == "active"
+    with pytest.raises(cloudflare.NotFoundError) as unknown:
+        client.zones.get(zone_id="9" * 32)
+    assert "7003" in str(unknown.value)

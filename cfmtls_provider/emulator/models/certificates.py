@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ...certificates import ALLOWED_SIGNATURE_ALGORITHMS, CertificateError, parse_ca_bundle
-from ...hostnames import hostname_problems
+from ...hostnames import hostname_problems, hostnames_outside_zone
 from .. import assumptions as cf
 from ..config import Zone
 from ..errors import APIError
@@ -244,9 +244,9 @@ def replace_hostnames(state: State, zone: Zone, body: dict[str, Any], now: float
     problems = hostname_problems(hostnames, allow_empty=True)
     if problems:
         raise APIError(cf.HOSTNAMES_INVALID, detail="; ".join(problems))
-    outside = next((str(name) for name in hostnames if not zone.holds(str(name))), None)
-    if outside is not None:
-        raise APIError(cf.HOSTNAME_OUTSIDE_ZONE, hostname=outside, zone=zone.name, zone_id=zone.id)
+    outside = hostnames_outside_zone([str(name) for name in hostnames], zone.name)
+    if outside:
+        raise APIError(cf.HOSTNAME_OUTSIDE_ZONE, hostname=outside[0], zone=zone.name, zone_id=zone.id)
     lists = state.associations.setdefault(zone_id, {})
     had = bool(lists.get(key))
     if hostnames:
