@@ -237,9 +237,9 @@ def get_hostnames(state: State, zone: Zone, mtls_certificate_id: str | None) -> 
 def replace_hostnames(state: State, zone: Zone, body: dict[str, Any], now: float) -> list[str]:
     """Replace the whole list of one (zone, CA) pair; ``[]`` removes them all (and starts the lag)."""
     zone_id = zone.id
-    hostnames = body.get("hostnames")
+    hostnames = body.get("hostnames", [] if cf.MISSING_HOSTNAMES_MEANS_EMPTY else None)
     if not isinstance(hostnames, list):
-        raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'hostnames' is required and must be a list (use [])")
+        raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'hostnames' must be a list of hostnames (use [])")
     key = _ca_key(state, zone, body.get("mtls_certificate_id"))
     problems = hostname_problems(hostnames, allow_empty=True)
     if problems:
