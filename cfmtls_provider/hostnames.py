@@ -11,6 +11,7 @@ __all__ = [
     "canonical",
     "covers",
     "hostname_problems",
+    "hostnames_outside_zone",
     "in_domain",
     "sample_hostname",
     "validate_hostnames",
@@ -133,3 +134,11 @@ def in_domain(domain: str, hostname: str) -> bool:
 def sample_hostname(pattern: str) -> str:
     """A hostname an association ``pattern`` covers (a wildcard gets one label)."""
     return "cfmtls-sample" + pattern[1:] if pattern.startswith("*.") else pattern
+
+
+def hostnames_outside_zone(hostnames: Sequence[str], domain: str) -> list[str]:
+    """The hostnames a zone named ``domain`` does not hold, in the order given: neither the domain nor a name below
+    it, a ``*.`` wildcard judged by the names it covers, each read as :func:`canonical` reads a host. An association
+    in that zone refuses them (Cloudflare associates a zone's own hostnames only)."""
+    zone = canonical(domain)
+    return [name for name in hostnames if not in_domain(zone, canonical(name).removeprefix("*."))]

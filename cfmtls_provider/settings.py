@@ -38,13 +38,14 @@ from urllib.parse import urlsplit
 from .cloudflare.auth import ApiToken, Credentials, GlobalApiKey
 from .cloudflare.models import DEFAULT_BASE_URL
 
-__all__ = ["CONFIG_NAMESPACE", "NUMBERS", "NumberSetting", "ProviderSettings", "SettingsError"]
+__all__ = ["CLOUDFLARE_ID", "CONFIG_NAMESPACE", "NUMBERS", "NumberSetting", "ProviderSettings", "SettingsError"]
 
 CONFIG_NAMESPACE = "cfmtls"
 
 Lookup = Callable[[str], Any]
 
-_ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+#: Cloudflare account and zone ids: 32 lower-case hex characters.
+CLOUDFLARE_ID = re.compile(r"^[0-9a-f]{32}$")
 _HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")
 """Visible ASCII without spaces: what an HTTP header value can carry as a credential."""
 
@@ -125,7 +126,7 @@ def _base_url(config: Lookup) -> str:
 
 def _account_id(config: Lookup) -> str | None:
     raw = _first(config, "accountId", "CLOUDFLARE_ACCOUNT_ID")
-    if raw is not None and not _ACCOUNT_ID.match(raw):
+    if raw is not None and not CLOUDFLARE_ID.match(raw):
         raise SettingsError(
             f"{_names('accountId', 'CLOUDFLARE_ACCOUNT_ID')} {raw!r} is not a Cloudflare account id: expected "
             "32 lower-case hex characters (shown in the dashboard's Overview page and in its URL)."

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NoReturn
 
 from ..client_auth import AssociatedCA, ClientCertificateError, load_certificates
 from ..cloudflare.errors import CloudflareError
-from ..cloudflare.models import Rule, Zone
-from ..hostnames import covers, in_domain
-from ..settings import ProviderSettings, SettingsError
+from ..cloudflare.models import Zone
+from ..hostnames import covers, hostname_problems, in_domain
+from ..settings import CLOUDFLARE_ID, ProviderSettings, SettingsError
 from .check import check_client
 from .findings import find
 from .output import check_json, console, inventory_json, print_check, print_inventory
+from .rules_file import RulesFileError, read_rules_file
 from .survey import MANAGED_CA_ID, survey_account
+from .terminal import printable
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -44,8 +45,15 @@ class UsageError(Exception):
     """A problem with the arguments, settings or files: one sentence, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one sentence (argparse prints the usage first) raised as UsageError."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}; see '{self.prog} --help'.")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cfmtls",
         description="See what Cloudflare's dashboard does not show about mTLS with your own CA.",
         epilog=EPILOG,
@@ -98,25 +106,42 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``cfmtls`` console script."""
-    args = _parser().parse_args(argv)
     client: CloudflareClient | None = None
     try:
+        args = _parser().parse_args(argv)
+        _check_ids(args)
         if args.command == "inventory":
             client = _client(ProviderSettings.resolve())
             return _inventory(client, args)
         return _check(args)
-    except UsageError as error:
-        print(f"cfmtls: {error}", file=sys.stderr)
+    except (UsageError, SettingsError, CloudflareError) as error:
+        _say(str(error))
         return EXIT_USAGE
-    except SettingsError as error:
-        print(f"cfmtls: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except CloudflareError as error:
-        print(f"cfmtls: {error}", file=sys.stderr)
+    except Exception as error:  # a bug: still one line, and never an exit status that reads as a verdict
+        _say(f"internal error ({type(error).__name__}: {error}); please report it with the command line.")
         return EXIT_USAGE
     finally:
         if client is not None:
             client.close()
+
+
+def _say(message: str) -> None:
+    """One line on stderr; what it quotes from Cloudflare or from a file is made safe for a terminal."""
+    print(f"cfmtls: {printable(message)}", file=sys.stderr, flush=True)
+
+
+def _check_ids(args: argparse.Namespace) -> None:
+    """Ids, hostname and path given on the command line, checked before anything is read."""
+    zones = args.zone if isinstance(args.zone, list) else [args.zone] if args.zone else []
+    for flag, value in [("--account", args.account), *(("--zone", zone) for zone in zones)]:
+        if value is not None and not CLOUDFLARE_ID.match(value):
+            raise UsageError(f"{flag} {value!r} is not a Cloudflare id: expected 32 lower-case hex characters.")
+    if args.command == "check-client":
+        problems = hostname_problems([str(args.hostname).strip().lower().rstrip(".")])
+        if problems:
+            raise UsageError(f"--hostname: {problems[0]}.")
+        if not args.path.startswith("/") or not args.path.isprintable():
+            raise UsageError(f"--path {args.path!r} is not a request path: it starts with '/', e.g. /api/health.")
 
 
 def _client(settings: ProviderSettings) -> CloudflareClient:
@@ -134,6 +159,7 @@ def _client(settings: ProviderSettings) -> CloudflareClient:
         timeout=settings.timeout_seconds,
         retry=RetryPolicy(max_retries=settings.max_retries),
         user_agent="cfmtls-provider cli",
+        base_url_setting="CLOUDFLARE_BASE_URL",
     )
 
 
@@ -146,7 +172,7 @@ def _account(args: argparse.Namespace, settings: ProviderSettings) -> str:
 
 def _progress(index: int, total: int, name: str) -> None:
     if total > 1:
-        print(f"cfmtls: reading zone {index}/{total}: {name}", file=sys.stderr, flush=True)
+        _say(f"reading zone {index}/{total}: {name}")
 
 
 def _inventory(client: CloudflareClient, args: argparse.Namespace) -> int:
@@ -184,7 +210,12 @@ def _check(args: argparse.Namespace) -> int:
         ]
     except ClientCertificateError as error:
         raise UsageError(str(error)) from None
-    rules = _rules_file(args.rules) if args.rules is not None else None
+    rules = None
+    if args.rules is not None:
+        try:
+            rules = read_rules_file(args.rules, _read(args.rules, "the rules file"))
+        except RulesFileError as error:
+            raise UsageError(str(error)) from None
     client: CloudflareClient | None = None
     try:
         if args.ca is None or rules is None:
@@ -235,36 +266,3 @@ def _associated_cas(client: CloudflareClient, account: str, zone_id: str, hostna
                 raise UsageError(str(error)) from None
             found.append(AssociatedCA(id=record.id, uploaded_on=record.uploaded_on, certificates=certificates))
     return found
-
-
-def _rules_file(path: Path) -> list[Rule]:
-    text = _read(path, "the rules file").decode("utf-8", errors="replace")
-    try:
-        data: Any = json.loads(text)
-    except ValueError:
-        expression = text.strip()
-        if not expression:
-            raise UsageError(f"the rules file {path} is empty.") from None
-        return [
-            Rule(
-                id="rule-1",
-                ref="",
-                action="block",
-                expression=expression,
-                description=path.name,
-                enabled=True,
-                version="",
-            )
-        ]
-    if isinstance(data, dict) and "result" in data:
-        data = data["result"]
-    if isinstance(data, dict):
-        data = data.get("rules")
-    if not isinstance(data, list) or not all(isinstance(item, dict) and "expression" in item for item in data):
-        raise UsageError(
-            f"the rules file {path} is JSON but not a ruleset: expected the entrypoint answer, a ruleset with "
-            '"rules", or a list of rules each with "expression" and "action".'
-        )
-    return [
-        Rule.from_api({"id": f"rule-{index}", "action": "block", **item}) for index, item in enumerate(data, start=1)
-    ]

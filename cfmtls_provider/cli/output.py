@@ -19,6 +19,7 @@ from .check import ClientCheck
 from .coverage import sample_host
 from .findings import CA_QUOTA, Finding, rule_label
 from .survey import MANAGED_CA_ID, Survey, ZoneSurvey
+from .terminal import printable
 
 __all__ = ["check_json", "console", "inventory_json", "print_check", "print_inventory"]
 
@@ -40,9 +41,14 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
+def _text(text: str, style: str = "") -> Text:
+    """Plain text for a terminal: names and messages from Cloudflare may hold '[...]' that rich would read as
+    markup, and control characters a terminal would obey (:func:`.terminal.printable`)."""
+    return Text(printable(text), style=style)
+
+
 def _row(table: Table, *cells: str | Text) -> None:
-    """A row of plain text: names and messages from Cloudflare may hold '[...]' that rich would read as markup."""
-    table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in cells))
+    table.add_row(*(cell if isinstance(cell, Text) else _text(cell) for cell in cells))
 
 
 def _ours(ref: str) -> str:
@@ -64,7 +70,7 @@ def _enforced_hosts(zone: ZoneSurvey, rule_index: int) -> list[str]:
 
 def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], now: datetime) -> None:
     out.print(
-        Text(
+        _text(
             f"Account {survey.account_id}: {len(survey.cas)} of {CA_QUOTA} CA slots used, "
             f"{len(survey.zones)} zone(s) read at {now:%Y-%m-%d %H:%M} UTC"
         )
@@ -105,7 +111,7 @@ def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], n
 
 def _print_zone(out: Console, survey: Survey, zone: ZoneSurvey) -> None:
     out.print()
-    out.print(Text(f"Zone {zone.zone.name + ' ' if zone.zone.name else ''}({zone.zone.id})", style="bold"))
+    out.print(_text(f"Zone {zone.zone.name + ' ' if zone.zone.name else ''}({zone.zone.id})", style="bold"))
     if zone.associations:
         table = _table("Hostname associations", "hostname", "CA")
         for ca_id, hostnames in zone.associations.items():
@@ -216,7 +222,7 @@ def print_check(out: Console, result: ClientCheck) -> None:
     style = {"allowed": "bold green", "refused": "bold red", "unknown": "bold yellow"}[result.decision]
     word = {"allowed": "ALLOWED", "refused": "REFUSED", "unknown": "CANNOT TELL"}[result.decision]
     out.print()
-    out.print(Text.assemble((word, style), f": {result.reason}"))
+    out.print(Text.assemble((word, style), _text(f": {result.reason}")))
 
 
 def check_json(result: ClientCheck) -> str:

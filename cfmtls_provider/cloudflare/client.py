@@ -11,31 +11,37 @@ retry never creates a duplicate.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
 from ..certificates import der_blocks
 from .auth import Credentials
 from .errors import (
+    UNROUTABLE_OBJECT_ID,
     APIConnectionError,
     APIErrorDetail,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    BadRequestError,
     CertificateAlreadyExistsError,
     CloudflareError,
     InternalServerError,
     NotFoundError,
+    NothingListeningError,
     RateLimitError,
     error_for_status,
 )
 from .models import (
+    BASE_URL_SETTINGS,
     CUSTOM_CERTIFICATE_TYPE,
     DEFAULT_BASE_URL,
     ENTRYPOINT_DESCRIPTION,
@@ -134,7 +140,9 @@ class CloudflareClient:
         sleep: Callable[[float], None] = time.sleep,
         pacer: Pacer | None = None,
         user_agent: str = "cfmtls-provider",
+        base_url_setting: str = BASE_URL_SETTINGS,
     ) -> None:
+        """``base_url_setting`` names where ``base_url`` was set, for the error when nothing listens there."""
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=_CredentialsAuth(credentials),
@@ -143,6 +151,7 @@ class CloudflareClient:
             headers={"User-Agent": user_agent, "Accept": "application/json"},
         )
         self.base_url = base_url.rstrip("/")
+        self._base_url_setting = base_url_setting
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._secret_values = tuple(value for value in credentials.secret_values() if value)
@@ -196,6 +205,8 @@ class CloudflareClient:
                 request_sent=not isinstance(exc, httpx.ConnectTimeout),
             ) from None
         except httpx.TransportError as exc:
+            if isinstance(exc, httpx.ConnectError) and _refused(exc) and _is_loopback(self.base_url):
+                raise NothingListeningError(self._nothing_listening(operation), operation=operation) from None
             raise APIConnectionError(
                 self._redact(f"{operation} failed: connection error ({type(exc).__name__}: {exc})"),
                 operation=operation,
@@ -203,6 +214,15 @@ class CloudflareClient:
             ) from None
         log.debug("%s -> %s", operation, response.status_code)
         return self._envelope(operation, response)
+
+    def _nothing_listening(self, operation: str) -> str:
+        port = urlsplit(self.base_url).port or ""
+        start = f"python -m cfmtls_provider.emulator{f' --port {port}' if port else ''}"
+        return (
+            f"{operation} was not sent: nothing is listening at {self.base_url} (connection refused). That is the "
+            f"API base URL set by {self._base_url_setting}: start the emulator there ('{start}') or set the right "
+            "URL; running the command again as it is will not help"
+        )
 
     def _envelope(self, operation: str, response: httpx.Response) -> Mapping[str, Any]:
         """A successful answer's v4 envelope; for any other answer, the one error that describes it."""
@@ -457,6 +477,21 @@ class CloudflareClient:
         params = {"account.id": account_id} if account_id else None
         return self._all_pages("/zones", Zone.from_api, params)
 
+    def get_zone(self, zone_id: str) -> Zone | None:
+        """The zone (its id, its name, which is its domain, and its account), or None when Cloudflare knows no such
+        zone: 404, or 7003 "Could not route to ..., perhaps your object identifier is invalid?" (docs/cloudflare-api.md).
+        ``GET /zones/{zone_id}``: https://developers.cloudflare.com/api/resources/zones/methods/get/ (the SDK's
+        ``zones.get``). A token that may not read it raises PermissionDeniedError, an unknown token
+        AuthenticationError: neither says the zone does not exist."""
+        try:
+            return self._call("GET", f"/zones/{zone_id}", lambda envelope: _same_id(_zone(envelope), zone_id, "zone"))
+        except NotFoundError:
+            return None
+        except BadRequestError as error:
+            if UNROUTABLE_OBJECT_ID in error.codes:
+                return None
+            raise
+
     # -- zone: hostname associations --------------------------------------------------------------
 
     @staticmethod
@@ -570,12 +605,37 @@ class CloudflareClient:
         return True
 
 
+def _refused(error: BaseException) -> bool:
+    """Whether a connect error's cause is a refused connection (nothing accepts connections at that port)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _is_loopback(base_url: str) -> bool:
+    """This machine: a refused connection there is not a network's hiccup that a retry could outlast."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _result(envelope: Mapping[str, Any]) -> Any:
     return envelope.get("result")
 
 
 def _certificate(envelope: Mapping[str, Any]) -> MTLSCertificateRecord:
     return MTLSCertificateRecord.from_api(_result(envelope))
+
+
+def _zone(envelope: Mapping[str, Any]) -> Zone:
+    return Zone.from_api(_result(envelope), "result")
 
 
 def _hostnames(envelope: Mapping[str, Any]) -> list[str]:
@@ -593,7 +653,7 @@ def _entrypoint(envelope: Mapping[str, Any]) -> Ruleset:
     return ruleset
 
 
-_Identified = TypeVar("_Identified", MTLSCertificateRecord, Ruleset)
+_Identified = TypeVar("_Identified", MTLSCertificateRecord, Ruleset, Zone)
 
 
 def _same_id(answer: _Identified, wanted: str, what: str) -> _Identified:

@@ -5,6 +5,7 @@
     CloudflareError                      anything this client raises
     +-- APIConnectionError               no (complete) answer: connect/read error, dropped connection
     |   +-- APITimeoutError              no answer within the timeout
+    +-- NothingListeningError            a loopback base URL refuses connections: not sent, and never retried
     +-- APIResponseValidationError       an answer that is not a v4 envelope
     +-- APIStatusError                   an envelope with success=false; .status_code, .errors, .codes
         +-- BadRequestError              400
@@ -33,6 +34,7 @@ __all__ = [
     "CERTIFICATE_ALREADY_EXISTS",
     "CERTIFICATE_NOT_FOUND",
     "CERTIFICATE_QUOTA_EXCEEDED",
+    "UNROUTABLE_OBJECT_ID",
     "APIConnectionError",
     "APIErrorDetail",
     "APIResponseValidationError",
@@ -46,6 +48,7 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "NotFoundError",
+    "NothingListeningError",
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
@@ -103,6 +106,12 @@ class APIConnectionError(CloudflareError):
 
 class APITimeoutError(APIConnectionError):
     """No answer arrived within the client's timeout. The request may have been applied."""
+
+
+class NothingListeningError(CloudflareError):
+    """The API base URL is a loopback address that refuses connections (the emulator is not started, or the URL
+    names the wrong port): nothing was sent, and sending it again cannot help, so it is not retried. Not an
+    :class:`APIConnectionError`, whose advice is to run the command again."""
 
 
 class APIResponseValidationError(CloudflareError):
@@ -176,6 +185,9 @@ class CertificateQuotaExceededError(BadRequestError):
     """Code 1489: the account holds its maximum number of CA certificates."""
 
 
+UNROUTABLE_OBJECT_ID = 7003
+"""400 or 404 "Could not route to /zones/..., perhaps your object identifier is invalid?": an object id Cloudflare
+does not know, as users report it (docs/cloudflare-api.md, "Zones and hostname associations")."""
 MISSING_CREDENTIALS = 9106
 """400 "Missing X-Auth-Key, X-Auth-Email or Authorization headers" (cloudflare/cloudflare-python#2678)."""
 MALFORMED_CREDENTIALS = frozenset({6111, 6102, 6103})

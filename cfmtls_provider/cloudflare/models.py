@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "BASE_URL_SETTINGS",
     "CUSTOM_CERTIFICATE_TYPE",
     "DEFAULT_BASE_URL",
     "AnswerShapeError",
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+#: Where the provider's base URL is set (stack config, then the environment): named in errors about it.
+BASE_URL_SETTINGS = "cfmtls:baseUrl / CLOUDFLARE_BASE_URL"
 
 #: The type of the account's own uploads; Cloudflare also lists certificates it manages for Access and Gateway
 #: (``access_managed``, ``gateway_managed``), which are not this project's (docs/cloudflare-api.md).

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..hostnames import in_domain
+from ..hostnames import hostnames_outside_zone
 from . import assumptions as cf
 from .budget import CLOUDFLARE_RATE_LIMIT, RateLimit
 
@@ -78,7 +78,7 @@ class Zone:
 
     def holds(self, hostname: str) -> bool:
         """Whether ``hostname`` (possibly a ``*.`` wildcard) is the zone's domain or below it."""
-        return in_domain(self.name, hostname.lower().removeprefix("*."))
+        return not hostnames_outside_zone([hostname], self.name)
 
 
 def parse_zone(spec: str) -> Zone:

@@ -115,6 +115,17 @@ def one_page(items: list[Any], page: int, per_page: int) -> tuple[list[Any], dic
     return chosen, info
 
 
+def _zone_result(zone_id: str, name: str, account_id: str) -> dict[str, Any]:
+    """A zone as ``GET /zones`` and ``GET /zones/{zone_id}`` answer it (SDK ``cloudflare.types.zones.Zone``)."""
+    return {
+        "id": zone_id,
+        "name": name,
+        "status": cf.ZONE_STATUS,
+        "account": {"id": account_id, "name": ""},
+        **cf.ZONE_FILLER,
+    }
+
+
 @dataclass
 class Handlers:
     """One method per API operation, over one emulator's configuration and state."""
@@ -154,17 +165,12 @@ class Handlers:
             if (not account or zone["account_id"] == account) and (not name or zone["name"] == name)
         ]
         chosen, info = one_page(zones, page, per_page)
-        result = [
-            {
-                "id": z["id"],
-                "name": z["name"],
-                "status": cf.ZONE_STATUS,
-                "account": {"id": z["account_id"], "name": ""},
-                **cf.ZONE_FILLER,
-            }
-            for z in chosen
-        ]
-        return Answer(result, info)
+        return Answer([_zone_result(zone["id"], zone["name"], zone["account_id"]) for zone in chosen], info)
+
+    async def get_zone(self, request: Request) -> Answer:
+        """``GET /zones/{zone_id}``: the zone as the list shows it (an unknown one is refused by api_endpoint)."""
+        zone = self._zone(request)
+        return Answer(_zone_result(zone.id, zone.name, zone.account_id))
 
     async def get_certificate(self, request: Request) -> Answer:
         params = request.path_params

@@ -57,6 +57,7 @@ def route_table(h: Handlers) -> list[APIRoute]:
         APIRoute("DELETE", CERTIFICATES + "/{cert_id}", ACCOUNT_SSL_WRITE, h.delete_certificate),
         APIRoute("GET", CERTIFICATES + "/{cert_id}/associations", ACCOUNT_SSL_READ, h.certificate_usages),
         APIRoute("GET", ZONES, ZONE_SSL_WRITE, h.list_zones),
+        APIRoute("GET", ZONES + "/{zone_id}", ZONE_SSL_WRITE, h.get_zone),
         APIRoute("GET", HOSTNAME_ASSOCIATIONS, ZONE_SSL_WRITE, h.get_hostnames),
         APIRoute("PUT", HOSTNAME_ASSOCIATIONS, ZONE_SSL_WRITE, h.put_hostnames),
         APIRoute("POST", RULESETS, ZONE_WAF_WRITE, h.create_ruleset),

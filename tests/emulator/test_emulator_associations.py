@@ -113,11 +113,20 @@ def test_invalid_hostnames_are_refused(api: httpx.Client, hostnames: list[object
     assert get(api, cert_id) == []
 
 
-def test_body_without_a_hostnames_list_is_refused(api: httpx.Client) -> None:
+def test_hostnames_that_are_not_a_list_are_refused(api: httpx.Client) -> None:
     cert_id = new_ca(api)
-    for body in ({"mtls_certificate_id": cert_id}, {"hostnames": "a.example.com", "mtls_certificate_id": cert_id}):
+    for body in ({"hostnames": "a.example.com", "mtls_certificate_id": cert_id}, {"hostnames": None}):
         response = api.put(hosts_path(), json=body)
         assert response.status_code == 400 and response.json()["errors"][0]["code"] == 1451
+
+
+def test_a_put_without_hostnames_empties_the_list(api: httpx.Client) -> None:
+    """The schema requires no field (MISSING_HOSTNAMES_MEANS_EMPTY, UNCONFIRMED: read as [])."""
+    cert_id = new_ca(api)
+    assert put(api, ["a.example.com"], cert_id).status_code == 200
+    emptied = api.put(hosts_path(), json={"mtls_certificate_id": cert_id})
+    assert emptied.status_code == 200 and emptied.json()["result"] == {"hostnames": []}
+    assert get(api, cert_id) == []
 
 
 def test_unknown_certificate_id_is_1472(api: httpx.Client) -> None:

@@ -127,3 +127,24 @@ def test_custom_rules(client: cloudflare.Cloudflare) -> None:
 
     emptied = as_ruleset(client.rulesets.rules.delete(rule.id, ruleset_id=ruleset.id, zone_id=ZONE))
     assert emptied.rules == [] and emptied.version == "4"
+
+
+def test_zones_get_answers_the_zone_and_refuses_an_unknown_one(client: cloudflare.Cloudflare) -> None:
+    zone = client.zones.get(zone_id=ZONE)
+    assert zone is not None and (zone.id, zone.name, zone.account.id) == (ZONE, "example.com", ACCOUNT)
+    assert zone.status == "active"
+    with pytest.raises(cloudflare.NotFoundError) as unknown:
+        client.zones.get(zone_id="9" * 32)
+    assert "7003" in str(unknown.value)
+
+
+def test_hostname_associations_update_without_hostnames_is_accepted(client: cloudflare.Cloudflare) -> None:
+    """The SDK's update(zone_id=...) sends {} (the schema requires no field): accepted, read as an empty list."""
+    created = client.mtls_certificates.create(account_id=ACCOUNT, ca=True, certificates=make_ca("SDK {}").pem)
+    assert created is not None and created.id
+    associations = client.certificate_authorities.hostname_associations
+    associations.update(zone_id=ZONE, hostnames=["a.example.com"], mtls_certificate_id=created.id)
+    emptied = associations.update(zone_id=ZONE, mtls_certificate_id=created.id)
+    assert emptied is not None and emptied.hostnames == []
+    managed = associations.update(zone_id=ZONE)
+    assert managed is not None and managed.hostnames == []

@@ -205,6 +205,13 @@ def test_unknown_ruleset_or_rule_is_404(api: httpx.Client) -> None:
     assert api.get(other_zone).status_code == 404
 
 
+def test_a_root_ruleset_in_a_zone_is_refused_with_the_kind_named(api: httpx.Client) -> None:
+    answer = api.post(RULESETS, json={"name": "x", "kind": "root", "phase": PHASE})
+    assert answer.status_code == 400
+    [error] = answer.json()["errors"]
+    assert error["code"] == 20100 and error["message"].startswith("'root' is not a valid value for kind")
+
+
 def test_only_zone_kind_and_custom_phase(api: httpx.Client) -> None:
     for body in (
         {"name": "x", "kind": "custom", "phase": PHASE},

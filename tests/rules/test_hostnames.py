@@ -9,6 +9,7 @@ from cfmtls_provider.hostnames import (
     HostnameError,
     covers,
     hostname_problems,
+    hostnames_outside_zone,
     in_domain,
     validate_hostnames,
 )
@@ -203,3 +204,10 @@ def test_an_association_covers_its_name_and_a_wildcard_one_label_below() -> None
 def test_a_zone_holds_its_domain_and_the_names_below_it() -> None:
     assert in_domain("example.com", "example.com") and in_domain("example.com", "a.b.example.com")
     assert not in_domain("example.com", "badexample.com") and not in_domain("example.com", "example.org")
+
+
+def test_the_hostnames_outside_a_zone_are_named_in_the_order_given() -> None:
+    hosts = ["api.example.com", "API.Example.com.", "*.example.com", "example.com", "api.example.org", "*.com"]
+    assert hostnames_outside_zone(hosts, "example.com") == ["api.example.org", "*.com"]
+    assert hostnames_outside_zone(["a.badexample.com", "a.b.example.com"], "Example.com.") == ["a.badexample.com"]
+    assert hostnames_outside_zone([], "example.com") == []

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ...certificates import ALLOWED_SIGNATURE_ALGORITHMS, CertificateError, parse_ca_bundle
-from ...hostnames import hostname_problems
+from ...hostnames import hostname_problems, hostnames_outside_zone
 from .. import assumptions as cf
 from ..config import Zone
 from ..errors import APIError
@@ -237,16 +237,16 @@ def get_hostnames(state: State, zone: Zone, mtls_certificate_id: str | None) -> 
 def replace_hostnames(state: State, zone: Zone, body: dict[str, Any], now: float) -> list[str]:
     """Replace the whole list of one (zone, CA) pair; ``[]`` removes them all (and starts the lag)."""
     zone_id = zone.id
-    hostnames = body.get("hostnames")
+    hostnames = body.get("hostnames", [] if cf.MISSING_HOSTNAMES_MEANS_EMPTY else None)
     if not isinstance(hostnames, list):
-        raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'hostnames' is required and must be a list (use [])")
+        raise APIError(cf.ASSOCIATION_BODY_INVALID, detail="'hostnames' must be a list of hostnames (use [])")
     key = _ca_key(state, zone, body.get("mtls_certificate_id"))
     problems = hostname_problems(hostnames, allow_empty=True)
     if problems:
         raise APIError(cf.HOSTNAMES_INVALID, detail="; ".join(problems))
-    outside = next((str(name) for name in hostnames if not zone.holds(str(name))), None)
-    if outside is not None:
-        raise APIError(cf.HOSTNAME_OUTSIDE_ZONE, hostname=outside, zone=zone.name, zone_id=zone.id)
+    outside = hostnames_outside_zone([str(name) for name in hostnames], zone.name)
+    if outside:
+        raise APIError(cf.HOSTNAME_OUTSIDE_ZONE, hostname=outside[0], zone=zone.name, zone_id=zone.id)
     lists = state.associations.setdefault(zone_id, {})
     had = bool(lists.get(key))
     if hostnames:

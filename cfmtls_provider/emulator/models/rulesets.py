@@ -186,6 +186,8 @@ def create_ruleset(state: State, zone_id: str, body: dict[str, Any]) -> Ruleset:
     description, rules = body.get("description", ""), body.get("rules", [])
     if not isinstance(name, str) or not name:
         raise _invalid("'name' is required and must be a non-empty string")
+    if kind == "root":
+        raise APIError(cf.ROOT_KIND_IN_ZONE)
     if kind != "zone":
         raise _invalid(f"'kind' must be 'zone' for a zone ruleset (got {kind!r})")
     if phase != cf.CUSTOM_RULES_PHASE:

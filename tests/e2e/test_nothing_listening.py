@@ -1,0 +1,36 @@
+"""`pulumi up` against a base URL where nothing listens (the emulator not started, a wrong port): the run stops
+at the first call with the URL, the setting and that running it again will not help (issue 22)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from cfmtls_provider.emulator.admin_client import EmulatorAdmin
+
+from .harness import Stack, write_ca
+
+pytestmark = pytest.mark.e2e
+
+
+def test_up_names_the_url_and_the_setting_and_does_not_ask_for_a_rerun(
+    tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}/client/v4"
+    stack = Stack.create(tmp_path, emulator, pulumi_bin, CLOUDFLARE_BASE_URL=base_url)
+    stack.configure_example(write_ca(tmp_path, "corp"), ["api.example.com"])
+    up = stack.up(check=False)
+    output = up.stdout + up.stderr
+    assert up.returncode != 0
+    assert (
+        f"failed: POST /accounts/0123456789abcdef0123456789abcdef/mtls_certificates was not sent: nothing is "
+        f"listening at {base_url} (connection refused). That is the API base URL set by cfmtls:baseUrl / "
+        f"CLOUDFLARE_BASE_URL: start the emulator there ('python -m cfmtls_provider.emulator --port {port}') or "
+        "set the right URL; running the command again as it is will not help." in " ".join(output.split())
+    ), output
+    assert "Run the command again" not in output and "Traceback" not in output
