@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from ._zones import ZoneFacts
 
 __all__ = ["ThisRun", "UploadKind", "this_run"]
 
@@ -32,6 +35,9 @@ class ThisRun:
     deleted_first: set[str] = field(default_factory=set)
     #: (zone id, CA id) lists written by this run, and by which HostnameAssociation (its resource name).
     lists_written: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: What the zones read in this run are (zone id -> facts), and the accounts whose zones were listed.
+    zones: dict[str, ZoneFacts] = field(default_factory=dict)
+    accounts_listed: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def reset(self) -> None:
@@ -41,6 +47,8 @@ class ThisRun:
             self.live_certificates.clear()
             self.deleted_first.clear()
             self.lists_written.clear()
+            self.zones.clear()
+            self.accounts_listed.clear()
 
     # -- MTLSCertificate --------------------------------------------------------------------------------------
 
@@ -79,6 +87,23 @@ class ThisRun:
     def list_writer(self, zone_id: str, certificate_id: str) -> str | None:
         with self._lock:
             return self.lists_written.get((zone_id, certificate_id))
+
+    # -- zones ----------------------------------------------------------------------------------------------------
+
+    def zone(self, zone_id: str) -> ZoneFacts | None:
+        with self._lock:
+            return self.zones.get(zone_id)
+
+    def zones_listed(self, account_id: str) -> bool:
+        with self._lock:
+            return account_id in self.accounts_listed
+
+    def record_zones(self, account_id: str, zones: dict[str, ZoneFacts]) -> None:
+        """Zones read (``account_id``: all of that account's were listed)."""
+        with self._lock:
+            self.zones.update(zones)
+            if account_id:
+                self.accounts_listed.add(account_id)
 
 
 #: The one instance of the process.

@@ -20,7 +20,7 @@ from pulumi.output import UNKNOWN
 
 from ..cloudflare.errors import NotFoundError
 from ..cloudflare.models import Rule, Ruleset
-from ..hostnames import hostname_problems
+from ..hostnames import hostname_problems, hostnames_outside_zone
 from ..rules_language.enforcement import ALLOWED_ACTIONS, expression_length_problem, normalise_ski
 from ..transitions import Enforcement, Intent, WriteRule, final_rule, plan
 from ._association_rule import (
@@ -48,6 +48,7 @@ from ._declared import declared
 from ._errors import ProviderError, api_call
 from ._state import read_result, split_zone_scoped_id, unset_outputs, zone_scoped_id
 from ._this_run import this_run
+from ._zones import zone_facts
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -163,8 +164,10 @@ class HostnameAssociationProvider(CloudflareProvider):
     # -- preview ----------------------------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate the inputs and compute the rule's expression for the preview. No API call: safe to run any
-        number of times."""
+        """Validate the inputs and compute the rule's expression for the preview. When the zone or the hostnames are
+        new, read the zone (once per run) so that a zone Cloudflare does not know, a hostname outside its zone or
+        a refused token fail here, at preview, before anything is written. Reads only: safe to run any number of
+        times."""
         inputs = dict(news)
         failures: list[CheckFailure] = []
         if isinstance(olds.get("rule_ref"), str) and olds["rule_ref"]:
@@ -189,8 +192,43 @@ class HostnameAssociationProvider(CloudflareProvider):
             problem = expression_length_problem(hostnames, issuers)
             if problem:
                 failures.append(CheckFailure("hostnames", f"hostnames: {problem}."))
+        if not failures:
+            failures += self._zone_problems(olds, inputs)
         inputs["expression"] = UNKNOWN if failures else _planned_expression(inputs)
         return CheckResult(inputs, failures)
+
+    def _zone_problems(self, olds: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[CheckFailure]:
+        """A zone Cloudflare does not know, a hostname outside its zone, credentials it refuses: found when the
+        zone or the hostnames are new, with reads only (see :mod:`._zones`), before anything is written."""
+        zone_id, hostnames = inputs.get("zone_id"), inputs.get("hostnames")
+        if not isinstance(zone_id, str) or not isinstance(hostnames, list) or has_unknown(hostnames):
+            return []
+        if olds.get("zone_id") == zone_id and same_items(olds.get("hostnames"), hostnames):
+            return []  # checked when they were declared
+        try:
+            zone = zone_facts(self.client(), zone_id, self.settings.account_id or "")
+        except ProviderError as error:
+            return [CheckFailure("zone_id", str(error))]
+        if not zone.exists:
+            return [
+                CheckFailure(
+                    "zone_id",
+                    f"zone_id {zone_id} is not a zone Cloudflare knows for these credentials: copy the zone's id "
+                    "from its Overview page in the dashboard (and check that the token covers that zone). Nothing "
+                    "was written.",
+                )
+            ]
+        outside = hostnames_outside_zone(hostnames, zone.domain) if zone.domain else []
+        if outside:
+            return [
+                CheckFailure(
+                    "hostnames",
+                    f"hostnames: {', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in zone "
+                    f"{zone.domain} ({zone_id}): Cloudflare associates a zone's own hostnames only. Give "
+                    "them to an association of their own zone. Nothing was written.",
+                )
+            ]
+        return []
 
     @staticmethod
     def _issuer_problems(inputs: dict[str, Any]) -> list[CheckFailure]:
