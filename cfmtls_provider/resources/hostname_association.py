@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -52,7 +52,17 @@ from ._zones import zone_facts
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
-    from .mtls_certificate import MTLSCertificate
+
+
+class UploadedCA(Protocol):
+    """What an association reads of its CA: an ``MTLSCertificate`` (no resource module imports another)."""
+
+    @property
+    def id(self) -> pulumi.Output[str]: ...
+    @property
+    def subject_key_identifier(self) -> pulumi.Output[str]: ...
+    @property
+    def revision(self) -> pulumi.Output[str]: ...
 
 __all__ = ["HostnameAssociation", "HostnameAssociationArgs", "HostnameAssociationProvider", "HostnameAssociationState"]
 
@@ -470,7 +480,7 @@ class HostnameAssociationArgs:
     #: The whole list for this (zone, CA) pair, in any order; ``*.example.com`` covers one label under example.com.
     hostnames: pulumi.Input[Sequence[pulumi.Input[str]]]
     #: The CA, as the MTLSCertificate of this program (preferred: its id, SKI and revision are taken from it).
-    certificate: MTLSCertificate | None = None
+    certificate: UploadedCA | None = None
     #: Or the id of a CA uploaded elsewhere (with ``issuer_ski``, or ``pin_issuer=False``).
     mtls_certificate_id: pulumi.Input[str] | None = None
     #: The SKI (hex) of the CA that issues the client certificates, with ``mtls_certificate_id``.
@@ -530,7 +540,7 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
         *,
         zone_id: pulumi.Input[str] | None = None,
         hostnames: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
-        certificate: MTLSCertificate | None = None,
+        certificate: UploadedCA | None = None,
         mtls_certificate_id: pulumi.Input[str] | None = None,
         issuer_ski: pulumi.Input[str] | None = None,
         pin_issuer: pulumi.Input[bool] | None = None,

@@ -414,6 +414,12 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
     it is refused at preview unless ``on_rename`` says ``"record_only"`` (the stack only) or ``"delete_first"``
     (delete, then upload: the hostnames have no CA in between).
 
+    Example Usage::
+
+        ca = MTLSCertificate("corp-ca", certificates=read_pem_file("ca.pem"), name="corp-ca")
+        HostnameAssociation("corp-hosts", zone_id=zone_id, certificate=ca, hostnames=["api.example.com"])
+        pulumi.export("subjectKeyIdentifier", ca.subject_key_identifier)
+
     Arguments: as keywords, or ``args=MTLSCertificateArgs(...)``; each is documented on :class:`MTLSCertificateArgs`.
     """
 
