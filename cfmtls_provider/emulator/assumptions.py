@@ -382,6 +382,20 @@ EDGE_BUNDLE_ANCHORS = "every certificate of the bundle"
 EDGE_VERIFICATION = "OpenSSL's TLS-client checks (cfmtls_provider.client_auth)"
 EDGE_CERT_REVOKED = False
 
+# CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rules-language/fields/reference/http.host/: "The
+# http.host field contains the Host header from the original request"; https://developers.cloudflare.com/
+# ruleset-engine/rules-language/functions/#lower shows http.host as "WWW.cloudflare.com"; the logs FAQ
+# https://developers.cloudflare.com/logs/faq/random-hostnames-partial-zones/: the Host is logged "as-is").
+# UNCONFIRMED: that a trailing dot is kept too, and the port removed (the field is "the hostname used in the full
+# request URI"). The enforcement rule blocks every form (lower(), an optional dot and port), so it holds either way.
+EDGE_HTTP_HOST = "the Host header as sent, port removed (case and a trailing dot kept); no Host: the SNI name"
+
+# CONFIRMED (RFC 6066 section 3: the SNI "HostName" is sent "without a trailing dot"; RFC 4343: DNS names are
+# case-insensitive). UNCONFIRMED: that Cloudflare finds a trailing-dot or upper-case Host's zone and associations
+# as those of the name without the dot. Which CAs are asked for (the SNI name) and which zone's rules run (the
+# Host) are decided on the canonical name: ASCII lower case, one trailing dot dropped (hostnames.canonical).
+EDGE_HOSTNAME_LOOKUP = "canonical: ASCII lower case, one trailing dot dropped"
+
 # UNCONFIRMED (our choice; Cloudflare runs a zone's rules for the zone that holds the hostname): the custom
 # rules of the declared zone holding the hostname (longest domain); with no declared zone, the zones that
 # associate it with a CA; else every zone's custom rules (rules are host-scoped by their expressions).

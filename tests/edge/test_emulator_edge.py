@@ -212,6 +212,31 @@ def test_rule_actions_log_skip_challenge_and_a_rule_that_cannot_be_evaluated(
     assert log[4]["error"] and "ref odd" in log[4]["error"]
 
 
+#: The rule the previous version built, still live until a stack's next `pulumi up`: it compared the Host exactly.
+PREVIOUS_RULE = '(http.host in {"api.example.com"} and not cf.tls_client_auth.cert_verified)'
+
+
+@pytest.mark.parametrize("host", ["api.example.com.", "API.example.com", "Api.Example.Com."])
+def test_a_host_with_a_trailing_dot_or_upper_case_is_blocked_by_the_rule_and_was_not_by_the_previous_one(
+    emulator: EmulatorServer, corp: Client, host: str
+) -> None:
+    """Issue 21, point 6: the Host is ``http.host`` as sent; the CA is asked for on the SNI name (no dot)."""
+    api = emulator.client()
+    _associate(api, _upload(api, corp), [HOST])
+    _rules(api, {"action": "block", "ref": "previous", "expression": PREVIOUS_RULE})
+    assert _get(emulator, host=host).status_code == 200  # the previous rule let it through
+    assert _get(emulator, corp, host=host).status_code == 200
+    ruleset = api.get(f"/zones/{ZONE}/rulesets/phases/{PHASE}/entrypoint").json()["result"]
+    rule_id = ruleset["rules"][0]["id"]
+    rule = {"action": "block", "ref": "previous", "expression": build_expression([HOST])}
+    assert api.patch(f"/zones/{ZONE}/rulesets/{ruleset['id']}/rules/{rule_id}", json=rule).status_code == 200
+    assert _get(emulator, host=host).status_code == 403
+    allowed = _get(emulator, corp, host=host)
+    assert allowed.status_code == 200 and allowed.json()["tls_client_auth"]["cert_verified"] is True
+    log = httpx.get(f"{emulator.admin_url}/edge-requests").json()
+    assert {entry["hostname"] for entry in log} == {host}  # the Host as sent
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_sees_the_same(emulator: EmulatorServer, corp: Client, other: Client) -> None:
     _protect(emulator, corp)
