@@ -43,6 +43,7 @@ from .errors import (
 from .models import (
     BASE_URL_SETTINGS,
     CUSTOM_CERTIFICATE_TYPE,
+    CUSTOM_RULES_ENTRYPOINT_DESCRIPTION,
     DEFAULT_BASE_URL,
     AnswerShapeError,
     CertificateUsage,
@@ -60,6 +61,8 @@ from .pacer import DOCUMENTED_LIMIT, LockedOut, Pacer, retry_after_seconds, shar
 __all__ = ["DEFAULT_BASE_URL", "CloudflareClient", "RetryPolicy", "RuleSpec"]
 
 CUSTOM_RULES_PHASE = "http_request_firewall_custom"
+#: The status of a successful delete of a ruleset: no body, so no envelope.
+NO_CONTENT = 204
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 MAX_ERRORS = 20
@@ -235,6 +238,8 @@ class CloudflareClient:
                 operation=operation,
             ) from None
         status = response.status_code
+        if status == NO_CONTENT and not response.content:  # a delete that answers nothing: success
+            return {"success": True, "errors": [], "messages": [], "result": None}
         if isinstance(envelope, Mapping) and "success" in envelope:
             success = envelope["success"]
             if success is True and status < 400:
@@ -541,7 +546,7 @@ class CloudflareClient:
         """Create the entrypoint holding just ``rule`` (only when the zone has none)."""
         body = {
             "name": "default",
-            "description": "Zone custom rules (created by cfmtls-provider)",
+            "description": CUSTOM_RULES_ENTRYPOINT_DESCRIPTION,
             "kind": "zone",
             "phase": CUSTOM_RULES_PHASE,
             "rules": [rule.body()],
@@ -588,6 +593,18 @@ class CloudflareClient:
         """Delete one rule; returns False when it (or its ruleset) was already gone."""
         try:
             self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}/rules/{rule_id}", _result)
+        except NotFoundError:
+            return False
+        return True
+
+    def delete_ruleset(self, zone_id: str, ruleset_id: str) -> bool:
+        """Delete a zone ruleset, all its versions (an entrypoint too); returns False when it was already gone.
+
+        ``DELETE /zones/{zone_id}/rulesets/{ruleset_id}`` answers 204 No Content (API reference "Delete a zone
+        ruleset": https://developers.cloudflare.com/ruleset-engine/rulesets-api/delete/). Callers delete only an
+        entrypoint the package created (:attr:`Ruleset.created_by_us`) and emptied."""
+        try:
+            self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}", _result)
         except NotFoundError:
             return False
         return True

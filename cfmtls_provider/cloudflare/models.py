@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "BASE_URL_SETTINGS",
     "CUSTOM_CERTIFICATE_TYPE",
+    "CUSTOM_RULES_ENTRYPOINT_DESCRIPTION",
     "DEFAULT_BASE_URL",
     "AnswerShapeError",
     "CertificateUsage",
@@ -38,6 +39,10 @@ BASE_URL_SETTINGS = "cfmtls:baseUrl / CLOUDFLARE_BASE_URL"
 #: The type of the account's own uploads; Cloudflare also lists certificates it manages for Access and Gateway
 #: (``access_managed``, ``gateway_managed``), which are not this project's (docs/cloudflare-api.md).
 CUSTOM_CERTIFICATE_TYPE = "custom"
+
+#: The description of a zone's custom rules entrypoint this package created: it marks the ruleset as one the
+#: package may delete once its last rule is gone (a zone that had one before keeps it).
+CUSTOM_RULES_ENTRYPOINT_DESCRIPTION = "Zone custom rules (created by cfmtls-provider)"
 
 
 class AnswerShapeError(ValueError):
@@ -197,6 +202,7 @@ class Ruleset:
     phase: str
     version: str
     rules: tuple[Rule, ...]
+    description: str = ""
 
     @classmethod
     def from_api(cls, value: object, where: str = "result") -> Ruleset:
@@ -207,7 +213,14 @@ class Ruleset:
             phase=_str(data, "phase", where),
             version=_str(data, "version", where),
             rules=tuple(Rule.from_api(rule, f"{where}.rules[{index}]") for index, rule in enumerate(rules)),
+            description=_str(data, "description", where),
         )
+
+    @property
+    def created_by_us(self) -> bool:
+        """Whether this package created the ruleset (its description is the package's marker): only such an
+        entrypoint may be deleted by the package, and only once it holds no rule."""
+        return self.description == CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
 
     def rule_by_ref(self, ref: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.ref == ref), None)

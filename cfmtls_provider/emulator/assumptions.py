@@ -334,7 +334,12 @@ PATCH_KEEPS_REF = True
 PUT_KEEPS_RULE_IDS = True
 
 # CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rulesets-api/delete/, operation deleteZoneRuleset:
-# success is 204 No Content).
+# success is 204 No Content; "You cannot delete a ruleset that is still referenced in other rules", which an
+# entrypoint never is). A zone's phase entrypoint may be deleted (kind "zone": https://developers.cloudflare.com/
+# terraform/additional-configurations/waf-custom-rules/ "Start from scratch by deleting existing rulesets (account
+# and zone rulesets with "kind": "root" and "kind": "zone", respectively)"; the Terraform provider's
+# cloudflare_ruleset, which manages entrypoints, deletes them with it). UNCONFIRMED: that deleting a ruleset
+# already gone answers 404 (RULESET_NOT_FOUND), as a read of it does.
 DELETE_RULESET_STATUS = 204
 
 # --- injected failures (faults) --------------------------------------------------------------------------
