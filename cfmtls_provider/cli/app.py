@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 from ..client_auth import AssociatedCA, ClientCertificateError, load_certificates
 from ..cloudflare.errors import CloudflareError
 from ..cloudflare.models import Zone
-from ..hostnames import covers, hostname_problems, in_domain
+from ..hostnames import canonical, covers, hostname_problems, in_domain
 from ..settings import CLOUDFLARE_ID, ProviderSettings, SettingsError
 from .check import check_client
 from .findings import find
@@ -78,7 +78,13 @@ def _parser() -> argparse.ArgumentParser:
             "evaluated). With --ca and --rules it runs offline."
         ),
     )
-    check.add_argument("--hostname", required=True, metavar="H")
+    check.add_argument(
+        "--hostname",
+        required=True,
+        metavar="H",
+        help="the Host as the client sends it (upper case and a trailing dot are kept for the rules, as Cloudflare's "
+        "http.host keeps them; the CAs and the zone are found on the name in lower case without the dot)",
+    )
     certificate = check.add_mutually_exclusive_group(required=True)
     certificate.add_argument("--cert", type=Path, metavar="FILE", help="the client certificate (PEM, leaf first)")
     certificate.add_argument("--no-cert", action="store_true", help="a client that presents no certificate")
@@ -137,11 +143,24 @@ def _check_ids(args: argparse.Namespace) -> None:
         if value is not None and not CLOUDFLARE_ID.match(value):
             raise UsageError(f"{flag} {value!r} is not a Cloudflare id: expected 32 lower-case hex characters.")
     if args.command == "check-client":
-        problems = hostname_problems([str(args.hostname).strip().lower().rstrip(".")])
-        if problems:
-            raise UsageError(f"--hostname: {problems[0]}.")
+        _looked_up(str(args.hostname))
         if not args.path.startswith("/") or not args.path.isprintable():
             raise UsageError(f"--path {args.path!r} is not a request path: it starts with '/', e.g. /api/health.")
+
+
+def _looked_up(host: str) -> str:
+    """The name whose CAs and zone a request with ``Host: host`` gets (:func:`~cfmtls_provider.hostnames.canonical`),
+    or a UsageError saying what is wrong with ``host``."""
+    name = canonical(host)
+    if name.endswith("."):
+        problems = [f"{host!r} ends with more than one dot; a client sends at most one"]
+    elif "*" in name:
+        problems = [f"{host!r} is a wildcard; give a hostname a client sends, e.g. 'api.example.com'"]
+    else:
+        problems = hostname_problems([name])
+    if problems:
+        raise UsageError(f"--hostname: {problems[0]}.")
+    return name
 
 
 def _client(settings: ProviderSettings) -> CloudflareClient:
@@ -195,7 +214,8 @@ def _read(path: Path, what: str) -> bytes:
 
 
 def _check(args: argparse.Namespace) -> int:
-    hostname = str(args.hostname).strip().lower().rstrip(".")
+    host = str(args.hostname)
+    hostname = _looked_up(host)
     chain = None
     try:
         if args.cert is not None:
@@ -230,7 +250,7 @@ def _check(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    result = check_client(hostname, chain, offline_cas, rules, path=args.path)
+    result = check_client(host, chain, offline_cas, rules, path=args.path)
     if args.json:
         print(check_json(result))
     else:

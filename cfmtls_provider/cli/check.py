@@ -65,7 +65,8 @@ def check_client(
     *,
     path: str = "/",
 ) -> ClientCheck:
-    """The verdict for a client presenting ``chain`` (None: no certificate) on ``hostname``."""
+    """The verdict for a client presenting ``chain`` (None: no certificate) on ``hostname``: the Host as the client
+    sends it, which the rules see as ``http.host`` (``associated``: the CAs found for its canonical name)."""
     counted = trusted_for_hostname(associated)
     auth = client_auth(chain if associated else None, trust_anchors(counted))
     if chain and not associated:

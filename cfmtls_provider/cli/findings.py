@@ -34,7 +34,8 @@ class Finding:
     hostname: str = ""
     ca_id: str = ""
     rule_id: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    #: Facts a program may want beside the message (``--json``: numbers as numbers).
+    extra: dict[str, str | int] = field(default_factory=dict)
 
 
 def rule_label(rule: Rule) -> str:
@@ -217,7 +218,7 @@ def _ca_findings(survey: Survey, now: datetime) -> list[Finding]:
                 if full
                 else "."
             ),
-            extra={"used": str(used), "quota": str(CA_QUOTA)},
+            extra={"used": used, "limit": CA_QUOTA},
         )
     )
     return findings

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -18,6 +21,7 @@ from ..custom_rules import request_fields, rule_outcome
 from .check import ClientCheck
 from .coverage import sample_host
 from .findings import CA_QUOTA, Finding, rule_label
+from .schema import SCHEMA_VERSION
 from .survey import MANAGED_CA_ID, Survey, ZoneSurvey
 from .terminal import printable
 
@@ -29,9 +33,25 @@ PIPE_WIDTH = 180
 
 
 def console(stream: TextIO | None = None) -> Console:
+    """A terminal's width, or ``COLUMNS`` when set; else (a pipe, a CI log) :data:`PIPE_WIDTH`."""
     out = stream or sys.stdout
-    terminal = out.isatty()
-    return Console(file=out, width=None if terminal else PIPE_WIDTH, highlight=False, soft_wrap=False)
+    sized = out.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    return Console(file=out, width=None if sized else PIPE_WIDTH, highlight=False, soft_wrap=False)
+
+
+#: An SGR escape (colour, bold, reset) as rich writes it on a terminal.
+_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+_LINE_END_PADDING = re.compile(r"(?: |\x1b\[[0-9;]*m)+$", re.MULTILINE)
+
+
+@contextmanager
+def _lines_trimmed(out: Console) -> Iterator[None]:
+    """What is printed inside, without the spaces rich pads table cells with at the end of each line (the
+    styles there are kept)."""
+    with out.capture() as captured:
+        yield
+    out.file.write(_LINE_END_PADDING.sub(lambda match: "".join(_STYLE.findall(match.group())), captured.get()))
+    out.file.flush()
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -69,11 +89,18 @@ def _enforced_hosts(zone: ZoneSurvey, rule_index: int) -> list[str]:
 
 
 def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], now: datetime) -> None:
+    """Tables as wide as the terminal; a sentence (the account line, the count) is one line whatever the width."""
+    with _lines_trimmed(out):
+        _print_inventory(out, survey, findings, now)
+
+
+def _print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], now: datetime) -> None:
     out.print(
         _text(
             f"Account {survey.account_id}: {len(survey.cas)} of {CA_QUOTA} CA slots used, "
             f"{len(survey.zones)} zone(s) read at {now:%Y-%m-%d %H:%M} UTC"
-        )
+        ),
+        soft_wrap=True,
     )
     hosts_per_ca: dict[str, int] = {}
     for zone in survey.zones:
@@ -106,7 +133,7 @@ def print_inventory(out: Console, survey: Survey, findings: Sequence[Finding], n
         _row(table, Text(finding.severity, style=_SEVERITY_STYLE[finding.severity]), finding.code, finding.message)
     out.print(table)
     counts = {severity: sum(1 for f in findings if f.severity == severity) for severity in ("error", "warning")}
-    out.print(f"{counts['error']} error(s), {counts['warning']} warning(s)")
+    out.print(f"{counts['error']} error(s), {counts['warning']} warning(s)", soft_wrap=True)
 
 
 def _print_zone(out: Console, survey: Survey, zone: ZoneSurvey) -> None:
@@ -144,7 +171,10 @@ def _print_zone(out: Console, survey: Survey, zone: ZoneSurvey) -> None:
 
 
 def inventory_json(survey: Survey, findings: Sequence[Finding], now: datetime) -> str:
+    """The inventory as :data:`.schema.INVENTORY` describes it."""
     data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "inventory",
         "account_id": survey.account_id,
         "read_at": now.isoformat(),
         "quota": {"used": len(survey.cas), "limit": CA_QUOTA},
@@ -154,9 +184,10 @@ def inventory_json(survey: Survey, findings: Sequence[Finding], now: datetime) -
                 "name": ca.record.name,
                 "type": ca.record.type,
                 "issuer": ca.record.issuer,
-                "ski": ca.ski,
-                "not_after": ca.not_after.isoformat() if ca.not_after else ca.record.expires_on,
+                "ski": ca.ski or None,
+                "not_after": ca.not_after.isoformat() if ca.not_after else None,
                 "days_left": ca.days_left(now),
+                "expires_on": ca.record.expires_on,
                 "uploaded_on": ca.record.uploaded_on,
             }
             for ca in survey.cas
@@ -187,7 +218,14 @@ def inventory_json(survey: Survey, findings: Sequence[Finding], now: datetime) -
             for zone in survey.zones
         ],
         "findings": [
-            {key: value for key, value in vars(finding).items() if value not in ("", {})} for finding in findings
+            {
+                "severity": finding.severity,
+                "code": finding.code,
+                "message": finding.message,
+                **{key: getattr(finding, key) or None for key in ("zone_id", "hostname", "ca_id", "rule_id")},
+                "extra": dict(finding.extra),
+            }
+            for finding in findings
         ],
     }
     return json.dumps(data, indent=2)
@@ -201,6 +239,12 @@ def _ca_row(ca: AssociatedCA) -> str:
 
 
 def print_check(out: Console, result: ClientCheck) -> None:
+    """Tables as wide as the terminal; the verdict is the last line, whole (``| tail -n 1`` reads it)."""
+    with _lines_trimmed(out):
+        _print_check(out, result)
+
+
+def _print_check(out: Console, result: ClientCheck) -> None:
     auth = result.auth
     summary = _table("", "", "")
     summary.show_header = False
@@ -222,25 +266,25 @@ def print_check(out: Console, result: ClientCheck) -> None:
     style = {"allowed": "bold green", "refused": "bold red", "unknown": "bold yellow"}[result.decision]
     word = {"allowed": "ALLOWED", "refused": "REFUSED", "unknown": "CANNOT TELL"}[result.decision]
     out.print()
-    out.print(Text.assemble((word, style), _text(f": {result.reason}")))
+    out.print(Text.assemble((word, style), _text(f": {result.reason}")), soft_wrap=True)
 
 
 def check_json(result: ClientCheck) -> str:
+    """The verdict as :data:`.schema.CHECK_CLIENT` describes it."""
+    deciding = result.deciding_rule
     data = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "check-client",
         "hostname": result.request.hostname,
         "path": result.request.path,
         "decision": result.decision,
         "reason": result.reason,
         "rule": None
-        if result.deciding_rule is None
-        else {
-            "id": result.deciding_rule.id,
-            "description": result.deciding_rule.description,
-            "action": result.deciding_rule.action,
-        },
+        if deciding is None
+        else {"id": deciding.id, "description": deciding.description, "action": deciding.action},
         "associated_cas": [ca.id for ca in result.request.associated],
         "verified_against": [ca.id for ca in result.request.counted],
-        "failure": result.auth.failure,
+        "failure": result.auth.failure or None,
         "fields": result.auth.fields(),
         "rules": [
             {"id": item.rule.id, "action": item.rule.action, "matched": item.matched, "reason": item.reason}

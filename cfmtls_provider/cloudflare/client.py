@@ -43,8 +43,8 @@ from .errors import (
 from .models import (
     BASE_URL_SETTINGS,
     CUSTOM_CERTIFICATE_TYPE,
+    CUSTOM_RULES_ENTRYPOINT_DESCRIPTION,
     DEFAULT_BASE_URL,
-    ENTRYPOINT_DESCRIPTION,
     AnswerShapeError,
     CertificateUsage,
     MTLSCertificateRecord,
@@ -61,6 +61,8 @@ from .pacer import DOCUMENTED_LIMIT, LockedOut, Pacer, retry_after_seconds, shar
 __all__ = ["DEFAULT_BASE_URL", "CloudflareClient", "RetryPolicy", "RuleSpec"]
 
 CUSTOM_RULES_PHASE = "http_request_firewall_custom"
+#: The status of a successful delete of a ruleset: no body, so no envelope.
+NO_CONTENT = 204
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 MAX_ERRORS = 20
@@ -226,8 +228,6 @@ class CloudflareClient:
 
     def _envelope(self, operation: str, response: httpx.Response) -> Mapping[str, Any]:
         """A successful answer's v4 envelope; for any other answer, the one error that describes it."""
-        if response.status_code == 204:  # No Content: a delete's documented answer (e.g. a ruleset's)
-            return {"success": True, "errors": [], "messages": [], "result": None}
         try:
             envelope = response.json()
         except ValueError:
@@ -238,6 +238,8 @@ class CloudflareClient:
                 operation=operation,
             ) from None
         status = response.status_code
+        if status == NO_CONTENT and not response.content:  # a delete that answers nothing: success
+            return {"success": True, "errors": [], "messages": [], "result": None}
         if isinstance(envelope, Mapping) and "success" in envelope:
             success = envelope["success"]
             if success is True and status < 400:
@@ -544,7 +546,7 @@ class CloudflareClient:
         """Create the entrypoint holding just ``rule`` (only when the zone has none)."""
         body = {
             "name": "default",
-            "description": ENTRYPOINT_DESCRIPTION,
+            "description": CUSTOM_RULES_ENTRYPOINT_DESCRIPTION,
             "kind": "zone",
             "phase": CUSTOM_RULES_PHASE,
             "rules": [rule.body()],
@@ -596,10 +598,13 @@ class CloudflareClient:
             return None
 
     def delete_ruleset(self, zone_id: str, ruleset_id: str) -> bool:
-        """Delete a zone ruleset (``DELETE /zones/{zone_id}/rulesets/{ruleset_id}``, "Delete a zone ruleset" in the
-        API reference); False when it was already gone."""
+        """Delete a zone ruleset, all its versions (an entrypoint too); returns False when it was already gone.
+
+        ``DELETE /zones/{zone_id}/rulesets/{ruleset_id}`` answers 204 No Content (API reference "Delete a zone
+        ruleset": https://developers.cloudflare.com/ruleset-engine/rulesets-api/delete/). Callers delete only an
+        entrypoint the package created (:attr:`Ruleset.created_by_us`) and emptied."""
         try:
-            self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}", lambda _envelope: None)
+            self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}", _result)
         except NotFoundError:
             return False
         return True

@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "BASE_URL_SETTINGS",
     "CUSTOM_CERTIFICATE_TYPE",
+    "CUSTOM_RULES_ENTRYPOINT_DESCRIPTION",
     "DEFAULT_BASE_URL",
     "AnswerShapeError",
     "CertificateUsage",
@@ -38,6 +39,10 @@ BASE_URL_SETTINGS = "cfmtls:baseUrl / CLOUDFLARE_BASE_URL"
 #: The type of the account's own uploads; Cloudflare also lists certificates it manages for Access and Gateway
 #: (``access_managed``, ``gateway_managed``), which are not this project's (docs/cloudflare-api.md).
 CUSTOM_CERTIFICATE_TYPE = "custom"
+
+#: The description of a zone's custom rules entrypoint this package created: it marks the ruleset as one the
+#: package may delete once its last rule is gone (a zone that had one before keeps it).
+CUSTOM_RULES_ENTRYPOINT_DESCRIPTION = "Zone custom rules (created by cfmtls-provider)"
 
 
 class AnswerShapeError(ValueError):
@@ -189,10 +194,6 @@ class Rule:
         )
 
 
-#: The description of a custom rules entrypoint this package creates (the mark that it may delete it when empty).
-ENTRYPOINT_DESCRIPTION = "Zone custom rules (created by cfmtls-provider)"
-
-
 @dataclass(frozen=True)
 class Ruleset:
     """A zone ruleset (here: the ``http_request_firewall_custom`` entrypoint)."""
@@ -216,10 +217,10 @@ class Ruleset:
         )
 
     @property
-    def created_by_cfmtls(self) -> bool:
-        """Whether this package made the ruleset (its description says so): an entrypoint made here, once empty,
-        is deleted again; one that was there before is never touched."""
-        return self.description == ENTRYPOINT_DESCRIPTION
+    def created_by_us(self) -> bool:
+        """Whether this package created the ruleset (its description is the package's marker): only such an
+        entrypoint may be deleted by the package, and only once it holds no rule."""
+        return self.description == CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
 
     def rule_by_ref(self, ref: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.ref == ref), None)

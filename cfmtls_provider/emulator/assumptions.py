@@ -334,7 +334,12 @@ PATCH_KEEPS_REF = True
 PUT_KEEPS_RULE_IDS = True
 
 # CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rulesets-api/delete/, operation deleteZoneRuleset:
-# success is 204 No Content).
+# success is 204 No Content; "You cannot delete a ruleset that is still referenced in other rules", which an
+# entrypoint never is). A zone's phase entrypoint may be deleted (kind "zone": https://developers.cloudflare.com/
+# terraform/additional-configurations/waf-custom-rules/ "Start from scratch by deleting existing rulesets (account
+# and zone rulesets with "kind": "root" and "kind": "zone", respectively)"; the Terraform provider's
+# cloudflare_ruleset, which manages entrypoints, deletes them with it). UNCONFIRMED: that deleting a ruleset
+# already gone answers 404 (RULESET_NOT_FOUND), as a read of it does.
 DELETE_RULESET_STATUS = 204
 
 # --- injected failures (faults) --------------------------------------------------------------------------
@@ -381,6 +386,20 @@ EDGE_BUNDLE_ANCHORS = "every certificate of the bundle"
 # modelled: cert_revoked is false (Cloudflare checks revocation for its Managed CA only).
 EDGE_VERIFICATION = "OpenSSL's TLS-client checks (cfmtls_provider.client_auth)"
 EDGE_CERT_REVOKED = False
+
+# CONFIRMED (https://developers.cloudflare.com/ruleset-engine/rules-language/fields/reference/http.host/: "The
+# http.host field contains the Host header from the original request"; https://developers.cloudflare.com/
+# ruleset-engine/rules-language/functions/#lower shows http.host as "WWW.cloudflare.com"; the logs FAQ
+# https://developers.cloudflare.com/logs/faq/random-hostnames-partial-zones/: the Host is logged "as-is").
+# UNCONFIRMED: that a trailing dot is kept too, and the port removed (the field is "the hostname used in the full
+# request URI"). The enforcement rule blocks every form (lower(), an optional dot and port), so it holds either way.
+EDGE_HTTP_HOST = "the Host header as sent, port removed (case and a trailing dot kept); no Host: the SNI name"
+
+# CONFIRMED (RFC 6066 section 3: the SNI "HostName" is sent "without a trailing dot"; RFC 4343: DNS names are
+# case-insensitive). UNCONFIRMED: that Cloudflare finds a trailing-dot or upper-case Host's zone and associations
+# as those of the name without the dot. Which CAs are asked for (the SNI name) and which zone's rules run (the
+# Host) are decided on the canonical name: ASCII lower case, one trailing dot dropped (hostnames.canonical).
+EDGE_HOSTNAME_LOOKUP = "canonical: ASCII lower case, one trailing dot dropped"
 
 # UNCONFIRMED (our choice; Cloudflare runs a zone's rules for the zone that holds the hostname): the custom
 # rules of the declared zone holding the hostname (longest domain); with no declared zone, the zones that

@@ -115,7 +115,7 @@ def _write_rule(client: CloudflareClient, target: Target, write: WriteRule, live
 def _delete_rule(client: CloudflareClient, target: Target, live: LiveRule, doing: str) -> LiveRule:
     with api_call(doing):
         remaining = client.delete_rule(target.zone_id, live.ruleset_id, live.rule_id)
-        if remaining is not None and not remaining.rules and remaining.created_by_cfmtls:
+        if remaining is not None and not remaining.rules and remaining.created_by_us:
             # Destroy leaves Cloudflare as it found it: the entrypoint this package made, now empty, goes too.
             client.delete_ruleset(target.zone_id, remaining.id)
     return replace(live, rule_id="", expression="", description="")

@@ -64,7 +64,7 @@ class ClientCertificateRuleProvider(_RecordsOf01):
         client = self.client()
         with api_call(f"Deleting the client-certificate rule {props.get('rule_id')} in zone {zone_id}"):
             remaining = client.delete_rule(zone_id, props["ruleset_id"], props["rule_id"])
-            if remaining is not None and not remaining.rules and remaining.created_by_cfmtls:
+            if remaining is not None and not remaining.rules and remaining.created_by_us:
                 client.delete_ruleset(zone_id, remaining.id)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

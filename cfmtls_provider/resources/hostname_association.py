@@ -64,6 +64,7 @@ class UploadedCA(Protocol):
     @property
     def revision(self) -> pulumi.Output[str]: ...
 
+
 __all__ = ["HostnameAssociation", "HostnameAssociationArgs", "HostnameAssociationProvider", "HostnameAssociationState"]
 
 

@@ -191,3 +191,33 @@ def test_a_skip_of_the_current_ruleset_lets_the_request_through(pki: dict[str, C
     )
     assert check_client(HOST, None, associated(pki["root"]), [skip, *rules()]).decision == "allowed"
     assert check_client(HOST, None, associated(pki["root"]), [other_phases, *rules()]).decision == "refused"
+
+
+def test_the_hostname_is_the_host_a_client_sends(
+    pki: dict[str, Cert], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upper case and one trailing dot are what a client may send: the rules see them as sent (the previous exact
+    rule lets them through, the rule blocks them), anything else is one sentence and status 2."""
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    ca = write(tmp_path, "ca.pem", pki["root"].pem)
+    previous = write(
+        tmp_path, "previous.txt", '(http.host in {"api.example.com"} and not cf.tls_client_auth.cert_verified)'
+    )
+    current = write(tmp_path, "rule.txt", build_expression([HOST]))
+
+    def verdict(host: str, rules_file: Path) -> int:
+        return main(["check-client", "--hostname", host, "--ca", str(ca), "--rules", str(rules_file), "--no-cert"])
+
+    for host in ("api.example.com.", "API.example.com", "Api.Example.Com."):
+        assert (verdict(host, previous), verdict(host, current)) == (0, 1), host
+    assert verdict(HOST, previous) == 1
+    capsys.readouterr()
+    for bad, sentence in [
+        ("api.example.com..", "'api.example.com..' ends with more than one dot; a client sends at most one."),
+        ("*.example.com", "'*.example.com' is a wildcard; give a hostname a client sends, e.g. 'api.example.com'."),
+        ("api.example.com:443", "'api.example.com:443' is a URL or has a port or path; give the bare hostname"),
+        ("a..example.com", "'a..example.com' has an empty label ('..')."),
+    ]:
+        assert verdict(bad, current) == 2, bad
+        err = capsys.readouterr().err
+        assert err.startswith(f"cfmtls: --hostname: {sentence}") and err.count("\n") == 1, err

@@ -138,7 +138,7 @@ def test_expiry_unused_cas_and_a_full_quota() -> None:
     findings = find(survey(everything, hosts, rules), NOW)
     assert codes(findings) == [("error", "ca-expired"), ("warning", "ca-expiring")]
     quota = next(f for f in findings if f.code == "quota")
-    assert (quota.severity, quota.extra) == ("warning", {"used": "5", "quota": "5"})
+    assert (quota.severity, quota.extra) == ("warning", {"used": 5, "limit": 5})
     assert "no free slot" in quota.message
     assert next(c for c in survey(everything, hosts, rules).cas if c.id == gone.id).ski  # read although expired
 

@@ -41,6 +41,7 @@ from cfmtls_provider.cloudflare import (
     RuleSpec,
     UnprocessableEntityError,
 )
+from cfmtls_provider.cloudflare.models import CUSTOM_RULES_ENTRYPOINT_DESCRIPTION, Ruleset
 from cfmtls_provider.cloudflare.pacer import Pacer
 from tests.support.certs import make_ca
 from tests.support.clock import FakeClock
@@ -167,19 +168,25 @@ class FakeCloudflare:
         if rest == ["phases", PHASE, "entrypoint"]:
             return envelope(self.rulesets[ZONE]) if ZONE in self.rulesets else missing
         if not rest and method == "POST":
-            self.rulesets[ZONE] = {"id": "rs1", "phase": body["phase"], "version": "1", "rules": []}
+            self.rulesets[ZONE] = {
+                "id": "rs1",
+                "phase": body["phase"],
+                "version": "1",
+                "description": body.get("description", ""),
+                "rules": [],
+            }
             for rule in body["rules"]:
                 self.rulesets[ZONE]["rules"].append({**rule, "id": uuid.uuid4().hex})
             return envelope(self.rulesets[ZONE])
         ruleset = self.rulesets.get(ZONE)
         if ruleset is None or rest[0] != ruleset["id"]:
             return missing
+        if rest[1:] == [] and method == "DELETE":
+            del self.rulesets[ZONE]
+            return httpx.Response(204)
         if rest[1:] == ["rules"] and method == "POST":
             ruleset["rules"].append({**body, "id": uuid.uuid4().hex})
             return envelope(ruleset)
-        if rest[1:] == [] and method == "DELETE":
-            del self.rulesets[ZONE]
-            return httpx.Response(204)  # "Delete a zone ruleset" answers 204 No Content
         rule = next((r for r in ruleset["rules"] if r["id"] == rest[2]), None)
         if rule is None:
             return missing
@@ -782,6 +789,7 @@ def test_create_entrypoint_sends_the_phase_and_the_rule(fake: FakeCloudflare, cl
     body = json.loads(fake.requests[0].content)
     assert (body["kind"], body["phase"], body["rules"]) == ("zone", PHASE, [RULE.body()])
     assert ruleset.rule_by_ref("cfmtls-1") is not None
+    assert body["description"] == CUSTOM_RULES_ENTRYPOINT_DESCRIPTION and ruleset.created_by_us
 
 
 def test_add_rule_after_an_ambiguous_failure_finds_it_by_ref_without_posting_twice(
@@ -834,10 +842,31 @@ def test_delete_rule_answers_the_ruleset_after_it_and_none_when_already_gone(
     assert client.delete_rule(ZONE, "rs1", rule_id) is None
 
 
-def test_delete_ruleset_takes_the_204_answer_and_counts_a_ruleset_already_gone_as_deleted(
+def test_delete_ruleset_answers_no_content_and_a_ruleset_already_gone_counts_as_deleted(
     fake: FakeCloudflare, client: CloudflareClient
 ) -> None:
-    fake.rulesets[ZONE] = {"id": "rs1", "phase": PHASE, "version": "1", "rules": []}
+    client.create_custom_rules_entrypoint(ZONE, RULE)
     assert client.delete_ruleset(ZONE, "rs1") is True
-    assert ZONE not in fake.rulesets
+    assert fake.calls("DELETE") == [f"DELETE /client/v4/zones/{ZONE}/rulesets/rs1"]
+    assert client.get_custom_rules_entrypoint(ZONE) is None
     assert client.delete_ruleset(ZONE, "rs1") is False
+
+
+def test_delete_ruleset_whose_answer_was_lost_is_deleted_once(fake: FakeCloudflare, client: CloudflareClient) -> None:
+    client.create_custom_rules_entrypoint(ZONE, RULE)
+    fake.script = [commit_then(failure(502))]
+    assert client.delete_ruleset(ZONE, "rs1") is False  # the retry finds it gone: deleted either way
+    assert ZONE not in fake.rulesets and len(fake.calls("DELETE")) == 2
+
+
+def test_only_an_entrypoint_with_the_package_s_description_is_created_by_it() -> None:
+    ours = {
+        "id": "rs1",
+        "phase": PHASE,
+        "version": "3",
+        "rules": [],
+        "description": CUSTOM_RULES_ENTRYPOINT_DESCRIPTION,
+    }
+    assert Ruleset.from_api(ours).created_by_us
+    assert not Ruleset.from_api({**ours, "description": "made in the dashboard"}).created_by_us
+    assert not Ruleset.from_api({key: value for key, value in ours.items() if key != "description"}).created_by_us

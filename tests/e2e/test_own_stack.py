@@ -17,8 +17,9 @@ import pytest
 
 from cfmtls_provider.certificates import parse_ca_bundle
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
+from tests.support.readme import file_block
 
-from .harness import REPO, ZONE_ID, Stack, associated, certificates, custom_rules, write_ca, write_kinds
+from .harness import ZONE_ID, Stack, associated, certificates, custom_rules, write_ca, write_kinds
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +28,8 @@ PROJECT_FILE = Path(__file__).parent / "programs" / "own_stack" / "Pulumi.yaml"
 
 def readme_program(where: Path) -> Path:
     """The README's `__main__.py` for "Use it in your own stack", as a user pastes it, beside a Pulumi.yaml."""
-    section = (REPO / "README.md").read_text().split("## Use it in your own stack", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
     where.mkdir()
-    (where / "__main__.py").write_text(code)
+    (where / "__main__.py").write_text(file_block("Use it in your own stack", "__main__.py"))
     shutil.copy(PROJECT_FILE, where / "Pulumi.yaml")
     return where
 

@@ -212,6 +212,65 @@ def test_rule_actions_log_skip_challenge_and_a_rule_that_cannot_be_evaluated(
     assert log[4]["error"] and "ref odd" in log[4]["error"]
 
 
+#: The rule the previous version built, still live until a stack's next `pulumi up`: it compared the Host exactly.
+PREVIOUS_RULE = '(http.host in {"api.example.com"} and not cf.tls_client_auth.cert_verified)'
+
+
+@pytest.mark.parametrize("host", ["api.example.com.", "API.example.com", "Api.Example.Com."])
+def test_a_host_with_a_trailing_dot_or_upper_case_is_blocked_by_the_rule_and_was_not_by_the_previous_one(
+    emulator: EmulatorServer, corp: Client, host: str
+) -> None:
+    """Issue 21, point 6: the Host is ``http.host`` as sent; the CA is asked for on the SNI name (no dot)."""
+    api = emulator.client()
+    _associate(api, _upload(api, corp), [HOST])
+    _rules(api, {"action": "block", "ref": "previous", "expression": PREVIOUS_RULE})
+    assert _get(emulator, host=host).status_code == 200  # the previous rule let it through
+    assert _get(emulator, corp, host=host).status_code == 200
+    ruleset = api.get(f"/zones/{ZONE}/rulesets/phases/{PHASE}/entrypoint").json()["result"]
+    rule_id = ruleset["rules"][0]["id"]
+    rule = {"action": "block", "ref": "previous", "expression": build_expression([HOST])}
+    assert api.patch(f"/zones/{ZONE}/rulesets/{ruleset['id']}/rules/{rule_id}", json=rule).status_code == 200
+    assert _get(emulator, host=host).status_code == 403
+    allowed = _get(emulator, corp, host=host)
+    assert allowed.status_code == 200 and allowed.json()["tls_client_auth"]["cert_verified"] is True
+    log = httpx.get(f"{emulator.admin_url}/edge-requests").json()
+    assert {entry["hostname"] for entry in log} == {host}  # the Host as sent
+
+
+def _check_client(emulator: EmulatorServer, host: str, client: Client | None) -> str:
+    """``cfmtls check-client`` as an operator runs it (its exit status), reading the CAs and the rules from the
+    emulator's API (settings from the environment: the test's monkeypatch)."""
+    from cfmtls_provider.cli import main
+
+    certificate = ["--cert", str(client.cert)] if client else ["--no-cert"]
+    status = main(["check-client", "--account", ACCOUNT, "--zone", ZONE, "--hostname", host, "--json", *certificate])
+    return {0: "allowed", 1: "refused"}.get(status, f"exit {status}")
+
+
+@pytest.mark.parametrize("expression", [PREVIOUS_RULE, build_expression([HOST])], ids=["previous-rule", "rule"])
+def test_check_client_agrees_with_the_edge_for_every_form_of_the_host(
+    emulator: EmulatorServer, corp: Client, other: Client, expression: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21, point 6: for each Host a client may send, each client, the previous rule and the new one, the
+    edge's answer and check-client's verdict are the same (one canonical name, one rules runner)."""
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", emulator.token)
+    api = emulator.client()
+    _associate(api, _upload(api, corp), [HOST])
+    _rules(api, {"action": "block", "ref": "mtls", "expression": expression})
+    seen: list[tuple[str, bool, str]] = []
+    for host in (HOST, "api.example.com.", "API.example.com", "API.EXAMPLE.COM."):
+        for client in (corp, other, None):
+            status = _get(emulator, client, host=host).status_code
+            verdict = _check_client(emulator, host, client)
+            assert (verdict, status) in {("allowed", 200), ("refused", 403)}, (host, client, verdict, status)
+            seen.append((host, client is corp, verdict))
+    if expression == PREVIOUS_RULE:  # both see the way through it
+        assert ("api.example.com.", False, "allowed") in seen and ("API.example.com", False, "allowed") in seen
+    else:  # only the CA's own client gets in, whatever the form
+        assert all(verdict == ("allowed" if ours else "refused") for _, ours, verdict in seen)
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_sees_the_same(emulator: EmulatorServer, corp: Client, other: Client) -> None:
     _protect(emulator, corp)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import cloudflare
 import httpx
 import pydantic
 import pytest
@@ -237,3 +238,28 @@ def test_every_request_body_the_client_sends_is_an_sdk_parameter_type(emulator: 
             if marker in path and key in params.__annotations__:  # path ids are parameters of the SDK call too
                 body[key] = path.split(marker)[1].split("/")[0]
         _declared(params, body)
+
+
+def test_the_client_deletes_a_ruleset_with_the_request_the_sdk_sends(emulator: EmulatorServer) -> None:
+    """``delete_ruleset`` is the SDK's ``rulesets.delete`` ("Delete a zone ruleset"): the same method, the same
+    path, no body; the emulator answers both with 204 and no body."""
+    ours, theirs = Recording(), Recording()
+    rule = RuleSpec(ref="cfmtls-x", expression="not cf.tls_client_auth.cert_verified")
+    with CloudflareClient(ApiToken(emulator.token), base_url=emulator.base_url, transport=ours) as client:
+        first = client.create_custom_rules_entrypoint(ZONE, rule)
+        assert first.created_by_us
+        assert client.delete_ruleset(ZONE, first.id) is True
+        second = client.create_custom_rules_entrypoint(ZONE, rule)
+        with cloudflare.Cloudflare(
+            api_token=emulator.token,
+            base_url=emulator.base_url,
+            max_retries=0,
+            http_client=httpx.Client(transport=theirs),
+        ) as sdk:
+            sdk.rulesets.delete(second.id, zone_id=ZONE)
+        assert client.get_custom_rules_entrypoint(ZONE) is None
+        assert client.delete_ruleset(ZONE, second.id) is False  # already gone: deleted
+    [mine, _again] = [request for request in ours.sent if request.method == "DELETE"]
+    [sdk_delete] = [request for request in theirs.sent if request.method == "DELETE"]
+    assert mine.url.path.replace(first.id, "{id}") == sdk_delete.url.path.replace(second.id, "{id}")
+    assert mine.content == sdk_delete.content == b""

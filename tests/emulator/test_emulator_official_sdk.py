@@ -128,6 +128,10 @@ def test_custom_rules(client: cloudflare.Cloudflare) -> None:
     emptied = as_ruleset(client.rulesets.rules.delete(rule.id, ruleset_id=ruleset.id, zone_id=ZONE))
     assert emptied.rules == [] and emptied.version == "4"
 
+    client.rulesets.delete(ruleset.id, zone_id=ZONE)  # the emptied entrypoint, all its versions
+    with pytest.raises(cloudflare.NotFoundError):
+        client.rulesets.phases.get(PHASE, zone_id=ZONE)
+
 
 def test_zones_get_answers_the_zone_and_refuses_an_unknown_one(client: cloudflare.Cloudflare) -> None:
     zone = client.zones.get(zone_id=ZONE)

@@ -3,8 +3,9 @@
     python -m cfmtls_provider.emulator.edge.probe --edge https://127.0.0.1:8443 --ca edge-ca.pem \\
         --hostname api.example.com [--cert client.pem --key client.key] [--path /]
 
-Connects to the edge's address with the hostname as SNI and Host (as ``curl --resolve`` does), prints the
-status and what the edge saw, and exits 0 on 2xx, 1 otherwise.
+Connects to the edge's address with the hostname as Host and, without a trailing dot, as SNI (as ``curl
+--resolve`` does: RFC 6066 sends the SNI name without one), prints the status and what the edge saw, and exits 0
+on 2xx, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ def fetch(
     host: str | None = None,
     timeout: float = 10.0,
 ) -> httpx.Response:
-    """GET ``path`` on ``hostname`` through the edge at ``edge_url``, trusting only the edge CA; with a
-    client certificate (and its key) when given. ``host``: the Host header when it differs from the SNI name
-    (``api.example.com.``, upper case). A fresh connection each time."""
+    """GET ``path`` on ``hostname`` (the Host header, as given; the SNI without a trailing dot, as curl sends it)
+    through the edge at ``edge_url``, trusting only the edge CA; with a client certificate (and its key) when
+    given. ``host``: another Host header than ``hostname`` (upper case, a trailing dot). A fresh connection each
+    time."""
     context = ssl.create_default_context(cafile=str(ca_file))
     if cert is not None:
         context.load_cert_chain(str(cert), str(key) if key is not None else None)
+    sni = hostname.removesuffix(".")
     with httpx.Client(verify=context, timeout=timeout) as client:
         return client.get(
-            f"{edge_url.rstrip('/')}{path}", headers={"Host": host or hostname}, extensions={"sni_hostname": hostname}
+            f"{edge_url.rstrip('/')}{path}", headers={"Host": host or hostname}, extensions={"sni_hostname": sni}
         )
 
 

@@ -25,6 +25,7 @@ from cryptography import x509
 from OpenSSL import SSL
 
 from ...client_auth import MultipleCAPolicy
+from ...hostnames import canonical
 from ..background import BackgroundServer
 from ..store import Store
 from .decide import EdgeRequest, answer
@@ -75,7 +76,7 @@ class _Contexts:
     def _on_server_name(self, conn: SSL.Connection) -> None:
         """SNI: present that hostname's certificate; request a client certificate if it is associated."""
         raw = conn.get_servername()
-        hostname = raw.decode("ascii", "replace").lower() if raw else ""
+        hostname = canonical(raw.decode("ascii", "replace")) if raw else ""
         with self._store.read() as state:
             setup = hostname_setup(state, hostname) if hostname else HostnameSetup("", False, (), ())
         if hostname:
@@ -158,10 +159,11 @@ class _Handler(socketserver.BaseRequestHandler):
 
 
 def _host(request: h11.Request, fallback: str) -> str:
-    """``http.host``: the Host header without its port, else the SNI name."""
+    """``http.host``: the Host header as sent, without its port (case and a trailing dot kept, as
+    ``EDGE_HTTP_HOST`` in the assumptions says), else the SNI name."""
     for name, value in request.headers:
         if name == b"host":
-            text = value.decode("ascii", "replace").strip().lower()
+            text = value.decode("ascii", "replace").strip()
             if text.startswith("["):
                 return text.split("]", 1)[0] + "]"
             return text.rsplit(":", 1)[0] if text.count(":") == 1 else text

@@ -15,7 +15,7 @@ from cryptography import x509
 
 from ...client_auth import AssociatedCA, ClientCertificateError, load_certificates
 from ...custom_rules import RuleLike
-from ...hostnames import covers
+from ...hostnames import canonical, covers
 from .. import assumptions as cf
 from ..models.state import MANAGED_CA
 
@@ -87,8 +87,8 @@ def _parsed(cert_id: str, pem: str) -> tuple[x509.Certificate, ...]:
 
 
 def hostname_setup(state: _State, hostname: str) -> HostnameSetup:
-    """The CAs associated with ``hostname`` in any zone (the Managed CA included), as of now."""
-    name = hostname.lower().rstrip(".")
+    """The CAs associated with ``hostname`` (its canonical name) in any zone (the Managed CA included), as of now."""
+    name = canonical(hostname)
     cas: list[AssociatedCA] = []
     zone_ids: list[str] = []
     for zone_id, lists in sorted(state.associations.items()):
@@ -113,8 +113,8 @@ def hostname_setup(state: _State, hostname: str) -> HostnameSetup:
 def zones_for(state: _State, zones: Mapping[str, ZoneLike], hostname: str) -> list[str]:
     """The zones whose custom rules run for ``hostname`` (see ``EDGE_ZONE_OF_HOSTNAME`` in the assumptions):
     the declared zone holding it (the longest domain), else the zones that associate it with a CA, else every
-    zone with custom rules."""
-    name = hostname.lower().rstrip(".")
+    zone with custom rules. ``hostname`` is read as its canonical name (``EDGE_HOSTNAME_LOOKUP``)."""
+    name = canonical(hostname)
     holding = [(len(zone.name), zone_id) for zone_id, zone in zones.items() if zone.holds(name)]
     if holding:
         return [max(holding)[1]]
