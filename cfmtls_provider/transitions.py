@@ -133,6 +133,10 @@ def _relaxed(rule: RuleState, intent: Intent) -> RuleState:
     journal = rule.journal if intent.ca in rule.journal else (*rule.journal, intent.ca)
     hostnames = common_cover(rule.hostnames, intent.hostnames)
     action = rule.action if intent.action in BLOCKING_ACTIONS else intent.action  # the end stops nobody: now
+    if not hostnames:
+        # Nothing stays protected, but a rule needs a hostname to have an expression (and it must stay: its
+        # description is the journal): it keeps its hostnames (or takes the end's) and stops nobody.
+        hostnames, action = rule.hostnames or intent.hostnames, "log"
     return RuleState(hostnames, issuers, action, journal)
 
 

@@ -22,6 +22,7 @@ from cfmtls_provider.transitions import (
     Intent,
     Observation,
     PutList,
+    RuleState,
     VerifyPolicy,
     Write,
     WriteRule,
@@ -167,3 +168,14 @@ def test_the_invariants_catch_the_orders_this_package_used_to_get_wrong() -> Non
     two = Intent("A", frozenset({"a.x.com", "b.x.com"}), "AA")
     dissociate_first = [PutList("A", frozenset({"a.x.com"})), WriteRule(final_rule(old))]
     assert _violations(_states(_settled(two), dissociate_first), "A")
+
+
+def test_every_rule_a_plan_writes_protects_a_hostname_so_that_it_has_an_expression() -> None:
+    """Cloudflare's rule needs an expression, and the expression needs a hostname: a relaxed rule that would protect
+    nothing (every hostname replaced) keeps its hostnames and logs instead of blocking."""
+    for start in [*SETTLED, *_part_way_states(100)]:
+        for intent in INTENTS:
+            for write in plan(start, intent):
+                assert not isinstance(write, WriteRule) or write.rule.hostnames, (start, intent, write)
+    relaxed, *_ = plan(_settled(Intent("A", frozenset({"a.x.com"}), "AA")), Intent("A", frozenset({"b.x.com"}), "AA"))
+    assert relaxed == WriteRule(RuleState(frozenset({"a.x.com"}), frozenset({"AA"}), "log", ("A",)))
