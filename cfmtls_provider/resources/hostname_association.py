@@ -337,6 +337,9 @@ class HostnameAssociationProvider(CloudflareProvider):
         if renamed and not any(isinstance(write, WriteRule) for write in writes):
             writes.append(WriteRule(final_rule(intent)))  # the description names the owner: the new name
         live = execute(client, target, writes, live, doing)
+        # The list is this association's now, written or found as declared: a renamed one's old record, deleted
+        # at the end of the run, must leave it.
+        this_run.record_list(target.zone_id, intent.ca, target.declared_by)
         return _outputs(props, props["hostnames"], live)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
