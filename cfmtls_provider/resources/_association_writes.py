@@ -122,7 +122,11 @@ def _delete_rule(client: CloudflareClient, target: Target, live: LiveRule, doing
 
 
 def execute(client: CloudflareClient, target: Target, writes: Sequence[Write], live: LiveRule, doing: str) -> LiveRule:
-    """Make ``writes`` in order; the rule's whereabouts after them."""
+    """Make ``writes`` in order; the rule's whereabouts after them. A rule that cannot be written (its expression
+    over Cloudflare's limit) is refused before the first write: a refusal leaves nothing behind."""
+    for write in writes:
+        if isinstance(write, WriteRule):
+            rule_spec(write.rule, target.ref, target.declared_by)
     for number, write in enumerate(writes, start=1):
         step = f"{doing}: write {number} of {len(writes)}, {describe_write(write)}"
         try:
