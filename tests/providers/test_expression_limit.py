@@ -1,21 +1,32 @@
-"""Cloudflare's limit of 4,096 characters for a rule expression (issue 17, point 3): refused at preview with
-the count and what to do, at create if the real SKI makes it longer, and by the emulator."""
+"""Cloudflare's limit of 4,096 characters for a rule expression (issue 17, point 3): an association's rule must fit
+it with room for a second issuer (a rotation accepts both for a moment), so the check refuses, at preview, a list
+whose rule could not rotate, with the count and what to do; and the emulator refuses what Cloudflare refuses."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 import pytest
 from pulumi.output import UNKNOWN
 
 from cfmtls_provider.emulator.server import EmulatorServer
-from cfmtls_provider.resources._base import ProviderError
-from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
-from cfmtls_provider.rules_language.enforcement import (
-    MAX_EXPRESSION_LENGTH,
-    build_expression,
-    expression_length_problem,
+from cfmtls_provider.resources._errors import ProviderError
+from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
+from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
+from cfmtls_provider.rules_language.enforcement import MAX_EXPRESSION_LENGTH, expression_length_problem
+from tests.support.certs import make_ca
+from tests.support.providers import (
+    ZONE,
+    association_inputs,
+    checked,
+    configured,
+    create_association,
+    hostname_list,
+    next_run,
+    rules_of,
+    upload,
 )
-from tests.support.providers import ZONE, configured
 
 SKI = "AB" * 20
 
@@ -24,44 +35,74 @@ def hosts(count: int) -> list[str]:
     return [f"host-{index:04d}.example.com" for index in range(count)]
 
 
-def largest_that_fits(ski: str | None) -> int:
+def largest_that_rotates() -> int:
+    """The most hostnames whose rule still fits while it accepts two issuers."""
     count = 1
-    while not expression_length_problem(hosts(count + 1), ski):
+    while not expression_length_problem(hosts(count + 1), [SKI, SKI]):
         count += 1
     return count
 
 
-def test_the_check_refuses_one_hostname_over_the_limit_with_the_count_and_advice() -> None:
-    fits = largest_that_fits(SKI)
-    provider = ClientCertificateRuleProvider()
-    ok = provider.check({}, {"zone_id": ZONE, "hostnames": hosts(fits), "ref": "r", "issuer_ski": SKI})
-    assert ok.failures == []
-    over = provider.check({}, {"zone_id": ZONE, "hostnames": hosts(fits + 1), "ref": "r", "issuer_ski": SKI})
-    [(prop, reason)] = [(failure.property, failure.reason) for failure in over.failures]
+def inputs(hostnames: Any, **extra: Any) -> dict[str, Any]:
+    ca = {"certificate_id": "c" * 32, "subject_key_identifier": SKI, "revision": "r1"}
+    return association_inputs(ca, hostnames, **extra)
+
+
+def test_the_check_refuses_one_hostname_over_what_a_rotation_needs_with_the_count_and_advice() -> None:
+    fits = largest_that_rotates()
+    provider = HostnameAssociationProvider()
+    assert provider.check({}, inputs(hosts(fits))).failures == []
+    over = provider.check({}, inputs(hosts(fits + 1))).failures
+    [(prop, reason)] = [(failure.property, failure.reason) for failure in over]
     assert prop == "hostnames"
-    assert reason.startswith(f"hostnames: the rule expression for these {fits + 1} hostnames would be 41")
+    assert reason.startswith(f"hostnames: the rule expression for these {fits + 1} hostnames would be ")
     assert (
         "over Cloudflare's limit of 4,096 characters for one rule expression (https://developers.cloudflare." in reason
     )
-    assert f"One rule enforces one association's hostnames: list at most about {fits} hostnames in it" in reason
+    assert "counting room for a second issuer during a CA rotation" in reason
+    assert f"List at most about {fits} hostnames per association" in reason
     assert reason.endswith("or cover a subdomain with one wildcard ('*.example.com').")
 
 
-def test_at_preview_an_unknown_ski_is_counted_as_a_typical_one() -> None:
-    fits = largest_that_fits(SKI)
-    provider = ClientCertificateRuleProvider()
-    news = {"zone_id": ZONE, "hostnames": hosts(fits + 1), "ref": "r", "issuer_ski": UNKNOWN}
-    assert [failure.property for failure in provider.check({}, news).failures] == ["hostnames"]
+@pytest.mark.parametrize("ski", [UNKNOWN, "CD" * 20], ids=["unknown at preview", "known"])
+def test_the_issuer_counts_as_a_typical_one_whether_known_or_not(ski: Any) -> None:
+    fits = largest_that_rotates()
+    provider = HostnameAssociationProvider()
+    over = provider.check({}, {**inputs(hosts(fits + 1)), "issuer_ski": ski}).failures
+    assert [failure.property for failure in over] == ["hostnames"]
 
 
-def test_create_refuses_it_too_when_the_real_ski_is_longer(emulator: EmulatorServer) -> None:
-    long_ski = "CD" * 64
-    rules: ClientCertificateRuleProvider = configured(ClientCertificateRuleProvider(), emulator)
-    count = largest_that_fits(SKI)
-    assert len(build_expression(hosts(count), SKI)) <= MAX_EXPRESSION_LENGTH
+def test_an_unpinned_rule_has_room_for_more_hostnames() -> None:
+    fits = largest_that_rotates()
+    provider = HostnameAssociationProvider()
+    assert provider.check({}, inputs(hosts(fits + 1), pin_issuer=False)).failures == []
+
+
+def test_a_rotation_at_the_limit_widens_the_rule_and_cloudflare_takes_it(
+    certs: MTLSCertificateProvider, emulator: EmulatorServer
+) -> None:
+    assocs = configured(HostnameAssociationProvider(), emulator)
+    old, new = upload(certs, make_ca("old"), "old"), upload(certs, make_ca("new"), "new")
+    names = [f"host-{index:04d}.example.com" for index in range(largest_that_rotates())]
+    association_id, outs = create_association(assocs, old, names)
+    next_run()
+    updated = assocs.update(association_id, outs, checked(assocs, outs, association_inputs(new, names)))
+    assert updated.outs is not None
+    [rule] = rules_of(emulator)
+    assert len(rule["expression"]) <= MAX_EXPRESSION_LENGTH
+
+
+def test_create_refuses_a_rule_over_the_limit_when_the_real_ski_is_longer_and_writes_nothing(
+    certs: MTLSCertificateProvider, emulator: EmulatorServer
+) -> None:
+    """A SKI of a SHA-256 key id (64 hex characters) is longer than the typical one the check counts."""
+    assocs = configured(HostnameAssociationProvider(), emulator)
+    ca = upload(certs, make_ca("corp"))
+    names = hosts(largest_that_rotates())
+    props = {**checked(assocs, {}, association_inputs(ca, names)), "issuer_ski": "CD" * 64}
     with pytest.raises(ProviderError, match=r"^hostnames: the rule expression for these \d+ hostnames would be"):
-        rules.create({"zone_id": ZONE, "hostnames": hosts(count), "ref": "r", "issuer_ski": long_ski})
-    assert emulator.state()["rulesets"] == []
+        assocs.create(props)
+    assert rules_of(emulator) == [] and hostname_list(emulator, ca["certificate_id"]) == []
 
 
 def test_the_emulator_refuses_an_expression_over_the_limit(emulator: EmulatorServer) -> None:

@@ -1,4 +1,5 @@
-"""The three providers configured against an in-process emulator, as the provider tests drive them."""
+"""The providers configured against an in-process emulator, as the provider tests drive them, and what the tests
+read back: the inputs a program registers, the API calls made, the lists and rules Cloudflare holds."""
 
 from __future__ import annotations
 
@@ -7,14 +8,35 @@ from typing import Any, TypeVar
 from pulumi.dynamic import Config, ConfigureRequest
 
 from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.resources._association_rule import default_rule_ref
 from cfmtls_provider.resources._base import CloudflareProvider
+from cfmtls_provider.resources._this_run import this_run
+from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-from tests.support.certs import make_ca
+from tests.support.certs import CA, make_ca
 from tests.support.zones import ACCOUNT, ZONE
 
-__all__ = ["ACCOUNT", "ZONE", "configured", "create_ca"]
+__all__ = [
+    "ACCOUNT",
+    "PROJECT",
+    "STACK",
+    "ZONE",
+    "api_calls",
+    "association_inputs",
+    "checked",
+    "configured",
+    "create_association",
+    "create_ca",
+    "entrypoint",
+    "hostname_list",
+    "next_run",
+    "rules_of",
+    "upload",
+]
 
 Provider = TypeVar("Provider", bound=CloudflareProvider)
+
+PROJECT, STACK = "proj", "dev"
 
 
 def configured(provider: Provider, emulator: EmulatorServer, **extra: str) -> Provider:
@@ -27,13 +49,94 @@ def configured(provider: Provider, emulator: EmulatorServer, **extra: str) -> Pr
         "cfmtls:maxRetries": "1",
         **extra,
     }
-    provider.configure(ConfigureRequest(Config(config, "proj")))
+    provider.configure(ConfigureRequest(Config(config, PROJECT)))
     return provider
+
+
+def next_run() -> None:
+    """What a later ``pulumi up`` starts with: a new provider process, which knows nothing of this run."""
+    this_run.reset()
 
 
 def create_ca(provider: MTLSCertificateProvider, name: str = "corp-ca", **extra: Any) -> tuple[str, dict[str, Any]]:
     """Upload a fresh CA named ``name`` through ``provider`` (check, then create); its id and outputs."""
-    inputs = provider.check({}, {"certificates": make_ca(name).pem, "name": name, **extra}).inputs
-    result = provider.create(inputs)
+    outs = upload(provider, make_ca(name), name, **extra)
+    return outs["certificate_id"], outs
+
+
+def upload(provider: MTLSCertificateProvider, ca: CA, name: str = "corp-ca", **extra: Any) -> dict[str, Any]:
+    """Upload ``ca`` as an ``MTLSCertificate`` named ``name`` (check, then create); its outputs."""
+    result = provider.create(checked(provider, {}, {"certificates": ca.pem, "name": name, **extra}))
     assert result.outs is not None
-    return result.id, result.outs
+    return dict(result.outs)
+
+
+def association_inputs(
+    ca: dict[str, Any], hostnames: list[str], *, name: str = "corp-hosts", zone: str = ZONE, **extra: Any
+) -> dict[str, Any]:
+    """What ``HostnameAssociation(name, zone_id=zone, certificate=<the CA of outputs ca>, hostnames=...)`` registers
+    (before the check); ``extra`` adds or overrides inputs (``pin_issuer``, ``action``, ``adopt_existing``...)."""
+    return {
+        "zone_id": zone,
+        "mtls_certificate_id": ca["certificate_id"],
+        "hostnames": hostnames,
+        "issuer_ski": ca["subject_key_identifier"],
+        "certificate_revision": ca["revision"],
+        "declared_by": name,
+        "rule_ref": default_rule_ref(name, PROJECT, STACK),
+        **extra,
+    }
+
+
+def checked(provider: CloudflareProvider, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+    """The inputs the check passes on, asserting it refuses nothing."""
+    result = provider.check(olds, news)
+    assert result.failures == [], [(failure.property, failure.reason) for failure in result.failures]
+    return dict(result.inputs)
+
+
+def create_association(
+    provider: HostnameAssociationProvider, ca: dict[str, Any], hostnames: list[str], **extra: Any
+) -> tuple[str, dict[str, Any]]:
+    """Check, then create, an association of ``hostnames`` with the CA of outputs ``ca``; its id and outputs."""
+    result = provider.create(checked(provider, {}, association_inputs(ca, hostnames, **extra)))
+    assert result.outs is not None
+    return result.id, dict(result.outs)
+
+
+def _call_label(method: str, path: str) -> str:
+    parts = path.strip("/").split("/")
+    if "hostname_associations" in parts:
+        return f"{method} list"
+    if "mtls_certificates" in parts:
+        return f"{method} ca"
+    if "rulesets" in parts:
+        after = parts[parts.index("rulesets") + 1 :]
+        if after[:1] == ["phases"] or (method in ("POST", "DELETE") and len(after) <= 1):
+            return f"{method} entrypoint"
+        return f"{method} rule"
+    return f"{method} {path}"
+
+
+def api_calls(emulator: EmulatorServer) -> list[str]:
+    """The calls the emulator answered since its log was last cleared, as ``"PUT list"``, ``"PATCH rule"``,
+    ``"POST entrypoint"``, ``"GET ca"``..., in order."""
+    return [_call_label(entry["method"], entry["path"]) for entry in emulator.requests()]
+
+
+def hostname_list(emulator: EmulatorServer, certificate_id: str, zone: str = ZONE) -> list[str]:
+    """The hostnames Cloudflare associates with the CA in the zone (sorted; [] when none)."""
+    return sorted(emulator.state()["associations"].get(zone, {}).get(certificate_id, []))
+
+
+def entrypoint(emulator: EmulatorServer, zone: str = ZONE) -> dict[str, Any] | None:
+    """The zone's custom rules entrypoint as the emulator holds it, or None."""
+    found = [ruleset for ruleset in emulator.state()["rulesets"] if ruleset["zone_id"] == zone]
+    assert len(found) <= 1, "a zone has one custom rules entrypoint"
+    return found[0] if found else None
+
+
+def rules_of(emulator: EmulatorServer, zone: str = ZONE) -> list[dict[str, Any]]:
+    """The rules of the zone's custom rules entrypoint, in order ([] without an entrypoint)."""
+    held = entrypoint(emulator, zone)
+    return list(held["rules"]) if held else []
