@@ -198,8 +198,9 @@ class HostnameAssociationProvider(CloudflareProvider):
         inputs["pin_issuer"] = pinned if is_unknown(pinned) else pinned is not False
         failures += self._issuer_problems(inputs)
         if not failures and isinstance(hostnames, list) and not has_unknown(hostnames):
-            # Room for two issuers: a change of CA accepts both for a moment.
-            issuers = ["00" * 20] * 2 if inputs["pin_issuer"] is not False else None
+            # Room for two issuers: a change of CA accepts both for a moment (two different SKIs: the builder
+            # writes a SKI given twice once).
+            issuers = ["00" * 20, "01" * 20] if inputs["pin_issuer"] is not False else None
             problem = expression_length_problem(hostnames, issuers)
             if problem:
                 failures.append(CheckFailure("hostnames", f"hostnames: {problem}."))
