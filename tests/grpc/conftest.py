@@ -12,6 +12,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.provider_server import TOKEN, start_provider_server, struct
@@ -48,4 +49,5 @@ def serialized() -> dict[str, str]:
     return {
         "certificate": serialize_provider(MTLSCertificateProvider()),
         "association": serialize_provider(HostnameAssociationProvider()),
+        "rule of 0.1": serialize_provider(ClientCertificateRuleProvider()),
     }

@@ -70,8 +70,8 @@ def test_a_new_association_associates_its_hostnames_before_its_rule_requires_the
     # A CA uploaded by this run: nobody else knows its id yet, so there is no list to read first.
     assert api_calls(emulator) == ["GET entrypoint", "PUT list", "POST entrypoint"]
     associated, required = (moment.seen for moment in watch.moments)
-    assert watch.who_gets_in(associated) == dict.fromkeys(HOSTS, {"corp", "other", "none"})  # not required yet
-    assert watch.who_gets_in(required) == dict.fromkeys(HOSTS, {"corp"})
+    assert watch.who_gets_in(associated) == watch.everywhere("corp", "other", "none")  # not required yet
+    assert watch.who_gets_in(required) == watch.everywhere("corp")
     assert watch.violations() == []
 
     assert hostname_list(emulator, ca["certificate_id"]) == sorted(HOSTS)
@@ -248,7 +248,7 @@ def test_an_unpinned_association_admits_any_certificate_cloudflare_verifies_for_
     _, outs = create_association(assocs, ca, HOSTS, pin_issuer=False)
     assert outs["pin_issuer"] is False and outs["issuer_ski"] == ca["subject_key_identifier"]
     assert pinned_issuers(outs["expression"]) == ()
-    assert watch.who_gets_in() == dict.fromkeys(HOSTS, {"corp"})  # the other CA is not associated: not verified
+    assert watch.who_gets_in() == watch.everywhere("corp")  # the other CA is not associated: not verified
 
 
 @pytest.mark.parametrize(("action", "stopped"), [("log", False), ("managed_challenge", True)])
@@ -267,7 +267,7 @@ def test_the_action_decides_what_happens_to_a_request_without_a_certificate(
     [rule] = rules_of(emulator)
     assert rule["action"] == outs["action"] == action
     expected = {"corp"} if stopped else {"corp", "none"}
-    assert watch.who_gets_in() == dict.fromkeys(HOSTS, expected)
+    assert watch.who_gets_in() == watch.everywhere(*expected)
 
 
 def test_a_ca_that_is_not_uploaded_is_named_and_no_rule_is_written(

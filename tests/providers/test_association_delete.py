@@ -59,9 +59,9 @@ def test_delete_stops_requiring_then_dissociates_and_removes_the_entrypoint_it_m
     assocs.delete(association_id, outs)
     assert api_calls(emulator) == ["GET entrypoint", "DELETE rule", "DELETE entrypoint", "PUT list"]
     assert [watch.who_gets_in(moment.seen) for moment in watch.moments] == [
-        dict.fromkeys(HOSTS, {"corp", "none"}),  # not required any more, still associated
-        dict.fromkeys(HOSTS, {"corp", "none"}),
-        dict.fromkeys(HOSTS, {"corp", "none"}),
+        watch.everywhere("corp", "none"),  # not required any more, still associated
+        watch.everywhere("corp", "none"),
+        watch.everywhere("corp", "none"),
     ]
     assert watch.violations() == [], watch.table()
     assert emulator.state()["rulesets"] == [] and emulator.state()["associations"] == {}
@@ -118,7 +118,7 @@ def test_a_renamed_association_leaves_the_list_its_successor_wrote_in_this_run(
     _, new = create_association(assocs, ca, HOSTS, name="corp-hosts")
     emulator.clear_requests()
     assocs.delete(old_id, old)
-    assert watch.who_gets_in() == dict.fromkeys(HOSTS, {"corp"})
+    assert watch.who_gets_in() == watch.everywhere("corp")
     assert watch.violations() == [], watch.table()
     assert api_calls(emulator) == ["GET entrypoint", "DELETE rule"]
     assert hostname_list(emulator, ca["certificate_id"]) == sorted(HOSTS)

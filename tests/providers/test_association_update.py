@@ -183,7 +183,7 @@ def test_a_rotation_accepts_both_issuers_then_associates_the_new_ca_then_empties
     assert api_calls(emulator) == ["GET entrypoint", "PATCH rule", "PUT list", "PUT list", "PATCH rule"]
     assert watch.violations(rotation=("old", "new")) == [], watch.table()
     assert all("none" not in seen for moment in moments(watch) for seen in moment.values())
-    assert watch.who_gets_in() == dict.fromkeys([API, WWW], {"new"})
+    assert watch.who_gets_in() == watch.everywhere("new")
     assert (stack.id, stack.outs["rule_id"]) == (association_id, rule_id)
     assert hostname_list(emulator, new["certificate_id"]) == [API, WWW]
     assert hostname_list(emulator, old["certificate_id"]) == []
@@ -315,7 +315,9 @@ def test_a_rotation_that_fails_part_way_keeps_clients_in_and_the_next_run_finish
     stack.up(new, [API])
     assert watch.violations(rotation=("old", "new")) == [], watch.table()
     assert watch.who_gets_in() == {API: {"new"}}
-    assert hostname_list(emulator, new["certificate_id"]) == [API] and hostname_list(emulator, old["certificate_id"]) == []
+    assert (
+        hostname_list(emulator, new["certificate_id"]) == [API] and hostname_list(emulator, old["certificate_id"]) == []
+    )
     assert len(rules_of(emulator)) == 1
     assert stack.outs["mtls_certificate_id"] == new["certificate_id"]
 
@@ -360,7 +362,9 @@ def test_rolling_back_to_the_old_pem_after_a_failed_rotation_converges_in_one_ru
     assert watch.violations() == [], watch.table()
     assert watch.who_gets_in() == {API: {"old"}}
     assert [cert["id"] for cert in emulator.state()["certificates"]] == [old["certificate_id"]]
-    assert hostname_list(emulator, old["certificate_id"]) == [API] and hostname_list(emulator, new["certificate_id"]) == []
+    assert (
+        hostname_list(emulator, old["certificate_id"]) == [API] and hostname_list(emulator, new["certificate_id"]) == []
+    )
     rule = the_rule(emulator)
     assert pinned_issuers(rule["expression"]) == (old["subject_key_identifier"],)
     assert rule["description"] == f"cfmtls: clients of CA {old['certificate_id']} only (corp-hosts)"

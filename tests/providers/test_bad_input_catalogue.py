@@ -25,11 +25,11 @@ from pulumi.dynamic import Config, ConfigureRequest
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._base import CloudflareProvider, ProviderError
-from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support import certs as hostile
 from tests.support.certs import make_ca
+from tests.support.providers import association_inputs
 from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -38,6 +38,7 @@ ZONE = "fedcba9876543210fedcba9876543210"
 GOOD_TOKEN = "catalogue-token"
 ZONE_ONLY_TOKEN = "catalogue-zone-only-token"
 SSL_ONLY_TOKEN = "catalogue-ssl-only-token"
+WAF_ONLY_TOKEN = "catalogue-waf-only-token"
 GOOD_HOSTS = ["api.example.com"]
 SKI = "AB" * 20
 
@@ -50,6 +51,7 @@ def emulator_config() -> EmulatorConfig:
             GOOD_TOKEN: ALL_SCOPES,
             ZONE_ONLY_TOKEN: frozenset({"zone.ssl:write", "zone.waf:write"}),
             SSL_ONLY_TOKEN: frozenset({"account.ssl:write", "zone.ssl:write"}),
+            WAF_ONLY_TOKEN: frozenset({"zone.waf:write"}),
         },
         non_enterprise_accounts=frozenset({NON_ENTERPRISE}),
     )
@@ -93,12 +95,10 @@ def cert(pem: str | Callable[[], str], **extra: Any) -> Callable[[], dict[str, A
     return build
 
 
-def assoc(**extra: Any) -> Callable[[], dict[str, Any]]:
-    return lambda: {"zone_id": ZONE, "mtls_certificate_id": "0" * 8 + "-cafe", "hostnames": GOOD_HOSTS, **extra}
-
-
-def rule(**extra: Any) -> Callable[[], dict[str, Any]]:
-    return lambda: {"zone_id": ZONE, "hostnames": GOOD_HOSTS, "ref": "cfmtls:p:s:rule", **extra}
+def assoc(hostnames: Any = GOOD_HOSTS, **extra: Any) -> Callable[[], dict[str, Any]]:
+    """A HostnameAssociation's inputs, as given ``certificate=`` (an id, its SKI and revision), with ``extra``."""
+    ca = {"certificate_id": "0" * 8 + "-cafe", "subject_key_identifier": SKI, "revision": "r1"}
+    return lambda: association_inputs(ca, hostnames, **extra)
 
 
 @dataclass
@@ -338,9 +338,9 @@ CATALOGUE: dict[str, Case] = {
         "'xn--bcher-kva.example.com'",
         prop="hostnames",
     ),
-    "hostnames (rule): several problems at once": Case(
-        ClientCertificateRuleProvider,
-        rule(hostnames=["ok.example.com", "Bad.example.com", "ok.example.com"]),
+    "hostnames: several problems at once": Case(
+        HostnameAssociationProvider,
+        assoc(hostnames=["ok.example.com", "Bad.example.com", "ok.example.com"]),
         "hostnames: 'Bad.example.com' has upper-case letters; write it in lower case: 'bad.example.com'; "
         "'ok.example.com' is listed more than once; list each hostname once",
         prop="hostnames",
@@ -373,26 +373,34 @@ CATALOGUE: dict[str, Case] = {
         "mtls_certificate_id is required: the id of the uploaded CA (MTLSCertificate.id).",
         prop="mtls_certificate_id",
     ),
-    # -- rule -----------------------------------------------------------------------------------------------
+    # -- the rule -------------------------------------------------------------------------------------------
     "rule: bad action": Case(
-        ClientCertificateRuleProvider,
-        rule(action="deny"),
+        HostnameAssociationProvider,
+        assoc(action="deny"),
         "action 'deny' is not one of block, managed_challenge, challenge, js_challenge, log.",
         prop="action",
     ),
     "rule: bad issuer_ski": Case(
-        ClientCertificateRuleProvider,
-        rule(issuer_ski="not-a-ski"),
+        HostnameAssociationProvider,
+        assoc(issuer_ski="not-a-ski"),
         "issuer_ski 'not-a-ski' is not a hex subject key identifier; pass MTLSCertificate.subject_key_identifier",
         prop="issuer_ski",
     ),
+    "rule: pinned without an issuer": Case(
+        HostnameAssociationProvider,
+        assoc(issuer_ski=None),
+        "issuer_ski is required to admit only this CA's clients: pass certificate=<the MTLSCertificate> (its "
+        "subject_key_identifier is used), or issuer_ski=<the SKI of the CA that issues your client certificates>, "
+        "or pin_issuer=False to admit any certificate Cloudflare verifies.",
+        prop="issuer_ski",
+    ),
     "rule: expression over Cloudflare's 4,096 characters": Case(
-        ClientCertificateRuleProvider,
-        rule(hostnames=[f"host-{index:04d}.example.com" for index in range(200)]),
-        "hostnames: the rule expression for these 200 hostnames would be 5091 characters, over Cloudflare's limit "
+        HostnameAssociationProvider,
+        assoc(hostnames=[f"host-{index:04d}.example.com" for index in range(200)]),
+        "hostnames: the rule expression for these 200 hostnames would be 5223 characters, over Cloudflare's limit "
         "of 4,096 characters for one rule expression (https://developers.cloudflare.com/ruleset-engine/rules-"
         "language/expressions/#maximum-rule-expression-length). One rule enforces one association's hostnames: "
-        "list at most about 160 hostnames in it, or cover a subdomain with one wildcard ('*.example.com').",
+        "list at most about 154 hostnames in it, or cover a subdomain with one wildcard ('*.example.com').",
         prop="hostnames",
     ),
     # -- configuration: caught at create, from Cloudflare's answer ----------------------------------------
@@ -422,14 +430,24 @@ CATALOGUE: dict[str, Case] = {
         config={"cfmtls:apiToken": ZONE_ONLY_TOKEN},
     ),
     "config: token without the permission (rule)": Case(
-        ClientCertificateRuleProvider,
-        rule(),
-        f"Creating the client-certificate rule in zone {ZONE} failed: GET /zones/{ZONE}/rulesets/phases/"
+        HostnameAssociationProvider,
+        assoc(),
+        f"Associating hostnames of zone {ZONE} with CA 00000000-cafe failed: GET /zones/{ZONE}/rulesets/phases/"
         "http_request_firewall_custom/entrypoint failed: HTTP 403: Unauthorized to access requested resource "
         "(code 9109). The token lacks a permission this call needs: Zone 'Zone WAF Write', or does not cover this zone (its Zone "
         "Resources). Add it to the token (My Profile > API Tokens) or use another token.",
         stage="create",
         config={"cfmtls:apiToken": SSL_ONLY_TOKEN},
+    ),
+    "config: token without the permission (association)": Case(
+        HostnameAssociationProvider,
+        assoc(),
+        f"Associating hostnames of zone {ZONE} with CA 00000000-cafe failed: GET /zones/{ZONE}/"
+        "certificate_authorities/hostname_associations failed: HTTP 403: Unauthorized to access requested resource "
+        "(code 9109). The token lacks a permission this call needs: Zone 'SSL and Certificates Write', or does not "
+        "cover this zone (its Zone Resources). Add it to the token (My Profile > API Tokens) or use another token.",
+        stage="create",
+        config={"cfmtls:apiToken": WAF_ONLY_TOKEN},
     ),
     "config: non-Enterprise account": Case(
         MTLSCertificateProvider,
@@ -448,7 +466,7 @@ CATALOGUE: dict[str, Case] = {
         cert(lambda: make_ca().pem),
         "No Cloudflare credentials: set an API token with 'pulumi config set --secret cfmtls:apiToken <token>' "
         "or the CLOUDFLARE_API_TOKEN environment variable (the token needs Account 'SSL and Certificates Write', "
-        "Zone 'SSL and Certificates Write' and, for ClientCertificateRule, Zone 'Zone WAF Write').",
+        "Zone 'SSL and Certificates Write' and, for the rule each HostnameAssociation keeps, Zone 'Zone WAF Write').",
         stage="create",
         config={"cfmtls:apiToken": ""},
     ),

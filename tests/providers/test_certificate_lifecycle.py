@@ -5,8 +5,6 @@ A delete runs in a later run than the create (``next_run``): in the run that upl
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from cfmtls_provider.emulator.config import EmulatorConfig, ManagedCertificateSeed
@@ -17,7 +15,6 @@ from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
 from tests.support.providers import (
     ACCOUNT,
-    ZONE,
     configured,
     create_association,
     create_ca,

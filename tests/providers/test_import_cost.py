@@ -8,23 +8,28 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.support.certs import make_ca
+
 PREVIEW_WORK = """
 import sys
 import cfmtls_provider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
-from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
-zone = "f" * 32
+from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
+certs = MTLSCertificateProvider()
+ca = certs.check({}, {"certificates": sys.argv[1], "account_id": "0" * 32}).inputs
+certs.diff("c" * 32, ca, ca)
 provider = HostnameAssociationProvider()
-inputs = provider.check({}, {"zone_id": zone, "mtls_certificate_id": "c" * 36, "hostnames": ["a.example.com"]}).inputs
-provider.diff("id", inputs, inputs)
-rule = ClientCertificateRuleProvider()
-rule.check({}, {"zone_id": zone, "hostnames": ["a.example.com"], "ref": "r"})
+declared = {"zone_id": "f" * 32, "mtls_certificate_id": "c" * 36, "hostnames": ["a.example.com"],
+            "issuer_ski": ca["subject_key_identifier"], "declared_by": "hosts", "rule_ref": "r"}
+inputs = provider.check({}, declared).inputs
+provider.diff("id", {**inputs, "rule_id": "u"}, inputs)
 print("httpx" in sys.modules)
 """
 
 
 def test_importing_the_package_and_planning_do_not_load_httpx() -> None:
-    result = subprocess.run([sys.executable, "-c", PREVIEW_WORK], capture_output=True, text=True, check=True)
+    pem = make_ca("preview CA").pem
+    result = subprocess.run([sys.executable, "-c", PREVIEW_WORK, pem], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False", result.stderr
 
 

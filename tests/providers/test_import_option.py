@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from cfmtls_provider import ClientCertificateRule, HostnameAssociation, MTLSCertificate
+from cfmtls_provider import HostnameAssociation, MTLSCertificate
 
 ZONE = "fedcba9876543210fedcba9876543210"
 IMPORTS: dict[str, tuple[Callable[..., Any], dict[str, Any], str]] = {
@@ -19,7 +19,6 @@ IMPORTS: dict[str, tuple[Callable[..., Any], dict[str, Any], str]] = {
         {"zone_id": ZONE, "mtls_certificate_id": "c" * 32, "hostnames": ["a.example.com"]},
         "adopt_existing=True",
     ),
-    "ClientCertificateRule": (ClientCertificateRule, {"zone_id": ZONE, "hostnames": ["a.example.com"]}, "ref="),
 }
 
 

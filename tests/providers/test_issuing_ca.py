@@ -1,4 +1,4 @@
-"""The SKI a rule pins is the one of the CA that issues client certificates: the certificate of the bundle
+"""The SKI an association's rule pins is the one of the CA that issues client certificates: the certificate of the bundle
 that issued no other certificate of it, whatever the order of the bundle (issue 17, point 2)."""
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ from cryptography import x509
 
 from cfmtls_provider.certificates import CertificateError, parse_ca_bundle
 from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import CA, make_ca
-from tests.support.providers import configured
+from tests.support.edge_watch import watching
+from tests.support.providers import configured, create_association
 
 
 def ski(made: CA) -> str:
@@ -90,3 +92,17 @@ def test_the_preview_shows_the_issuing_cas_ski_that_the_upload_then_records(
     assert planned["subject_key_identifier"] == ski(intermediate)
     outs = provider.create(planned).outs
     assert outs is not None and outs["subject_key_identifier"] == planned["subject_key_identifier"]
+
+
+@pytest.mark.parametrize("root_first", [True, False])
+def test_an_association_of_a_chain_admits_the_clients_the_intermediate_issues_and_not_the_roots(
+    root_first: bool, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pem, root, intermediate = chain(root_first=root_first)
+    certs = configured(MTLSCertificateProvider(), emulator)
+    assocs = configured(HostnameAssociationProvider(), emulator)
+    outs = certs.create(certs.check({}, {"certificates": pem, "name": "chain"}).inputs).outs
+    assert outs is not None
+    watch = watching(monkeypatch, emulator, ["api.example.com"], {"intermediate": intermediate, "root": root})
+    create_association(assocs, outs, ["api.example.com"])
+    assert watch.who_gets_in() == {"api.example.com": {"intermediate"}}

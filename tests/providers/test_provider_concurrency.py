@@ -19,6 +19,7 @@ from cfmtls_provider.resources._base import CloudflareProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
+from tests.support.providers import association_inputs, checked
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 OTHER_ACCOUNT = "abcdef0123456789abcdef0123456789"
@@ -93,7 +94,7 @@ def test_concurrent_associations_and_uploads_through_one_instance_each_all_succe
     zones = [f"{index:032x}" for index in range(1, THREADS + 1)]
     association_calls = [
         lambda zone=zone: assocs.create(
-            {"zone_id": zone, "mtls_certificate_id": anchor.id, "hostnames": [f"h{zone[-2:]}.example.com"]}
+            checked(assocs, {}, association_inputs(anchor.outs, [f"h{zone[-2:]}.example.com"], zone=zone))
         )
         for zone in zones
     ]
@@ -106,7 +107,27 @@ def test_concurrent_associations_and_uploads_through_one_instance_each_all_succe
     assert len(clients_built) == 2  # one per provider instance, whatever the number of threads
     state = emulator.state()
     for zone, result in zip(zones, results, strict=False):
-        assert result.id == f"{zone}/{anchor.id}"
+        assert result.id == f"{zone}/{result.outs['rule_ref']}"
         assert state["associations"][zone][anchor.id] == [f"h{zone[-2:]}.example.com"]
     assert len(state["certificates"]) == 5
     assert len({cert["content_fingerprint"] for cert in state["certificates"]}) == 5
+
+
+def test_associations_of_one_zone_created_at_once_share_one_entrypoint_each_with_its_own_rule(
+    emulator: EmulatorServer,
+) -> None:
+    """Each finds no entrypoint, all but one POST of a new one are refused, and those join the one made."""
+    certs: MTLSCertificateProvider = configured(MTLSCertificateProvider(), emulator)
+    assocs: HostnameAssociationProvider = configured(HostnameAssociationProvider(), emulator)
+    cas = [certs.create(certs.check({}, {"certificates": make_ca(f"ca-{i}").pem}).inputs).outs for i in range(4)]
+    results = run_at_once(
+        [
+            lambda index=index, ca=ca: assocs.create(
+                checked(assocs, {}, association_inputs(ca, [f"h{index}.example.com"], name=f"hosts-{index}"))
+            )
+            for index, ca in enumerate(cas)
+        ]
+    )
+    [ruleset] = emulator.state()["rulesets"]
+    assert sorted(rule["id"] for rule in ruleset["rules"]) == sorted(result.outs["rule_id"] for result in results)
+    assert {result.outs["ruleset_id"] for result in results} == {ruleset["id"]}

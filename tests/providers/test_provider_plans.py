@@ -1,4 +1,4 @@
-"""check and diff of the three providers: what `pulumi preview` shows, before any API call."""
+"""check and diff of the providers: what `pulumi preview` shows, before any API call."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 from pulumi.output import UNKNOWN
 
-from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
+from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from cfmtls_provider.rules_language.enforcement import build_expression
 from tests.support.certs import make_ca
+from tests.support.providers import association_inputs, configured, create_association, create_ca
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
@@ -59,7 +60,7 @@ class TestCertificateCheck:
 
 
 class TestCertificateDiff:
-    olds = {"certificates": PEM, "name": "ca", "account_id": ACCOUNT, "private_key_sha256": ""}
+    olds = {"certificates": PEM, "name": "ca", "account_id": ACCOUNT, "private_key_sha256": "", "revision": "r1"}
 
     def test_whitespace_and_line_endings_are_no_change(self) -> None:
         news = {**self.olds, "certificates": "\n" + PEM.replace("\n", "\r\n") + "\n\n"}
@@ -82,54 +83,107 @@ class TestCertificateDiff:
         assert "certificates" in (result.replaces or [])
 
 
-class TestAssociationPlans:
+def association(hostnames: Any = ("a.example.com", "b.example.com"), **extra: Any) -> dict[str, Any]:
+    """An association's inputs as its constructor registers them."""
+    ca = {"certificate_id": "c" * 32, "subject_key_identifier": "ab:cd:ef", "revision": "r1"}
+    return association_inputs(ca, list(hostnames), **extra)
+
+
+def recorded(**extra: Any) -> dict[str, Any]:
+    """What the stack records after the association's last successful run."""
+    inputs = HostnameAssociationProvider().check({}, association()).inputs
+    return {**inputs, "adopt_existing": False, "ruleset_id": "s" * 32, "rule_id": "u" * 32, **extra}
+
+
+class TestAssociationCheck:
+    def test_defaults_ski_normalisation_and_the_planned_expression(self) -> None:
+        result = HostnameAssociationProvider().check({}, association())
+        assert failures(result) == {}
+        inputs = result.inputs
+        assert (inputs["issuer_ski"], inputs["action"], inputs["pin_issuer"]) == ("ABCDEF", "block", True)
+        assert inputs["expression"] == build_expression(["a.example.com", "b.example.com"], "ABCDEF")
+
     def test_hostname_problems_fail_check_on_hostnames(self) -> None:
-        news = {"zone_id": ZONE, "mtls_certificate_id": "c", "hostnames": ["a.example.com", "a.example.com", "x"]}
+        news = association(hostnames=["a.example.com", "a.example.com", "x"])
         reason = failures(HostnameAssociationProvider().check({}, news))["hostnames"]
         assert "more than once" in reason and "'x'" in reason
 
     def test_missing_zone_and_certificate_ids_are_named(self) -> None:
-        result = failures(HostnameAssociationProvider().check({}, {"hostnames": ["a.example.com"]}))
-        assert set(result) == {"zone_id", "mtls_certificate_id"}
+        result = failures(HostnameAssociationProvider().check({}, {"hostnames": ["a.example.com"], "rule_ref": "r"}))
+        assert set(result) == {"zone_id", "mtls_certificate_id", "issuer_ski"}
+        assert "pass certificate=<the MTLSCertificate>" in result["issuer_ski"]
+        assert "or pin_issuer=False to admit any certificate Cloudflare verifies." in result["issuer_ski"]
 
-    def test_unknown_hostnames_and_ids_pass_check(self) -> None:
-        news = {"zone_id": ZONE, "mtls_certificate_id": UNKNOWN, "hostnames": [UNKNOWN]}
-        assert failures(HostnameAssociationProvider().check({}, news)) == {}
-
-    def test_reordered_hostnames_are_no_change(self) -> None:
-        olds = {"zone_id": ZONE, "mtls_certificate_id": "c", "hostnames": ["a.example.com", "b.example.com"]}
-        news = {**olds, "hostnames": ["b.example.com", "a.example.com"]}
-        assert HostnameAssociationProvider().diff("id", olds, news).changes is False
-
-    def test_hostname_change_updates_in_place_and_zone_change_replaces(self) -> None:
-        olds = {"zone_id": ZONE, "mtls_certificate_id": "c", "hostnames": ["a.example.com"]}
-        update = HostnameAssociationProvider().diff("id", olds, {**olds, "hostnames": ["b.example.com"]})
-        assert update.changes and update.replaces == []
-        replace = HostnameAssociationProvider().diff("id", olds, {**olds, "zone_id": "1" * 32})
-        assert replace.replaces == ["zone_id"]
-
-
-class TestRulePlans:
-    base = {"zone_id": ZONE, "hostnames": ["a.example.com"], "ref": "cfmtls:p:s:r"}
-
-    def test_defaults_and_ski_normalisation(self) -> None:
-        result = ClientCertificateRuleProvider().check({}, {**self.base, "issuer_ski": "ab:cd:ef"})
-        assert failures(result) == {}
-        assert result.inputs["issuer_ski"] == "ABCDEF" and result.inputs["action"] == "block"
+    def test_no_issuer_is_needed_when_not_pinned(self) -> None:
+        result = HostnameAssociationProvider().check({}, association(issuer_ski=None, pin_issuer=False))
+        assert failures(result) == {} and result.inputs["pin_issuer"] is False
 
     def test_bad_action_and_ski_fail_check(self) -> None:
-        result = failures(
-            ClientCertificateRuleProvider().check({}, {**self.base, "action": "allow", "issuer_ski": "zz"})
-        )
+        result = failures(HostnameAssociationProvider().check({}, association(action="allow", issuer_ski="zz")))
         assert set(result) == {"action", "issuer_ski"}
 
-    def test_no_change_when_the_live_rule_matches(self) -> None:
-        news = {**self.base, "action": "block", "description": "d", "enabled": True}
-        olds = {**news, "expression": build_expression(["a.example.com"])}
-        assert ClientCertificateRuleProvider().diff("id", olds, news).changes is False
+    def test_unknown_hostnames_and_ids_pass_check_with_the_expression_unknown(self) -> None:
+        news = association(mtls_certificate_id=UNKNOWN, issuer_ski=UNKNOWN, hostnames=[UNKNOWN])
+        result = HostnameAssociationProvider().check({}, news)
+        assert failures(result) == {} and result.inputs["expression"] is UNKNOWN
 
-    def test_rule_edited_outside_the_stack_is_a_change(self) -> None:
-        news = {**self.base, "action": "block", "description": "d", "enabled": True}
-        olds = {**news, "expression": "true"}
-        result = ClientCertificateRuleProvider().diff("id", olds, news)
-        assert result.changes and result.replaces == []
+
+class TestAssociationDiff:
+    def test_the_same_declaration_is_no_change_whatever_the_hostnames_order(self) -> None:
+        olds = recorded()
+        news = HostnameAssociationProvider().check(olds, association(hostnames=["b.example.com", "a.example.com"]))
+        assert HostnameAssociationProvider().diff("id", olds, news.inputs).changes is False
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"hostnames": ["a.example.com"]},
+            {"mtls_certificate_id": "d" * 32, "issuer_ski": "ABCD01", "certificate_revision": "r2"},  # a rotation
+            {"certificate_revision": "r2"},  # the same upload taken back (a rollback): plan again
+            {"action": "log"},
+            {"pin_issuer": False},
+            {"adopt_existing": True},
+        ],
+        ids=["hostnames", "new CA", "new revision", "action", "pin_issuer", "adopt_existing"],
+    )
+    def test_every_change_but_the_zone_is_made_in_place(self, change: dict[str, Any]) -> None:
+        olds = recorded()
+        news = HostnameAssociationProvider().check(olds, association(**change)).inputs
+        result = HostnameAssociationProvider().diff("id", olds, news)
+        assert result.changes and result.replaces == [] and not result.delete_before_replace
+
+    def test_a_new_zone_replaces_the_association(self) -> None:
+        olds = recorded()
+        news = HostnameAssociationProvider().check(olds, association(zone_id="1" * 32)).inputs
+        assert HostnameAssociationProvider().diff("id", olds, news).replaces == ["zone_id"]
+
+    def test_a_rule_edited_or_deleted_outside_the_stack_is_a_change(self) -> None:
+        news = HostnameAssociationProvider().check(recorded(), association()).inputs
+        for drifted in (recorded(expression="true"), recorded(rule_id="")):
+            result = HostnameAssociationProvider().diff("id", drifted, news)
+            assert result.changes and result.replaces == []
+
+
+def test_check_and_diff_make_no_api_call(emulator: EmulatorServer) -> None:
+    """What `pulumi preview` runs: nothing reaches Cloudflare, however the providers are configured."""
+    certs = configured(MTLSCertificateProvider(), emulator)
+    assocs = configured(HostnameAssociationProvider(), emulator)
+    cert_olds = {**certs.check({}, {"certificates": PEM, "name": "ca"}).inputs, "revision": "r1"}
+    for news in ({"certificates": PEM, "name": "ca"}, {"certificates": make_ca("next").pem, "name": "ca"}):
+        certs.diff("c" * 32, cert_olds, certs.check(cert_olds, news).inputs)
+    olds = recorded()
+    for change in ({}, {"hostnames": ["z.example.com"]}, {"mtls_certificate_id": UNKNOWN}, {"zone_id": "1" * 32}):
+        assocs.diff("id", olds, assocs.check(olds, association(**change)).inputs)
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("order", [["b.example.com", "a.example.com"], ["a.example.com", "b.example.com"]])
+def test_after_a_real_create_the_same_hostnames_in_any_order_plan_no_change(
+    order: list[str], emulator: EmulatorServer
+) -> None:
+    certs = configured(MTLSCertificateProvider(), emulator)
+    assocs = configured(HostnameAssociationProvider(), emulator)
+    _, ca = create_ca(certs)
+    _, outs = create_association(assocs, ca, ["b.example.com", "a.example.com"])
+    news = assocs.check(outs, association_inputs(ca, order)).inputs
+    assert assocs.diff("id", outs, news).changes is False

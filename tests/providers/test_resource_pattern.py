@@ -17,24 +17,25 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources import _errors
 from cfmtls_provider.resources._errors import ProviderError, api_call
 from cfmtls_provider.resources._state import state_keys
-from cfmtls_provider.resources.client_certificate_rule import (
-    ClientCertificateRule,
-    ClientCertificateRuleProvider,
-    ClientCertificateRuleState,
-)
 from cfmtls_provider.resources.hostname_association import (
     HostnameAssociation,
     HostnameAssociationProvider,
     HostnameAssociationState,
 )
-from cfmtls_provider.resources.issuer_handover import IssuerHandover, IssuerHandoverState
 from cfmtls_provider.resources.mtls_certificate import (
     MTLSCertificate,
     MTLSCertificateProvider,
     MTLSCertificateState,
 )
 from tests.support.clock import FakeClock
-from tests.support.providers import ZONE, configured, create_ca
+from tests.support.providers import (
+    ZONE,
+    association_inputs,
+    configured,
+    create_association,
+    create_ca,
+    next_run,
+)
 
 RESOURCES_DIR = Path(_errors.__file__).parent
 
@@ -50,8 +51,6 @@ def declared_outputs(resource: type[pulumi.Resource]) -> set[str]:
     [
         (MTLSCertificate, MTLSCertificateState),
         (HostnameAssociation, HostnameAssociationState),
-        (ClientCertificateRule, ClientCertificateRuleState),
-        (IssuerHandover, IssuerHandoverState),
     ],
     ids=lambda value: getattr(value, "__name__", ""),
 )
@@ -62,26 +61,16 @@ def test_declared_outputs_are_the_state_keys(resource: type[pulumi.Resource], st
 def test_create_update_and_read_record_exactly_the_state_keys(emulator: EmulatorServer) -> None:
     certs = configured(MTLSCertificateProvider(), emulator)
     assocs = configured(HostnameAssociationProvider(), emulator)
-    rules = configured(ClientCertificateRuleProvider(), emulator)
     certificate_id, ca_outs = create_ca(certs)
     assert set(ca_outs) == set(state_keys(MTLSCertificateState))
     assert set(certs.read(certificate_id, ca_outs).outs or {}) == set(state_keys(MTLSCertificateState))
 
-    inputs = {"zone_id": ZONE, "mtls_certificate_id": certificate_id, "hostnames": ["a.example.com"]}
-    association = assocs.create(assocs.check({}, inputs).inputs)
-    assert association.outs is not None
-    updated = assocs.update(association.id, association.outs, {**inputs, "hostnames": ["b.example.com"]}).outs
-    read = assocs.read(association.id, association.outs).outs
-    for outs in (association.outs, updated, read):
-        assert set(outs or {}) == set(state_keys(HostnameAssociationState))
-
-    rule_inputs = rules.check({}, {"zone_id": ZONE, "hostnames": ["b.example.com"], "ref": "cfmtls_t_rule"}).inputs
-    rule = rules.create(rule_inputs)
-    assert rule.outs is not None
-    updated = rules.update(rule.id, rule.outs, {**rule_inputs, "action": "log"}).outs
-    read = rules.read(rule.id, rule.outs).outs
-    for outs in (rule.outs, updated, read):
-        assert set(outs or {}) == set(state_keys(ClientCertificateRuleState))
+    association_id, outs = create_association(assocs, ca_outs, ["a.example.com"])
+    news = assocs.check(outs, association_inputs(ca_outs, ["b.example.com"])).inputs
+    updated = assocs.update(association_id, outs, news).outs
+    read = assocs.read(association_id, outs).outs
+    for recorded in (outs, updated, read):
+        assert set(recorded or {}) == set(state_keys(HostnameAssociationState))
 
 
 class TestReadRule:
@@ -92,22 +81,29 @@ class TestReadRule:
         read = certs.read(certificate_id, outs)
         assert read.id == certificate_id and read.inputs is None
 
-    def test_an_association_records_its_live_list_and_leaves_an_unset_flag_out(self, emulator: EmulatorServer) -> None:
+    def test_an_association_records_its_live_list_and_rule_and_leaves_an_unset_flag_out(
+        self, emulator: EmulatorServer
+    ) -> None:
         certs = configured(MTLSCertificateProvider(), emulator)
         assocs = configured(HostnameAssociationProvider(), emulator)
-        certificate_id, _ = create_ca(certs)
-        inputs = {"zone_id": ZONE, "mtls_certificate_id": certificate_id, "hostnames": ["a.example.com"]}
-        created = assocs.create(assocs.check({}, {**inputs, "declared_by": "assoc"}).inputs)
-        assert created.outs is not None
-        read = assocs.read(created.id, created.outs)
-        assert read.inputs == {**inputs, "declared_by": "assoc"}
+        certificate_id, ca = create_ca(certs)
+        association_id, outs = create_association(assocs, ca, ["a.example.com"], name="assoc")
+        read = assocs.read(association_id, outs)
+        assert read.inputs == {
+            "zone_id": ZONE,
+            "mtls_certificate_id": certificate_id,
+            "hostnames": ["a.example.com"],
+            "declared_by": "assoc",
+            "action": "block",
+        }
 
     def test_a_resource_gone_at_cloudflare_leaves_the_stack(self, emulator: EmulatorServer) -> None:
-        rules = configured(ClientCertificateRuleProvider(), emulator)
-        created = rules.create(rules.check({}, {"zone_id": ZONE, "hostnames": ["a.example.com"], "ref": "r"}).inputs)
-        assert created.outs is not None
-        rules.delete(created.id, created.outs)
-        gone = rules.read(created.id, created.outs)
+        certs = configured(MTLSCertificateProvider(), emulator)
+        assocs = configured(HostnameAssociationProvider(), emulator)
+        _, ca = create_ca(certs)
+        association_id, outs = create_association(assocs, ca, ["a.example.com"])
+        assocs.delete(association_id, outs)
+        gone = assocs.read(association_id, outs)
         assert (gone.id, gone.outs, gone.inputs) == (None, {}, None)
 
 
@@ -156,6 +152,7 @@ class TestDeleteWaitsOnTheInjectedClock:
         clock = FakeClock()
         certs = self.provider(emulator, clock, "10")
         certificate_id, outs = create_ca(certs)
+        next_run()
         emulator.add_fault("DELETE:*/mtls_certificates/*:status=400:code=1234:message=certificate is in use:count=2")
         certs.delete(certificate_id, outs)
         assert clock.waits == [2.0, 2.0]
@@ -165,6 +162,7 @@ class TestDeleteWaitsOnTheInjectedClock:
         clock = FakeClock()
         certs = self.provider(emulator, clock, "5")
         certificate_id, outs = create_ca(certs)
+        next_run()
         emulator.add_fault("DELETE:*/mtls_certificates/*:status=400:code=1234:message=certificate is in use:count=100")
         with pytest.raises(ProviderError, match=r"still refuses it as in use after 5s"):
             certs.delete(certificate_id, outs)

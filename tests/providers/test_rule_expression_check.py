@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import octorules_wirefilter
 import pytest
@@ -29,7 +30,7 @@ def wirefilter_error(expression: str) -> str:
     [{}, {"pin_issuer": False}, {"action": "log"}],
     ids=["pinned", "unpinned", "log"],
 )
-def test_the_expression_the_preview_shows_is_accepted_by_cloudflares_engine(extra: dict[str, object]) -> None:
+def test_the_expression_the_preview_shows_is_accepted_by_cloudflares_engine(extra: dict[str, Any]) -> None:
     hostnames = ["a.example.com", "*.example.net", "xn--bcher-kva.example.com"]
     planned = checked(HostnameAssociationProvider(), {}, association_inputs(CA, hostnames, **extra))["expression"]
     assert isinstance(planned, str) and wirefilter_error(planned) == ""
@@ -50,6 +51,7 @@ def test_the_rule_of_a_rotation_caught_half_way_is_accepted_by_cloudflares_engin
 
 PREVIEW_WORK = """
 import sys
+from typing import Any
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 inputs = {"zone_id": "f" * 32, "mtls_certificate_id": "c" * 32, "hostnames": ["a.example.com"],
           "issuer_ski": "AB" * 20, "declared_by": "hosts", "rule_ref": "r"}

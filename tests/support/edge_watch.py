@@ -90,6 +90,10 @@ class EdgeWatch:
         rows = [row("start", self.start)] + [row(f"{m.call} {m.status}", m.seen) for m in self.moments]
         return "\n".join([header, *rows])
 
+    def everywhere(self, *clients: str) -> dict[str, set[str]]:
+        """``clients`` admitted at every watched hostname (what :meth:`who_gets_in` answers when so)."""
+        return {host: set(clients) for host in self.hosts}
+
     def who_gets_in(self, seen: Observation | None = None) -> dict[str, set[str]]:
         """Per hostname, the clients admitted (their labels, and ``"none"`` for no certificate): now, or at
         ``seen``."""
