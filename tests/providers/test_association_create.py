@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._errors import ProviderError
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
@@ -17,6 +16,7 @@ from tests.support.certs import make_ca
 from tests.support.edge_watch import watching
 from tests.support.providers import (
     ZONE,
+    add_entrypoint_by_hand,
     api_calls,
     association_inputs,
     checked,
@@ -24,34 +24,12 @@ from tests.support.providers import (
     entrypoint,
     hostname_list,
     next_run,
+    put_list_by_hand,
     rules_of,
     upload,
 )
-from tests.support.zones import TEST_ZONES
 
 HOSTS = ["api.example.com", "admin.example.com"]
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(zones=TEST_ZONES, association_lag_seconds=0.3)
-
-
-def put_list_by_hand(emulator: EmulatorServer, certificate_id: str, hostnames: list[str]) -> None:
-    with emulator.client() as api:
-        api.put(
-            f"/zones/{ZONE}/certificate_authorities/hostname_associations",
-            json={"hostnames": hostnames, "mtls_certificate_id": certificate_id},
-        ).raise_for_status()
-
-
-def add_entrypoint_by_hand(emulator: EmulatorServer, *rules: dict[str, Any], description: str = "") -> None:
-    """The zone's custom rules entrypoint, made outside the stack (with ``rules``)."""
-    body = {"name": "default", "kind": "zone", "phase": "http_request_firewall_custom", "rules": list(rules)}
-    if description:
-        body["description"] = description
-    with emulator.client() as api:
-        api.post(f"/zones/{ZONE}/rulesets", json=body).raise_for_status()
 
 
 def test_a_new_association_associates_its_hostnames_before_its_rule_requires_them(

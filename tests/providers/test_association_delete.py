@@ -3,12 +3,9 @@ package made goes once empty, anyone else's stays), and count whatever is alread
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from cfmtls_provider.cloudflare.models import ENTRYPOINT_DESCRIPTION
-from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._errors import ProviderError
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
@@ -17,6 +14,7 @@ from tests.support.certs import make_ca
 from tests.support.edge_watch import watching
 from tests.support.providers import (
     ZONE,
+    add_entrypoint_by_hand,
     api_calls,
     association_inputs,
     checked,
@@ -27,21 +25,9 @@ from tests.support.providers import (
     rules_of,
     upload,
 )
-from tests.support.zones import TEST_ZONES
 
 HOSTS = ["api.example.com", "admin.example.com"]
 UNKNOWN_ZONE = "9" * 32  # no zone of the emulator's: a zone deleted from the account
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(zones=TEST_ZONES, association_lag_seconds=0.3)
-
-
-def add_entrypoint_by_hand(emulator: EmulatorServer, *rules: dict[str, Any]) -> None:
-    body = {"name": "default", "kind": "zone", "phase": "http_request_firewall_custom", "rules": list(rules)}
-    with emulator.client() as api:
-        api.post(f"/zones/{ZONE}/rulesets", json=body).raise_for_status()
 
 
 def test_delete_stops_requiring_then_dissociates_and_removes_the_entrypoint_it_made(

@@ -14,6 +14,7 @@ from tests.support.providers import (
     create_association,
     hostname_list,
     next_run,
+    put_list_by_hand,
     rules_of,
     upload,
 )
@@ -26,11 +27,7 @@ def test_a_list_changed_outside_the_stack_is_read_as_the_inputs_and_the_next_up_
 ) -> None:
     ca = upload(certs, make_ca("corp"))
     association_id, outs = create_association(assocs, ca, HOSTS)
-    with emulator.client() as api:
-        api.put(
-            f"/zones/{ZONE}/certificate_authorities/hostname_associations",
-            json={"hostnames": ["a.example.com"], "mtls_certificate_id": ca["certificate_id"]},
-        ).raise_for_status()
+    put_list_by_hand(emulator, ca["certificate_id"], ["a.example.com"])
     next_run()
     emulator.clear_requests()
     read = assocs.read(association_id, outs)

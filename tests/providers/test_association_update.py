@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from cfmtls_provider.client_auth import MultipleCAPolicy
-from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._errors import ProviderError
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
@@ -29,17 +28,12 @@ from tests.support.providers import (
     create_association,
     hostname_list,
     next_run,
+    put_list_by_hand,
     rules_of,
     upload,
 )
-from tests.support.zones import TEST_ZONES
 
 API, ADMIN, WWW = "api.example.com", "admin.example.com", "www.example.com"
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(zones=TEST_ZONES, association_lag_seconds=0.3)
 
 
 class Stack:
@@ -69,6 +63,16 @@ def uploaded(certs: MTLSCertificateProvider, *names: str) -> tuple[list[CA], lis
     return cas, [upload(certs, ca, name) for ca, name in zip(cas, names, strict=True)]
 
 
+def deployed(
+    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, hostnames: list[str]
+) -> tuple[CA, dict[str, Any], Stack]:
+    """A stack deployed by an earlier run: the CA "corp" (its clients' issuer, its outputs) and its association."""
+    [corp], [ca] = uploaded(certs, "corp")
+    stack = Stack(assocs, ca, hostnames)
+    next_run()
+    return corp, ca, stack
+
+
 def the_rule(emulator: EmulatorServer) -> dict[str, Any]:
     [rule] = rules_of(emulator)
     return rule
@@ -87,9 +91,7 @@ def test_a_hostname_added_is_associated_before_the_rule_requires_it(
     emulator: EmulatorServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    [corp], [ca] = uploaded(certs, "corp")
-    stack = Stack(assocs, ca, [API])
-    next_run()
+    corp, ca, stack = deployed(certs, assocs, [API])
     watch = watching(monkeypatch, emulator, [API, WWW], {"corp": corp})
     emulator.clear_requests()
     stack.up(ca, [API, WWW])
@@ -109,9 +111,7 @@ def test_a_hostname_removed_stops_being_required_before_it_is_dissociated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 21, point 4: the CA's own clients of the removed hostname are never refused on the way."""
-    [corp], [ca] = uploaded(certs, "corp")
-    stack = Stack(assocs, ca, [API, WWW])
-    next_run()
+    corp, ca, stack = deployed(certs, assocs, [API, WWW])
     watch = watching(monkeypatch, emulator, [API, WWW], {"corp": corp})
     emulator.clear_requests()
     stack.up(ca, [API])
@@ -130,9 +130,7 @@ def test_hostnames_added_and_removed_at_once_keep_both_guarantees(
     emulator: EmulatorServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    [corp], [ca] = uploaded(certs, "corp")
-    stack = Stack(assocs, ca, [API, ADMIN])
-    next_run()
+    corp, ca, stack = deployed(certs, assocs, [API, ADMIN])
     watch = watching(monkeypatch, emulator, [API, ADMIN, WWW], {"corp": corp})
     emulator.clear_requests()
     stack.up(ca, [API, WWW])
@@ -147,9 +145,7 @@ def test_every_hostname_replaced_keeps_the_ca_clients_in_and_ends_protecting_the
     emulator: EmulatorServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    [corp], [ca] = uploaded(certs, "corp")
-    stack = Stack(assocs, ca, [API])
-    next_run()
+    corp, ca, stack = deployed(certs, assocs, [API])
     watch = watching(monkeypatch, emulator, [API, WWW], {"corp": corp})
     stack.up(ca, [WWW])
     assert watch.violations() == [], watch.table()
@@ -215,11 +211,7 @@ def test_a_rotation_to_a_ca_uploaded_elsewhere_reads_its_list_and_refuses_someon
     _, (old, new) = uploaded(certs, "old", "new")
     stack = Stack(assocs, old, [API])
     next_run()
-    with emulator.client() as api:
-        api.put(
-            f"/zones/{ZONE}/certificate_authorities/hostname_associations",
-            json={"hostnames": ["by-hand.example.com"], "mtls_certificate_id": new["certificate_id"]},
-        ).raise_for_status()
+    put_list_by_hand(emulator, new["certificate_id"], ["by-hand.example.com"])
     before = emulator.state()
     emulator.clear_requests()
     with pytest.raises(ProviderError, match=r"already associates \['by-hand.example.com'\] with CA"):
@@ -239,9 +231,7 @@ def test_a_new_action_is_one_patch_and_the_hostnames_stay_associated(
     action: str,
     stopped: bool,
 ) -> None:
-    [corp], [ca] = uploaded(certs, "corp")
-    stack = Stack(assocs, ca, [API])
-    next_run()
+    corp, ca, stack = deployed(certs, assocs, [API])
     watch = watching(monkeypatch, emulator, [API], {"corp": corp})
     emulator.clear_requests()
     stack.up(ca, [API], action=action)
@@ -256,9 +246,7 @@ def test_a_new_action_is_one_patch_and_the_hostnames_stay_associated(
 def test_pin_issuer_turned_off_and_on_again_is_one_patch_each(
     certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
 ) -> None:
-    _, [ca] = uploaded(certs, "corp")
-    stack = Stack(assocs, ca, [API])
-    next_run()
+    _, ca, stack = deployed(certs, assocs, [API])
     emulator.clear_requests()
     stack.up(ca, [API], pin_issuer=False)
     assert api_calls(emulator) == ["GET entrypoint", "PATCH rule"]

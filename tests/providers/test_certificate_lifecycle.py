@@ -29,11 +29,6 @@ def fault_status(spec: str) -> int:
     return int(spec.split("status=")[1].split(":")[0])
 
 
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(zones=TEST_ZONES, association_lag_seconds=0.3)
-
-
 def writes(emulator: EmulatorServer) -> list[str]:
     return [f"{e['method']} {e['path']}" for e in emulator.requests() if e["method"] != "GET"]
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from pulumi.output import UNKNOWN
 
-from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
@@ -25,15 +24,9 @@ from tests.support.providers import (
     next_run,
     upload,
 )
-from tests.support.zones import TEST_ZONES
 
 TAG = "cfmtls-0123456789ab"
 HOSTS = ["api.example.com"]
-
-
-@pytest.fixture
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(zones=TEST_ZONES, association_lag_seconds=0.3)
 
 
 def declared(pem: str, **extra: Any) -> dict[str, Any]:

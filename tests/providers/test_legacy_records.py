@@ -25,12 +25,14 @@ from tests.support.certs import make_ca
 from tests.support.edge_watch import watching
 from tests.support.providers import (
     ZONE,
+    add_entrypoint_by_hand,
     api_calls,
     association_inputs,
     checked,
     entrypoint,
     hostname_list,
     next_run,
+    put_list_by_hand,
     rules_of,
     upload,
 )
@@ -49,15 +51,7 @@ def deploy_rule_of_0_1(emulator: EmulatorServer, ca: dict[str, Any], *, other_ru
         "description": "cfmtls: require a client certificate",
     }
     rules = [rule, {"ref": "theirs", "action": "log", "expression": "true"}] if other_rule else [rule]
-    body = {
-        "name": "default",
-        "description": ENTRYPOINT_DESCRIPTION,
-        "kind": "zone",
-        "phase": "http_request_firewall_custom",
-        "rules": rules,
-    }
-    with emulator.client() as api:
-        made = api.post(f"/zones/{ZONE}/rulesets", json=body).json()["result"]
+    made = add_entrypoint_by_hand(emulator, *rules, description=ENTRYPOINT_DESCRIPTION)
     [held] = [each for each in made["rules"] if each["ref"] == RULE_REF]
     return {
         "zone_id": ZONE,
@@ -76,11 +70,7 @@ def deploy_rule_of_0_1(emulator: EmulatorServer, ca: dict[str, Any], *, other_ru
 
 def deploy_association_of_0_1(emulator: EmulatorServer, ca: dict[str, Any]) -> dict[str, Any]:
     """What 0.1's HostnameAssociation made (the list) and recorded (no rule of its own)."""
-    with emulator.client() as api:
-        api.put(
-            f"/zones/{ZONE}/certificate_authorities/hostname_associations",
-            json={"hostnames": HOSTS, "mtls_certificate_id": ca["certificate_id"]},
-        ).raise_for_status()
+    put_list_by_hand(emulator, ca["certificate_id"], HOSTS)
     return {
         "zone_id": ZONE,
         "mtls_certificate_id": ca["certificate_id"],

@@ -2,7 +2,9 @@
 client at each hostname, the moment each write is applied, so a provider test sees what users' clients see.
 
 The timeline it records (the start, the moment after each write, the end) is judged by the one statement of the
-ordering guarantees, :func:`cfmtls_provider.transitions.invariant_violations`, as the end-to-end suite does.
+ordering guarantees, :func:`cfmtls_provider.transitions.invariant_violations`, as the end-to-end suite does with
+real TLS clients against an emulator process (``tests/e2e/edge_watch.py``); this one asks the edge's decision
+(``emulator/edge/decide.py``) in the test's process, so the provider tests can watch every write cheaply.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ __all__ = [
     "PROJECT",
     "STACK",
     "ZONE",
+    "add_entrypoint_by_hand",
     "api_calls",
     "association_inputs",
     "checked",
@@ -30,6 +31,7 @@ __all__ = [
     "entrypoint",
     "hostname_list",
     "next_run",
+    "put_list_by_hand",
     "rules_of",
     "upload",
 ]
@@ -140,3 +142,23 @@ def rules_of(emulator: EmulatorServer, zone: str = ZONE) -> list[dict[str, Any]]
     """The rules of the zone's custom rules entrypoint, in order ([] without an entrypoint)."""
     held = entrypoint(emulator, zone)
     return list(held["rules"]) if held else []
+
+
+def put_list_by_hand(emulator: EmulatorServer, certificate_id: str, hostnames: list[str], zone: str = ZONE) -> None:
+    """The (zone, CA) hostname list set outside any stack (a person in the dashboard, another tool)."""
+    with emulator.client() as api:
+        api.put(
+            f"/zones/{zone}/certificate_authorities/hostname_associations",
+            json={"hostnames": hostnames, "mtls_certificate_id": certificate_id},
+        ).raise_for_status()
+
+
+def add_entrypoint_by_hand(emulator: EmulatorServer, *rules: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """The zone's custom rules entrypoint made outside any stack, holding ``rules``; Cloudflare's answer."""
+    body: dict[str, Any] = {"name": "default", "kind": "zone", "phase": "http_request_firewall_custom"}
+    body.update(rules=list(rules), **({"description": description} if description else {}))
+    with emulator.client() as api:
+        answer = api.post(f"/zones/{ZONE}/rulesets", json=body)
+        answer.raise_for_status()
+    made: dict[str, Any] = answer.json()["result"]
+    return made
