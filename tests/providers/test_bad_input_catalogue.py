@@ -466,7 +466,7 @@ CATALOGUE: dict[str, Case] = {
         cert(lambda: make_ca().pem),
         "No Cloudflare credentials: set an API token with 'pulumi config set --secret cfmtls:apiToken <token>' "
         "or the CLOUDFLARE_API_TOKEN environment variable (the token needs Account 'SSL and Certificates Write', "
-        "Zone 'SSL and Certificates Write' and, for the rule each HostnameAssociation keeps, Zone 'Zone WAF Write').",
+        "Zone 'SSL and Certificates Write' and, for the HostnameAssociation's rule, Zone 'Zone WAF Write').",
         stage="create",
         config={"cfmtls:apiToken": ""},
     ),

@@ -14,6 +14,7 @@ from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
+from tests.support.edge_watch import watching
 from tests.support.providers import (
     ACCOUNT,
     api_calls,
@@ -22,6 +23,7 @@ from tests.support.providers import (
     create_association,
     hostname_list,
     next_run,
+    rules_of,
     upload,
 )
 
@@ -144,21 +146,32 @@ def test_a_ca_replaced_create_first_rotates_its_associations_in_place(assocs: Ho
     assert association_diff(assocs, olds) == (True, [], False)
 
 
-def test_a_delete_first_replacement_run_ends_with_the_new_upload_associated_and_required(
-    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+def test_a_delete_first_replacement_keeps_the_hostnames_closed_and_ends_with_the_new_upload_required(
+    certs: MTLSCertificateProvider,
+    assocs: HostnameAssociationProvider,
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The run as the engine makes it: the association goes (rule, then list), the CA goes, the CA is uploaded
-    again under its new name, the association comes back."""
-    pem = make_ca("corp").pem
-    old = dict(certs.create(checked(certs, {}, declared(pem))).outs or {})
+    """The run as the engine makes it: the association's list goes (its rule stays), the CA goes, the CA is
+    uploaded again under its new name, the association comes back and takes its rule back by its ref. The outage
+    the user opted into is closed: the CA's own clients are refused for a while, a client without one always."""
+    corp = make_ca("corp")
+    old = dict(certs.create(checked(certs, {}, declared(corp.pem))).outs or {})
     association_id, association = create_association(assocs, old, HOSTS)
     next_run()
-    news = checked(certs, old, declared(pem, name="corp-ca-2024", on_rename="delete_first"))
+    watch = watching(monkeypatch, emulator, HOSTS, {"corp": corp})
+    news = checked(certs, old, declared(corp.pem, name="corp-ca-2024", on_rename="delete_first"))
     assert certs.diff(old["certificate_id"], old, news).delete_before_replace
     assocs.delete(association_id, association)
     certs.delete(old["certificate_id"], old)
     new = dict(certs.create(news).outs or {})
     _, outs = create_association(assocs, new, HOSTS)
+
+    assert all(
+        "none" not in admitted for moment in watch.moments for admitted in watch.who_gets_in(moment.seen).values()
+    )
+    assert watch.who_gets_in() == watch.everywhere("corp")
     [held] = emulator.state()["certificates"]
     assert held["name"] == f"corp-ca-2024 [{TAG}]" and held["id"] == new["certificate_id"] != old["certificate_id"]
     assert hostname_list(emulator, new["certificate_id"]) == HOSTS and outs["mtls_certificate_id"] == held["id"]
+    assert [rule["id"] for rule in rules_of(emulator)] == [association["rule_id"]] == [outs["rule_id"]]

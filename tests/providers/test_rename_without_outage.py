@@ -22,8 +22,8 @@ OLDS: dict[str, Any] = {"certificates": PEM, "name": "corp-ca", "account_id": AC
 REFUSAL = (
     "name changed from 'corp-ca' to 'corp-ca-2024' while the certificates stay the same. Cloudflare cannot rename "
     "an uploaded CA or change its key, and refuses a second upload of the same certificate (1471): a re-upload "
-    "would have to delete the CA first, leaving its hostnames without a CA (and a ClientCertificateRule blocking "
-    "every client) until the new upload is done. Nothing is done without your choice: keep the old value; or set "
+    "would have to delete the CA first, leaving its hostnames without a CA (and their rules blocking every client) "
+    "until the new upload is done. Nothing is done without your choice: keep the old value; or set "
     "on_rename='record_only' to record the new value in the stack only (Cloudflare keeps the upload as it is: no "
     "outage); or set on_rename='delete_first' to delete and re-upload, accepting that outage."
 )
