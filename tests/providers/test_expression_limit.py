@@ -20,7 +20,6 @@ from tests.support.providers import (
     ZONE,
     association_inputs,
     checked,
-    configured,
     create_association,
     hostname_list,
     next_run,
@@ -48,9 +47,11 @@ def inputs(hostnames: Any, **extra: Any) -> dict[str, Any]:
     return association_inputs(ca, hostnames, **extra)
 
 
-def test_the_check_refuses_one_hostname_over_what_a_rotation_needs_with_the_count_and_advice() -> None:
+def test_the_check_refuses_one_hostname_over_what_a_rotation_needs_with_the_count_and_advice(
+    assocs: HostnameAssociationProvider,
+) -> None:
     fits = largest_that_rotates()
-    provider = HostnameAssociationProvider()
+    provider = assocs
     assert provider.check({}, inputs(hosts(fits))).failures == []
     over = provider.check({}, inputs(hosts(fits + 1))).failures
     [(prop, reason)] = [(failure.property, failure.reason) for failure in over]
@@ -66,21 +67,19 @@ def test_the_check_refuses_one_hostname_over_what_a_rotation_needs_with_the_coun
 @pytest.mark.parametrize("ski", [UNKNOWN, "CD" * 20], ids=["unknown at preview", "known"])
 def test_the_issuer_counts_as_a_typical_one_whether_known_or_not(ski: Any) -> None:
     fits = largest_that_rotates()
-    provider = HostnameAssociationProvider()
+    provider = HostnameAssociationProvider()  # refused before the zone is read: no credentials needed
     over = provider.check({}, {**inputs(hosts(fits + 1)), "issuer_ski": ski}).failures
     assert [failure.property for failure in over] == ["hostnames"]
 
 
-def test_an_unpinned_rule_has_room_for_more_hostnames() -> None:
+def test_an_unpinned_rule_has_room_for_more_hostnames(assocs: HostnameAssociationProvider) -> None:
     fits = largest_that_rotates()
-    provider = HostnameAssociationProvider()
-    assert provider.check({}, inputs(hosts(fits + 1), pin_issuer=False)).failures == []
+    assert assocs.check({}, inputs(hosts(fits + 1), pin_issuer=False)).failures == []
 
 
 def test_a_rotation_at_the_limit_widens_the_rule_and_cloudflare_takes_it(
-    certs: MTLSCertificateProvider, emulator: EmulatorServer
+    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
 ) -> None:
-    assocs = configured(HostnameAssociationProvider(), emulator)
     old, new = upload(certs, make_ca("old"), "old"), upload(certs, make_ca("new"), "new")
     names = [f"host-{index:04d}.example.com" for index in range(largest_that_rotates())]
     association_id, outs = create_association(assocs, old, names)
@@ -92,10 +91,9 @@ def test_a_rotation_at_the_limit_widens_the_rule_and_cloudflare_takes_it(
 
 
 def test_create_refuses_a_rule_over_the_limit_when_the_real_ski_is_longer_and_writes_nothing(
-    certs: MTLSCertificateProvider, emulator: EmulatorServer
+    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
 ) -> None:
     """A SKI of a SHA-256 key id (64 hex characters) is longer than the typical one the check counts."""
-    assocs = configured(HostnameAssociationProvider(), emulator)
     ca = upload(certs, make_ca("corp"))
     names = hosts(largest_that_rotates())
     props = {**checked(assocs, {}, association_inputs(ca, names)), "issuer_ski": "CD" * 64}

@@ -1,4 +1,5 @@
-"""A Pulumi program and a `pulumi preview` never send a request, so they must not import the HTTP stack.
+"""A Pulumi program, and a `pulumi preview` with nothing new to check at Cloudflare, send no request, so they must
+not import the HTTP stack (an association with a new zone or new hostnames reads the zone at preview).
 
 A structural guard for the start-up cost measured in docs/benchmarks.md (no timing is asserted here).
 """
@@ -21,7 +22,7 @@ certs.diff("c" * 32, ca, ca)
 provider = HostnameAssociationProvider()
 declared = {"zone_id": "f" * 32, "mtls_certificate_id": "c" * 36, "hostnames": ["a.example.com"],
             "issuer_ski": ca["subject_key_identifier"], "declared_by": "hosts", "rule_ref": "r"}
-inputs = provider.check({}, declared).inputs
+inputs = provider.check(declared, declared).inputs  # zone and hostnames as recorded: nothing to read
 provider.diff("id", {**inputs, "rule_id": "u"}, inputs)
 print("httpx" in sys.modules)
 """

@@ -18,9 +18,11 @@ from pulumi.dynamic import CheckResult, DiffResult, ResourceProvider
 from pulumi.output import UNKNOWN
 
 from cfmtls_provider import HostnameAssociationArgs, MTLSCertificateArgs
+from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
+from tests.support.providers import configured
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 ZONE = "fedcba9876543210fedcba9876543210"
@@ -28,7 +30,9 @@ OLD_PEM, NEW_PEM = make_ca("old CA").pem, make_ca("new CA").pem
 HOSTS = ["api.example.com", "*.admin.example.com"]
 
 
-def certificate_case() -> tuple[ResourceProvider, dict[str, Any], dict[str, Any]]:
+def certificate_case(
+    _emulator: EmulatorServer | None = None,
+) -> tuple[ResourceProvider, dict[str, Any], dict[str, Any]]:
     provider = MTLSCertificateProvider()
     news = {
         "certificates": NEW_PEM,
@@ -45,7 +49,7 @@ def certificate_case() -> tuple[ResourceProvider, dict[str, Any], dict[str, Any]
     return provider, news, outputs
 
 
-def association_case() -> tuple[ResourceProvider, dict[str, Any], dict[str, Any]]:
+def association_case(emulator: EmulatorServer | None = None) -> tuple[ResourceProvider, dict[str, Any], dict[str, Any]]:
     """Settled (the outputs are what these inputs made): an unknown value is the only possible change."""
     news = {
         "zone_id": ZONE,
@@ -60,6 +64,8 @@ def association_case() -> tuple[ResourceProvider, dict[str, Any], dict[str, Any]
         "rule_ref": "cfmtls_hosts_0123456789abcdef01234567",
     }
     provider = HostnameAssociationProvider()
+    if emulator is not None:  # the check reads the zone (not when the cases are only listed)
+        configured(provider, emulator)
     outputs = {**provider.check({}, news).inputs, "adopt_existing": False, "ruleset_id": "r" * 32}
     return provider, news, {**outputs, "rule_id": "u" * 32}
 
@@ -70,7 +76,8 @@ ALWAYS_KNOWN = {"declared_by", "rule_ref"}
 REGISTERED_AS = {"certificate": {"mtls_certificate_id", "issuer_ski", "certificate_revision"}}
 
 
-CASES: dict[str, tuple[Callable[[], tuple[ResourceProvider, dict[str, Any], dict[str, Any]]], type]] = {
+Case = Callable[[EmulatorServer | None], tuple[ResourceProvider, dict[str, Any], dict[str, Any]]]
+CASES: dict[str, tuple[Case, type]] = {
     "MTLSCertificate": (certificate_case, MTLSCertificateArgs),
     "HostnameAssociation": (association_case, HostnameAssociationArgs),
 }
@@ -90,7 +97,7 @@ def with_unknowns(news: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def variants() -> Iterator[Any]:
     for resource, (make, _args) in CASES.items():
-        _provider, news, _outputs = make()
+        _provider, news, _outputs = make(None)
         for label, _variant in with_unknowns(news):
             yield pytest.param(resource, label, id=f"{resource}-{label}")
 
@@ -104,21 +111,21 @@ def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("resource", list(CASES))
 def test_the_cases_cover_every_argument(resource: str) -> None:
     make, args_class = CASES[resource]
-    _provider, news, _outputs = make()
+    _provider, news, _outputs = make(None)
     registered = set().union(*(REGISTERED_AS.get(field.name, {field.name}) for field in dataclasses.fields(args_class)))
     assert registered <= set(news)
 
 
-def test_a_settled_association_plans_no_change() -> None:
+def test_a_settled_association_plans_no_change(emulator_module: EmulatorServer) -> None:
     """The association's variants are meaningful: without an unknown value its diff is empty."""
-    provider, news, outputs = association_case()
+    provider, news, outputs = association_case(emulator_module)
     assert not provider.diff("id", outputs, provider.check(outputs, news).inputs).changes
 
 
 @pytest.mark.parametrize(("resource", "label"), list(variants()))
-def test_check_and_diff_plan_around_unknown_values(resource: str, label: str) -> None:
+def test_check_and_diff_plan_around_unknown_values(resource: str, label: str, emulator_module: EmulatorServer) -> None:
     make, _args = CASES[resource]
-    provider, news, outputs = make()
+    provider, news, outputs = make(emulator_module)
     variant = dict(with_unknowns(news))[label]
 
     created = provider.check({}, variant)

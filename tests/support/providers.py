@@ -112,6 +112,10 @@ def _call_label(method: str, path: str) -> str:
         return f"{method} list"
     if "mtls_certificates" in parts:
         return f"{method} ca"
+    if parts[-1] == "zones":
+        return f"{method} zones"
+    if len(parts) == 2 and parts[0] == "zones":
+        return f"{method} zone"
     if "rulesets" in parts:
         after = parts[parts.index("rulesets") + 1 :]
         if after[:1] == ["phases"] or (method in ("POST", "DELETE") and len(after) <= 1):
@@ -122,7 +126,7 @@ def _call_label(method: str, path: str) -> str:
 
 def api_calls(emulator: EmulatorServer) -> list[str]:
     """The calls the emulator answered since its log was last cleared, as ``"PUT list"``, ``"PATCH rule"``,
-    ``"POST entrypoint"``, ``"GET ca"``..., in order."""
+    ``"POST entrypoint"``, ``"GET ca"``, ``"GET zones"``..., in order."""
     return [_call_label(entry["method"], entry["path"]) for entry in emulator.requests()]
 
 
