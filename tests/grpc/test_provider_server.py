@@ -15,7 +15,7 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2
 
-from cfmtls_provider.cloudflare.models import ENTRYPOINT_DESCRIPTION
+from cfmtls_provider.cloudflare.models import CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
 from tests.support.certs import make_ca
 from tests.support.provider_server import ASSOC_URN, CERT_URN, TOKEN, plain, struct
 from tests.support.providers import association_inputs, rules_of
@@ -140,7 +140,7 @@ def test_a_rule_of_0_1_is_deleted_through_the_provider_its_record_names(
     """A stack deployed with 0.1 holds ClientCertificateRule records; the engine deletes them at the upgrade."""
     body = {
         "name": "default",
-        "description": ENTRYPOINT_DESCRIPTION,
+        "description": CUSTOM_RULES_ENTRYPOINT_DESCRIPTION,
         "kind": "zone",
         "phase": "http_request_firewall_custom",
         "rules": [{"ref": "cfmtls_require_0123", "action": "block", "expression": 'http.host eq "a.example.com"'}],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cfmtls_provider.cloudflare.models import ENTRYPOINT_DESCRIPTION
+from cfmtls_provider.cloudflare.models import CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._errors import ProviderError
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
@@ -85,7 +85,7 @@ def test_delete_keeps_an_entrypoint_that_was_there_before_even_when_it_empties_i
     assocs.delete(association_id, outs)
     held = entrypoint(emulator)
     assert held is not None and held["id"] == ruleset_id and held["rules"] == []
-    assert held.get("description", "") != ENTRYPOINT_DESCRIPTION
+    assert held.get("description", "") != CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
 
 
 def test_a_renamed_association_leaves_the_list_its_successor_wrote_in_this_run(

@@ -13,7 +13,7 @@ import pulumi
 import pytest
 
 import cfmtls_provider
-from cfmtls_provider.cloudflare.models import ENTRYPOINT_DESCRIPTION
+from cfmtls_provider.cloudflare.models import CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources._errors import ProviderError
 from cfmtls_provider.resources.client_certificate_rule import ClientCertificateRuleProvider
@@ -51,7 +51,7 @@ def deploy_rule_of_0_1(emulator: EmulatorServer, ca: dict[str, Any], *, other_ru
         "description": "cfmtls: require a client certificate",
     }
     rules = [rule, {"ref": "theirs", "action": "log", "expression": "true"}] if other_rule else [rule]
-    made = add_entrypoint_by_hand(emulator, *rules, description=ENTRYPOINT_DESCRIPTION)
+    made = add_entrypoint_by_hand(emulator, *rules, description=CUSTOM_RULES_ENTRYPOINT_DESCRIPTION)
     [held] = [each for each in made["rules"] if each["ref"] == RULE_REF]
     return {
         "zone_id": ZONE,
