@@ -203,7 +203,10 @@ class HostnameAssociationProvider(CloudflareProvider):
             issuers = ["00" * 20, "01" * 20] if inputs["pin_issuer"] is not False else None
             problem = expression_length_problem(hostnames, issuers)
             if problem:
-                failures.append(CheckFailure("hostnames", f"hostnames: {problem}."))
+                room = (
+                    " (counting room for a second issuer: a rotation accepts both CAs for a moment)" if issuers else ""
+                )
+                failures.append(CheckFailure("hostnames", f"hostnames: {problem}{room}."))
         if not failures:
             failures += self._zone_problems(olds, inputs)
         inputs["expression"] = UNKNOWN if failures else _planned_expression(inputs)
@@ -307,12 +310,24 @@ class HostnameAssociationProvider(CloudflareProvider):
             return None
         return (ruleset.rule_by_id(rule_id) if rule_id else None) or (ruleset.rule_by_ref(ref) if ref else None)
 
-    def _our_rule(self, zone_id: str, ruleset: Ruleset | None, ref: str, rule_id: str = "") -> Rule | None:
-        """As :meth:`_rule`; a rule holding the ref that this package did not write is refused, unchanged."""
-        rule = self._rule(ruleset, ref, rule_id)
-        if rule is not None and journal_of(rule) is None:
+    def _our_rule(
+        self, zone_id: str, ruleset: Ruleset | None, props: Mapping[str, Any], *, refuse_foreign: bool = True
+    ) -> tuple[Rule | None, tuple[str, ...]]:
+        """The association's rule and its journal. A rule found by the id the state records is ours even if its
+        description was edited (its journal is then the recorded CA); one found by ref whose description is not
+        ours belongs to someone else: refused, unchanged (``refuse_foreign``), else left alone (a delete)."""
+        rule_id = props.get("rule_id") or ""
+        rule = self._rule(ruleset, props.get("rule_ref") or "", rule_id)
+        if rule is None:
+            return None, ()
+        journal = journal_of(rule)
+        if journal is not None:
+            return rule, journal
+        if rule_id and rule.id == rule_id:
+            return rule, (props["mtls_certificate_id"],)
+        if refuse_foreign:
             raise _foreign_rule_refusal(zone_id, rule)
-        return rule
+        return None, ()
 
     def _new_ca_list(
         self, client: CloudflareClient, props: Mapping[str, Any], journal: Sequence[str], doing: str
@@ -356,8 +371,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         zone_id = props["zone_id"]
         doing = f"Associating hostnames of zone {zone_id} with CA {props['mtls_certificate_id']}"
         ruleset = self._entrypoint(client, zone_id, doing)
-        rule = self._our_rule(zone_id, ruleset, props["rule_ref"])
-        journal = journal_of(rule) or () if rule is not None else ()
+        rule, journal = self._our_rule(zone_id, ruleset, {"rule_ref": props["rule_ref"]})
         lists = {props["mtls_certificate_id"]: self._new_ca_list(client, props, journal, doing)}
         lists.update(self._lists(client, zone_id, [ca for ca in journal if ca not in lists], doing))
         start_rule = None if rule is None else live_rule_state(rule, self._candidates(lists, props), journal)
@@ -385,7 +399,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         zone_id = news["zone_id"]
         doing = f"Updating the hostnames of zone {zone_id} for CA {news['mtls_certificate_id']}"
         ruleset = self._entrypoint(client, zone_id, doing)
-        rule = self._our_rule(zone_id, ruleset, news["rule_ref"], olds.get("rule_id") or "")
+        rule, journal = self._our_rule(zone_id, ruleset, {**olds, "rule_ref": news["rule_ref"]})
         recorded = recorded_rule_state(olds)
         old_ca, new_ca = olds["mtls_certificate_id"], news["mtls_certificate_id"]
         trusted = (rule is None and recorded is None) or (
@@ -393,7 +407,6 @@ class HostnameAssociationProvider(CloudflareProvider):
             and recorded is not None
             and rule_spec(recorded, news["rule_ref"], olds.get("declared_by") or "").body() == _body(rule)
         )
-        journal = journal_of(rule) or () if rule is not None else ()
         if trusted:
             lists = {old_ca: frozenset(olds.get("hostnames") or ())}
             start_rule = recorded
@@ -417,10 +430,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         doing = f"Removing the hostnames of zone {zone_id} from CA {ca}"
         ruleset = self._entrypoint(client, zone_id, doing)
         ref = props.get("rule_ref") or ""
-        rule = self._rule(ruleset, ref, props.get("rule_id") or "")
-        journal = (journal_of(rule) if rule is not None else None) or ()
-        if rule is not None and journal_of(rule) is None:
-            rule = None  # not ours (a rule holding the ref, written by someone else): left alone
+        rule, journal = self._our_rule(zone_id, ruleset, props, refuse_foreign=False)
         if this_run.certificate_deleted_first(ca):
             # The CA is deleted before it is uploaded again (on_rename="delete_first", delete_before_replace): the
             # rule stays and blocks every client while the hostnames have no CA (the outage the user opted into,

@@ -36,7 +36,6 @@ __all__ = [
     "ALLOWED_ACTIONS",
     "MAX_EXPRESSION_LENGTH",
     "ExpressionTooLong",
-    "accept_issuer",
     "build_expression",
     "expression_length_problem",
     "host_pattern",
@@ -209,29 +208,11 @@ _PIN = re.compile(r'cf\.tls_client_auth\.cert_issuer_ski (?:eq "([0-9A-F]+)"|in 
 
 
 def pinned_issuers(expression: str) -> tuple[str, ...]:
-    """The issuer SKIs a rule made by :func:`build_expression` (or widened by :func:`accept_issuer`) accepts;
-    () when it pins no issuer."""
+    """The issuer SKIs a rule made by :func:`build_expression` accepts (one, or several during a rotation); ()
+    when it pins no issuer."""
     found = _PIN.search(expression)
     if found is None:
         return ()
     if found.group(1):
         return (found.group(1),)
     return tuple(re.findall(r'"([0-9A-F]+)"', found.group(2)))
-
-
-def accept_issuer(expression: str, issuer_ski: str) -> str | None:
-    """The pinned ``expression`` accepting ``issuer_ski`` too (``cert_issuer_ski in {"OLD" "NEW"}``), or None
-    when there is nothing to do (no issuer pinned, or this one accepted already). Raises
-    :class:`ExpressionTooLong` over Cloudflare's limit."""
-    ski = normalise_ski(issuer_ski)
-    accepted = pinned_issuers(expression)
-    if not accepted or ski in accepted:
-        return None
-    both = " ".join(quote(value) for value in (*accepted, ski))
-    widened = _PIN.sub(lambda _: f"cf.tls_client_auth.cert_issuer_ski in {{{both}}}", expression, count=1)
-    if len(widened) > MAX_EXPRESSION_LENGTH:
-        raise ExpressionTooLong(
-            f"accepting issuer {ski} too would make the rule expression {len(widened)} characters, over "
-            f"Cloudflare's limit of {MAX_EXPRESSION_LENGTH:,}: split the hostnames over several rules."
-        )
-    return widened

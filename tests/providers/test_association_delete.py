@@ -126,19 +126,21 @@ def test_a_failed_rotation_leaves_two_lists_and_delete_empties_both(
     assert emulator.state()["associations"] == {} and emulator.state()["rulesets"] == []
 
 
-def test_a_rule_holding_the_ref_that_this_package_did_not_write_is_left_alone(
+def test_the_stack_s_own_rule_edited_in_the_dashboard_is_still_deleted_with_it(
     certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
 ) -> None:
+    """The rule the state records (by its id) is the stack's, whatever a person wrote into it since: destroy
+    removes it, or it would go on blocking hostnames no CA is associated with any more."""
     ca = upload(certs, make_ca("corp"))
     association_id, outs = create_association(assocs, ca, HOSTS)
     with emulator.client() as api:
         api.patch(
             f"/zones/{ZONE}/rulesets/{outs['ruleset_id']}/rules/{outs['rule_id']}",
-            json={"ref": outs["rule_ref"], "action": "log", "expression": "true", "description": "someone's now"},
+            json={"ref": outs["rule_ref"], "action": "block", "expression": outs["expression"], "description": "mine"},
         ).raise_for_status()
     next_run()
     assocs.delete(association_id, outs)
-    assert [rule["description"] for rule in rules_of(emulator)] == ["someone's now"]
+    assert rules_of(emulator) == []
     assert hostname_list(emulator, ca["certificate_id"]) == []
 
 

@@ -120,7 +120,7 @@ def test_deleting_stops_requiring_before_it_dissociates_and_leaves_nothing() -> 
 def _part_way_states(count: int) -> list[Enforcement]:
     """States a run leaves when it fails after some writes of a plan between two settled states."""
     chooser = random.Random(20261207)
-    found = []
+    found: list[Enforcement] = []
     while len(found) < count:
         start, intent = chooser.choice(SETTLED), chooser.choice(INTENTS)
         writes = plan(start, intent)
@@ -144,11 +144,11 @@ def test_a_rotation_accepts_both_issuers_then_moves_then_empties_the_old_list_th
     writes = plan(_settled(old), new)
     assert [type(write).__name__ for write in writes] == ["WriteRule", "PutList", "PutList", "WriteRule"]
     widened, associate, empty, pin = writes
-    assert isinstance(widened, WriteRule) and widened.rule.issuers == {"AA", "BB"}
+    assert isinstance(widened, WriteRule) and widened.rule.issuers == frozenset({"AA", "BB"})
     assert widened.rule.journal == ("A", "B")  # the journal names the new CA before its list is written
     assert associate == PutList("B", frozenset({"a.x.com"}))
     assert empty == PutList("A", frozenset())
-    assert isinstance(pin, WriteRule) and pin.rule.issuers == {"BB"} and pin.rule.journal == ("B",)
+    assert isinstance(pin, WriteRule) and pin.rule.issuers == frozenset({"BB"}) and pin.rule.journal == ("B",)
 
 
 def test_adding_a_hostname_associates_before_requiring_and_removing_one_stops_requiring_first() -> None:
@@ -162,11 +162,11 @@ def test_the_invariants_catch_the_orders_this_package_used_to_get_wrong() -> Non
     old, new = Intent("A", frozenset({"a.x.com"}), "AA"), Intent("B", frozenset({"a.x.com"}), "BB")
     start = _settled(old)
     # A rotation without the handover: the new CA associated while the rule still pins the old issuer.
-    unwired = [PutList("B", frozenset({"a.x.com"})), WriteRule(final_rule(new)), PutList("A", frozenset())]
+    unwired: list[Write] = [PutList("B", frozenset({"a.x.com"})), WriteRule(final_rule(new)), PutList("A", frozenset())]
     assert _violations(_states(start, unwired), "B")
     # Removing a hostname by dissociating it before the rule stops requiring it.
     two = Intent("A", frozenset({"a.x.com", "b.x.com"}), "AA")
-    dissociate_first = [PutList("A", frozenset({"a.x.com"})), WriteRule(final_rule(old))]
+    dissociate_first: list[Write] = [PutList("A", frozenset({"a.x.com"})), WriteRule(final_rule(old))]
     assert _violations(_states(_settled(two), dissociate_first), "A")
 
 
