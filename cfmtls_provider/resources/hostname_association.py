@@ -203,10 +203,8 @@ class HostnameAssociationProvider(CloudflareProvider):
             issuers = ["00" * 20, "01" * 20] if inputs["pin_issuer"] is not False else None
             problem = expression_length_problem(hostnames, issuers)
             if problem:
-                room = (
-                    " (counting room for a second issuer: a rotation accepts both CAs for a moment)" if issuers else ""
-                )
-                failures.append(CheckFailure("hostnames", f"hostnames: {problem}{room}."))
+                room = " That counts room for a second issuer: a rotation accepts both CAs for a moment."
+                failures.append(CheckFailure("hostnames", f"hostnames: {problem}.{room if issuers else ''}"))
         if not failures:
             failures += self._zone_problems(olds, inputs)
         inputs["expression"] = UNKNOWN if failures else _planned_expression(inputs)

@@ -400,7 +400,8 @@ CATALOGUE: dict[str, Case] = {
         "hostnames: the rule expression for these 200 hostnames would be 5223 characters, over Cloudflare's limit "
         "of 4,096 characters for one rule expression (https://developers.cloudflare.com/ruleset-engine/rules-"
         "language/expressions/#maximum-rule-expression-length). One rule enforces one association's hostnames: "
-        "list at most about 154 hostnames in it, or cover a subdomain with one wildcard ('*.example.com').",
+        "list at most about 154 hostnames in it, or cover a subdomain with one wildcard ('*.example.com'). That "
+        "counts room for a second issuer: a rotation accepts both CAs for a moment.",
         prop="hostnames",
     ),
     # -- configuration: caught at create, from Cloudflare's answer ----------------------------------------

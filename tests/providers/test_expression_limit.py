@@ -61,7 +61,10 @@ def test_the_check_refuses_one_hostname_over_what_a_rotation_needs_with_the_coun
         "over Cloudflare's limit of 4,096 characters for one rule expression (https://developers.cloudflare." in reason
     )
     assert f"list at most about {fits} hostnames in it" in reason
-    assert reason.endswith("or cover a subdomain with one wildcard ('*.example.com').")
+    assert reason.endswith(
+        "or cover a subdomain with one wildcard ('*.example.com'). That counts room for a second issuer: a rotation "
+        "accepts both CAs for a moment."
+    )
 
 
 @pytest.mark.parametrize("ski", [UNKNOWN, "CD" * 20], ids=["unknown at preview", "known"])
