@@ -37,7 +37,7 @@ from .provider_memory import ProviderMemory
 from .startup import measure_startup, stats
 from .state_size import StateSize
 
-__all__ = ["Calls", "Variant", "call_shape", "run"]
+__all__ = ["STACK_DIR", "BenchStack", "Calls", "Variant", "call_shape", "declare_zones", "run", "running_emulator"]
 
 TOKEN = "bench-token-5d1c7e2a9b3f4a6c8e0d1f2a3b4c5d6e"
 DEFAULT_ACCOUNT_ID = "0000000000000000000000000000bec0"
@@ -105,6 +105,11 @@ def running_emulator(latency_ms: float, rate_limit: RateLimit) -> Iterator[Emula
         yield admin
 
 
+def declare_zones(emulator: EmulatorAdmin, size: Size) -> None:
+    """bench/stack's zones: zone z is example.com in the account of CA z % cas."""
+    emulator.declare_zones(*(f"{z:032x}=example.com@{0xBE0C0000 + z % size.cas:032x}" for z in range(size.zones)))
+
+
 class BenchStack:
     """bench/stack or bench/floor at one size: its CA files, its config, and each operation as a command."""
 
@@ -144,23 +149,29 @@ class BenchStack:
         pem, _key = make_ca(f"cfmtls bench CA {ca} {time.time_ns()}")
         (self.root / "cas" / f"ca-{ca}.pem").write_text(pem)
 
-    def operation(self, name: str) -> float:
-        """Prepare (untimed) and run (timed) one operation; its wall time in seconds."""
+    def command(self, name: str) -> tuple[str, ...]:
+        """Prepare the operation (untimed): its pulumi arguments."""
         if name == "hostname-change":
             self.stack.config("extraHost", EXTRA_HOST)
         elif name == "rotation":
             self.write_ca(0)
-        command: dict[str, tuple[str, ...]] = {
-            "preview": ("preview",),
-            "preview-noop": ("preview",),
-            "up": ("up", "--yes", "--skip-preview"),
-            "up-noop": ("up", "--yes", "--skip-preview"),
-            "hostname-change": ("up", "--yes", "--skip-preview"),
-            "rotation": ("up", "--yes", "--skip-preview"),
-            "refresh": ("refresh", "--yes", "--skip-preview"),
-            "destroy": ("destroy", "--yes", "--skip-preview"),
-        }
-        return self.stack.run(*command[name]).seconds
+        return _COMMANDS[name]
+
+    def operation(self, name: str) -> float:
+        """Prepare (untimed) and run (timed) one operation; its wall time in seconds."""
+        return self.stack.run(*self.command(name)).seconds
+
+
+_COMMANDS: dict[str, tuple[str, ...]] = {
+    "preview": ("preview",),
+    "preview-noop": ("preview",),
+    "up": ("up", "--yes", "--skip-preview"),
+    "up-noop": ("up", "--yes", "--skip-preview"),
+    "hostname-change": ("up", "--yes", "--skip-preview"),
+    "rotation": ("up", "--yes", "--skip-preview"),
+    "refresh": ("refresh", "--yes", "--skip-preview"),
+    "destroy": ("destroy", "--yes", "--skip-preview"),
+}
 
 
 def check_state(stack: PulumiStack, emulator: EmulatorAdmin, size: Size, after: str) -> list[str]:
@@ -205,8 +216,7 @@ def run_sequence(
     root = Path(tempfile.mkdtemp(prefix=f"{kind}-{size.name}-", dir=scratch))
     if emulator is not None:
         emulator.reset()
-        # bench/stack: zone z is example.com in the account of CA z % cas.
-        emulator.declare_zones(*(f"{z:032x}=example.com@{0xBE0C0000 + z % size.cas:032x}" for z in range(size.zones)))
+        declare_zones(emulator, size)
     source = STACK_DIR if kind == "stack" else FLOOR_DIR
     bench = BenchStack(
         root, source, size, pulumi_bin, timeout, emulator, variant.server_workers, variant.skip_checkpoints
