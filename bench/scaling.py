@@ -143,14 +143,21 @@ def _state_sizes(results: dict[str, Any]) -> list[str]:
     if not sized:
         return []
     lines = [
-        "State after the create (`pulumi stack export`, bytes per resource):",
+        "State after the create, bytes per resource: as the file backend writes it (indented JSON, the same as "
+        "`pulumi stack export`), as compact JSON, and the largest parts (compact; `bench/state_size.py`).",
         "",
-        "| resources | stack | floor |",
-        "|---:|---:|---:|",
+        "| resources | stack | compact | stackTrace | `__provider` (inputs + outputs) | floor | floor compact |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for resources, state in sorted(sized, key=lambda item: item[0]):
-        floor = state.get("floor", {}).get("bytes_per_resource", "-")
-        lines.append(f"| {resources} | {state['stack']['bytes_per_resource']} | {floor} |")
+        stack, floor = state["stack"], state.get("floor", {})
+        parts = stack.get("parts_per_resource", {})
+        provider = parts.get("inputs.__provider", 0) + parts.get("outputs.__provider", 0)
+        lines.append(
+            f"| {resources} | {stack['bytes_per_resource']} | {stack.get('compact_bytes_per_resource', '-')} | "
+            f"{parts.get('stackTrace', '-')} | {provider} | {floor.get('bytes_per_resource', '-')} | "
+            f"{floor.get('compact_bytes_per_resource', '-')} |"
+        )
     return [*lines, ""]
 
 

@@ -75,10 +75,20 @@ class StateSize:
         return cls(len(export.encode()), counted, dict(types))
 
     def as_json(self) -> dict[str, Any]:
+        parts: dict[str, int] = defaultdict(int)
+        for size in self.types.values():
+            for part, total in size.parts.items():
+                parts[part] += total
+        count = self.resources or 1
         return {
             "export_bytes": self.export_bytes,
             "resources": self.resources,
-            "bytes_per_resource": round(self.export_bytes / self.resources) if self.resources else None,
+            # As the file backend writes it (indented JSON, like the export), and as compact JSON.
+            "bytes_per_resource": round(self.export_bytes / count),
+            "compact_bytes_per_resource": round(sum(size.total for size in self.types.values()) / count),
+            "parts_per_resource": {
+                part: round(total / count) for part, total in sorted(parts.items(), key=lambda item: -item[1])
+            },
             "types": {
                 name: {
                     "count": size.count,
