@@ -1,11 +1,11 @@
 """Where the Python time of an operation goes, and which costs grow faster than the stack.
 
-    .venv/bin/python -m bench.profile [--sizes large-305,xlarge] [--operations up-noop,hostname-change]
+    .venv/bin/python -m bench.profile [--sizes large-305,xlarge] [--operations up,up-noop,refresh,...]
                                       [--out /tmp/cfmtls-profile]
 
-For each size, a fresh bench stack is created against the emulator (not profiled), then each operation runs under
-py-spy (``py-spy record --subprocesses``: samples of every Python process the CLI starts, 100 per second, idle
-threads left out). Checkpoints are skipped in every run (the engine's checkpoints are Go, which py-spy does not
+For each size, a fresh bench stack runs the operations in order against the emulator, each one under
+py-spy (``py-spy record --subprocesses --gil``: 100 samples per second of the thread holding the GIL in every
+Python process the CLI starts, so a sample is 10 ms of Python CPU; threads waiting on the engine are left out). Checkpoints are skipped in every run (the engine's checkpoints are Go, which py-spy does not
 see, and they would only lengthen the runs). The samples are split by process: the program (the language host's
 ``pulumi-language-python-exec``) and the provider process (``python -m pulumi.dynamic``). For each function this
 package defines, the report gives its samples (with everything it calls) per size and its per-resource growth from
@@ -85,7 +85,7 @@ def profile_command(stack: BenchStack, operation: str, out: Path) -> Samples:
     result = run_command(
         [
             str(VENV / "bin" / "py-spy"),
-            *("record", "--subprocesses", "--rate", "100", "--format", "raw", "--output", str(out), "--"),
+            *("record", "--subprocesses", "--gil", "--rate", "100", "--format", "raw", "--output", str(out), "--"),
             # py-spy starts from a Python process and follows its children: a Python parent for the Go CLI.
             *(str(VENV / "bin" / "python"), "-c", _LAUNCHER),
             "pulumi",
@@ -132,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[1])
     parser.add_argument("--sizes", default="large-305,xlarge", help="comma-separated sizes (default large-305,xlarge)")
     parser.add_argument(
-        "--operations", default="up-noop,hostname-change", help="operations to profile, after a plain create"
+        "--operations",
+        default="up,up-noop,refresh,hostname-change,destroy",
+        help="operations to profile, in their order on one stack (without up, a plain create comes first)",
     )
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "cfmtls-profile")
     args = parser.parse_args(argv)
@@ -151,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 *(f"{z:032x}=example.com@{0xBE0C0000 + z % size.cas:032x}" for z in range(size.zones))
             )
             stack = BenchStack(Path(root), STACK_DIR, size, pulumi_bin, 3600, emulator, skip_checkpoints=True)
-            stack.operation("up")
+            if "up" not in operations:
+                stack.operation("up")  # the stack to profile the other operations on
             for operation in operations:
                 samples = profile_command(stack, operation, args.out / f"{size.name}-{operation}.txt")
                 results[operation][size] = samples

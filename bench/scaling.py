@@ -167,6 +167,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     series = _series(points(results))
     sizes = sorted({p.resources for p in points(results)})
@@ -191,6 +192,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
         axis.set_yscale("log")
         axis.set_xticks(sizes, [str(n) for n in sizes])
         axis.minorticks_off()
+        axis.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
         axis.set_xlabel("resources in the stack")
         axis.set_title(CHECKPOINTS[skip], fontsize=10)
         axis.grid(True, which="major", alpha=0.3)
