@@ -15,17 +15,19 @@ from tests.support.pulumi_stack import REPO
 pytestmark = pytest.mark.e2e
 
 
+def run_bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python -m bench.run ARGS`` as a user runs it; it must succeed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    return result
+
+
 @pytest.mark.timeout(300)
 def test_quick_benchmark_reports_every_operation_with_its_calls(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--repeat", "1", "--latency-ms", "0", "--out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    result = run_bench("--quick", "--repeat", "1", "--latency-ms", "0", "--out", str(out), timeout=240)
     results = json.loads(out.read_text())
 
     assert results["problems"] == []
@@ -53,17 +55,11 @@ def test_quick_benchmark_reports_every_operation_with_its_calls(tmp_path: Path) 
 def test_scaling_report_gives_cost_per_resource_with_and_without_checkpoints_and_a_plot(tmp_path: Path) -> None:
     out, plot, document = tmp_path / "scaling.json", tmp_path / "scaling.png", tmp_path / "benchmarks.md"
     document.write_text("# Benchmarks\n\nHand-written text stays.\n")
-    result = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.run", "--scaling", "--sizes", "small,medium", "--operations", "up,destroy"),
-            *("--out", str(out), "--plot", str(plot), "--markdown", str(document)),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    run_bench(
+        *("--scaling", "--sizes", "small,medium", "--operations", "up,destroy"),
+        *("--out", str(out), "--plot", str(plot), "--markdown", str(document)),
         timeout=380,
     )
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     results = json.loads(out.read_text())
 
     assert results["problems"] == []
