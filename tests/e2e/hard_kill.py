@@ -3,17 +3,16 @@
 ``run_killed_after_writes`` starts ``pulumi up`` (or ``destroy``) in its own process group, watches the emulator's
 request log and, once the run's Nth API write has been answered, sends SIGKILL to the whole process tree: the CLI,
 the language host, the program and the provider process die at once, nothing is flushed. (The CLI starts each
-plugin in a process group of its own, ``cmdutil.RegisterProcessGroup`` in ``pkg/resource/plugin/plugin.go``: killing
-the CLI's group alone would leave the provider process running, and its retries could still write after the
-"kill".) So that the kill lands at
-exactly that write whatever the engine runs in parallel, the emulator refuses every later write (503, not applied)
-until the kill: they are the calls the dead run never sent. (A write Cloudflare refuses counts as one too: a CA
-delete retried while the CA is still in use is several writes.) The killed CLI leaves its lock on the file backend; it is
-removed as the next command's error tells a user to.
+plugin in a process group of its own, ``cmdutil.RegisterProcessGroup`` in ``pkg/resource/plugin/plugin.go``:
+killing the CLI's group alone would leave the provider process running, and its retries could still write after the
+"kill".) So that the kill lands at exactly that write whatever the engine runs in parallel, the emulator refuses
+every later write (503, not applied) until the kill: they are the calls the dead run never sent. A write Cloudflare
+refuses counts too (a CA delete retried while the CA is still in use is several writes). The killed CLI leaves its
+lock on the file backend; it is removed as the next command's error tells a user to.
 
 With ``PULUMI_SKIP_CHECKPOINTS=true`` the engine writes the state only when a run ends, so a killed run leaves the
 state of the run before it: every object the killed run made is unknown to the stack and must be found again by the
-next run (docs/benchmarks.md, "Checkpoints skipped").
+next run (docs/benchmarks.md, "What PULUMI_SKIP_CHECKPOINTS=true does").
 """
 
 from __future__ import annotations

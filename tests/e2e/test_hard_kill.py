@@ -1,7 +1,7 @@
 """Checkpoints skipped, then a hard kill mid-run: the next plain run converges.
 
-With ``PULUMI_SKIP_CHECKPOINTS=true`` (recommended for large stacks: docs/benchmarks.md) a run killed with SIGKILL
-leaves the state of the run before it, so whatever it wrote is unknown to the stack. The next `pulumi up` (or
+With ``PULUMI_SKIP_CHECKPOINTS=true`` (linear create and update at any size: docs/benchmarks.md) a run killed with
+SIGKILL leaves the state of the run before it, so whatever it wrote is unknown to the stack. The next `pulumi up` (or
 `pulumi destroy`), run as a user runs it, must still end with the emulator holding exactly what the program
 declares: no CA uploaded twice, no hostname list or rule left behind, and no refusal asking for adopt_existing for
 the stack's own objects. The reliability program (3 CAs, 3 zones, a rule per zone) is killed after the Nth API
