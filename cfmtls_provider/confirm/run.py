@@ -14,7 +14,7 @@ from ..cloudflare.models import Zone
 from ..emulator import assumptions as cf
 from ..emulator.assumptions import assumption_table
 from .certificate_probes import certificate_probes
-from .not_checked import REASONS
+from .not_checked import why_not_checked
 from .read_only import READ_ONLY_PROBES, listed_certificate
 from .ruleset_probes import ruleset_probes
 from .scratch import Scratch
@@ -123,8 +123,8 @@ def _verdicts(outcomes: Sequence[Outcome], read_only: bool) -> tuple[Outcome, ..
         if found:
             verdict = next((o.verdict for o in found if o.verdict == "refuted"), found[0].verdict)
             verdicts.append(Outcome(name, verdict, "; ".join(o.evidence for o in found)))
-        elif name in REASONS:
-            verdicts.append(not_checked(name, REASONS[name]))
+        elif why_not_checked(name):
+            verdicts.append(not_checked(name, why_not_checked(name) or ""))
         elif read_only:
             verdicts.append(not_checked(name, "its probe writes to the account or the zone: run without --read-only"))
         else:
