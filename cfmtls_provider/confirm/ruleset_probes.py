@@ -30,8 +30,10 @@ def ruleset_probes(s: Scratch) -> list[Outcome]:
     root = s.wire.send("POST", s.rulesets_path, body={"name": name, "kind": "root", "phase": _PHASE, "rules": []})
     if root.ok and isinstance(root.result, dict):
         s.rulesets.append(str(root.result["id"]))
+    gone = s.wire.send("DELETE", f"{s.rulesets_path}/{'d' * 20}{s.tag.ljust(12, '0')[:12]}")
     outcomes = [
-        expect_error("ROOT_KIND_IN_ZONE", "a ruleset of kind 'root' created in the zone", root, cf.ROOT_KIND_IN_ZONE)
+        expect_error("ROOT_KIND_IN_ZONE", "a ruleset of kind 'root' created in the zone", root, cf.ROOT_KIND_IN_ZONE),
+        expect_error("DELETE_RULESET_STATUS", "DELETE of an unknown ruleset id", gone, cf.RULESET_NOT_FOUND),
     ]
     ref = f"cfmtls_confirm_{s.tag}"
     rule = {
