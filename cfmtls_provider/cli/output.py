@@ -322,7 +322,10 @@ def print_confirmation(out: Console, result: Confirmation) -> None:
 
 
 def confirmation_json(result: Confirmation) -> str:
+    """The verdicts as :data:`.schema.CONFIRM_ASSUMPTIONS` describes them."""
     data = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "confirm-assumptions",
         "account_id": result.account_id,
         "zone_id": result.zone_id,
         "domain": result.domain,

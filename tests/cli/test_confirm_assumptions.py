@@ -18,6 +18,7 @@ from cfmtls_provider.confirm.not_checked import why_not_checked
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from tests.support.certs import make_ca
+from tests.support.cli_json import assert_follows
 from tests.support.zones import ACCOUNT, TEST_ZONES, ZONE
 
 #: What the command checks against an account (the rest are not checked, each with why: not_checked.py).
@@ -51,7 +52,9 @@ def confirm(emulator: EmulatorServer, *args: str) -> subprocess.CompletedProcess
 
 
 def verdicts(run: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
-    return {item["name"]: item for item in json.loads(run.stdout)["assumptions"]}
+    data = json.loads(run.stdout)
+    assert_follows("confirm-assumptions", data)
+    return {item["name"]: item for item in data["assumptions"]}
 
 
 def test_every_checked_assumption_is_confirmed_and_nothing_is_left(emulator: EmulatorServer) -> None:
