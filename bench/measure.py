@@ -35,8 +35,9 @@ from .budget_use import BudgetUse, OtherClient
 from .plan import OPERATIONS, Size, minimum_calls
 from .provider_memory import ProviderMemory
 from .startup import measure_startup, stats
+from .state_size import StateSize
 
-__all__ = ["Calls", "Variant", "call_shape", "run"]
+__all__ = ["STACK_DIR", "BenchStack", "Calls", "Variant", "call_shape", "declare_zones", "run", "running_emulator"]
 
 TOKEN = "bench-token-5d1c7e2a9b3f4a6c8e0d1f2a3b4c5d6e"
 DEFAULT_ACCOUNT_ID = "0000000000000000000000000000bec0"
@@ -71,14 +72,16 @@ class Calls:
 
 @dataclass(frozen=True)
 class Variant:
-    """One way to run a size: the API's latency, its rate limit, another client's share of the budget, and the
-    provider calls served at once (``CFMTLS_SERVER_WORKERS``; None: the provider's default)."""
+    """One way to run a size: the API's latency, its rate limit, another client's share of the budget, the
+    provider calls served at once (``CFMTLS_SERVER_WORKERS``; None: the provider's default), and whether the
+    engine skips its checkpoints (``PULUMI_SKIP_CHECKPOINTS=true``: the state is written once, at the end)."""
 
     size: Size
     latency_ms: float
     rate_limit: RateLimit = CLOUDFLARE_RATE_LIMIT
     other_client_share: float = 0.0
     server_workers: int | None = None
+    skip_checkpoints: bool = False
 
     def key(self, latencies: int, worker_counts: int = 1) -> str:
         """The name of its results: the size's, with the latency and the workers when several are run, and the
@@ -86,6 +89,8 @@ class Variant:
         key = self.size.name if latencies == 1 else f"{self.size.name} @ {self.latency_ms:g} ms"
         if worker_counts > 1:
             key += f", {self.server_workers or 'default'} provider workers"
+        if self.skip_checkpoints:
+            key += ", checkpoints skipped"
         return key + (f" + other client ({self.other_client_share:.0%})" if self.other_client_share else "")
 
 
@@ -100,6 +105,11 @@ def running_emulator(latency_ms: float, rate_limit: RateLimit) -> Iterator[Emula
         yield admin
 
 
+def declare_zones(emulator: EmulatorAdmin, size: Size) -> None:
+    """bench/stack's zones: zone z is example.com in the account of CA z % cas."""
+    emulator.declare_zones(*(f"{z:032x}=example.com@{0xBE0C0000 + z % size.cas:032x}" for z in range(size.zones)))
+
+
 class BenchStack:
     """bench/stack or bench/floor at one size: its CA files, its config, and each operation as a command."""
 
@@ -112,10 +122,11 @@ class BenchStack:
         timeout: float,
         emulator: EmulatorAdmin | None,
         server_workers: int | None = None,
+        skip_checkpoints: bool = False,
     ) -> None:
         self.root = root
         (root / "cas").mkdir(parents=True)
-        env: dict[str, str] = {}
+        env: dict[str, str] = {"PULUMI_SKIP_CHECKPOINTS": "true"} if skip_checkpoints else {}
         if emulator is not None:
             env.update(
                 CLOUDFLARE_BASE_URL=emulator.base_url,
@@ -138,23 +149,29 @@ class BenchStack:
         pem, _key = make_ca(f"cfmtls bench CA {ca} {time.time_ns()}")
         (self.root / "cas" / f"ca-{ca}.pem").write_text(pem)
 
-    def operation(self, name: str) -> float:
-        """Prepare (untimed) and run (timed) one operation; its wall time in seconds."""
+    def command(self, name: str) -> tuple[str, ...]:
+        """Prepare the operation (untimed): its pulumi arguments."""
         if name == "hostname-change":
             self.stack.config("extraHost", EXTRA_HOST)
         elif name == "rotation":
             self.write_ca(0)
-        command: dict[str, tuple[str, ...]] = {
-            "preview": ("preview",),
-            "preview-noop": ("preview",),
-            "up": ("up", "--yes", "--skip-preview"),
-            "up-noop": ("up", "--yes", "--skip-preview"),
-            "hostname-change": ("up", "--yes", "--skip-preview"),
-            "rotation": ("up", "--yes", "--skip-preview"),
-            "refresh": ("refresh", "--yes", "--skip-preview"),
-            "destroy": ("destroy", "--yes", "--skip-preview"),
-        }
-        return self.stack.run(*command[name]).seconds
+        return _COMMANDS[name]
+
+    def operation(self, name: str) -> float:
+        """Prepare (untimed) and run (timed) one operation; its wall time in seconds."""
+        return self.stack.run(*self.command(name)).seconds
+
+
+_COMMANDS: dict[str, tuple[str, ...]] = {
+    "preview": ("preview",),
+    "preview-noop": ("preview",),
+    "up": ("up", "--yes", "--skip-preview"),
+    "up-noop": ("up", "--yes", "--skip-preview"),
+    "hostname-change": ("up", "--yes", "--skip-preview"),
+    "rotation": ("up", "--yes", "--skip-preview"),
+    "refresh": ("refresh", "--yes", "--skip-preview"),
+    "destroy": ("destroy", "--yes", "--skip-preview"),
+}
 
 
 def check_state(stack: PulumiStack, emulator: EmulatorAdmin, size: Size, after: str) -> list[str]:
@@ -181,6 +198,7 @@ class Measurement:
     calls: Calls | None = None
     budget: BudgetUse | None = None
     provider_mib: float | None = None
+    state: StateSize | None = None  # after the create only
 
 
 def run_sequence(
@@ -190,25 +208,30 @@ def run_sequence(
     timeout: float,
     emulator: EmulatorAdmin | None,
     scratch: Path,
+    operations: tuple[str, ...] = OPERATIONS,
 ) -> tuple[dict[str, Measurement], list[str]]:
-    """Every operation once, in order, on one fresh stack (kind 'stack' or 'floor')."""
+    """Each of ``operations`` once, in order, on one fresh stack (kind 'stack' or 'floor'); the state's size is
+    read after the create (untimed)."""
     size = variant.size
     root = Path(tempfile.mkdtemp(prefix=f"{kind}-{size.name}-", dir=scratch))
     if emulator is not None:
         emulator.reset()
-        # bench/stack: zone z is example.com in the account of CA z % cas.
-        emulator.declare_zones(*(f"{z:032x}=example.com@{0xBE0C0000 + z % size.cas:032x}" for z in range(size.zones)))
+        declare_zones(emulator, size)
     source = STACK_DIR if kind == "stack" else FLOOR_DIR
-    bench = BenchStack(root, source, size, pulumi_bin, timeout, emulator, variant.server_workers)
+    bench = BenchStack(
+        root, source, size, pulumi_bin, timeout, emulator, variant.server_workers, variant.skip_checkpoints
+    )
     results: dict[str, Measurement] = {}
     problems: list[str] = []
     try:
-        for operation in OPERATIONS:
+        for operation in operations:
             if emulator is not None:
                 emulator.clear_requests()
             with _other_client(variant, emulator), ProviderMemory(bench.pulumi_home) as memory:
                 seconds = bench.operation(operation)
             measurement = Measurement(seconds, provider_mib=memory.peak_mib)
+            if operation == "up":
+                measurement.state = StateSize.of_export(bench.stack.export())
             if emulator is not None:
                 log = emulator.requests()
                 measurement.calls = Calls.from_log([entry for entry in log if not _is_other_client(entry)])
@@ -220,7 +243,7 @@ def run_sequence(
             shown = f" reads {measurement.calls.reads} writes {measurement.calls.writes}" if measurement.calls else ""
             if measurement.budget is not None:
                 shown += f" 429s {measurement.budget.throttled} peak/window {measurement.budget.peak_window_calls}"
-            print(f"  {kind:5} {size.name:6} {operation:16} {seconds:7.2f}s{shown}", flush=True)
+            print(f"  {kind:5} {size.name:9} {operation:16} {seconds:7.2f}s{shown}", flush=True)
     except BaseException:
         print("\n".join(bench.stack.log[-3:]), file=sys.stderr)
         raise
@@ -246,7 +269,7 @@ def summarise(
     size: Size, stack_runs: list[dict[str, Measurement]], floor_runs: list[dict[str, Measurement]]
 ) -> dict[str, Any]:
     operations: dict[str, Any] = {}
-    for operation in OPERATIONS:
+    for operation in stack_runs[0]:
         times = [run[operation].seconds for run in stack_runs]
         floor_times = [run[operation].seconds for run in floor_runs]
         calls = [run[operation].calls for run in stack_runs]
@@ -278,12 +301,19 @@ def summarise(
                 "peak_window_calls": max(b.peak_window_calls for b in budgets),
                 "budget_floor_seconds": max(b.budget_floor_seconds for b in budgets),
             }
+    states = {
+        kind: run["up"].state.as_json()
+        for kind, runs in (("stack", stack_runs), ("floor", floor_runs))
+        for run in runs[-1:]
+        if "up" in run and run["up"].state is not None
+    }
     return {
         "cas": size.cas,
         "zones": size.zones,
         "hosts": size.hosts,
         "resources": size.resources,
         "operations": operations,
+        **({"state": states} if states else {}),
     }
 
 
@@ -305,7 +335,14 @@ def machine(pulumi_bin: str) -> dict[str, Any]:
     }
 
 
-def run(variants: list[Variant], repeat: int, timeout: float, with_floor: bool, pulumi_bin: str) -> dict[str, Any]:
+def run(
+    variants: list[Variant],
+    repeat: int,
+    timeout: float,
+    with_floor: bool,
+    pulumi_bin: str,
+    operations: tuple[str, ...] = OPERATIONS,
+) -> dict[str, Any]:
     """The whole benchmark; the results as the JSON document bench/report.py renders."""
     latencies = sorted({variant.latency_ms for variant in variants})
     worker_counts = len({variant.server_workers for variant in variants})
@@ -322,12 +359,13 @@ def run(variants: list[Variant], repeat: int, timeout: float, with_floor: bool, 
                 "time_scale": limit.time_scale,
             },
             "commands": "pulumi preview; pulumi up/refresh/destroy --yes --skip-preview (engine default parallelism)",
+            "operations": list(operations),
         },
         "startup": measure_startup(),
         "sizes": {},
         "problems": [],
     }
-    floors: dict[str, list[dict[str, Measurement]]] = {}
+    floors: dict[tuple[str, bool], list[dict[str, Measurement]]] = {}
     with tempfile.TemporaryDirectory(prefix="cfmtls-bench-") as scratch_name:
         scratch = Path(scratch_name)
         for variant in variants:
@@ -337,19 +375,25 @@ def run(variants: list[Variant], repeat: int, timeout: float, with_floor: bool, 
             with running_emulator(variant.latency_ms, variant.rate_limit) as emulator:
                 for index in range(repeat):
                     print(f" repeat {index + 1}/{repeat}", flush=True)
-                    measured, problems = run_sequence("stack", variant, pulumi_bin, timeout, emulator, scratch)
+                    measured, problems = run_sequence(
+                        "stack", variant, pulumi_bin, timeout, emulator, scratch, operations
+                    )
                     stack_runs.append(measured)
                     results["problems"] += [f"{key}: {problem}" for problem in problems]
-            if with_floor and variant.size.name not in floors:  # the floor makes no API call: once per size
-                floors[variant.size.name] = [
-                    run_sequence("floor", variant, pulumi_bin, timeout, None, scratch)[0] for _ in range(repeat)
+            # The floor makes no API call: once per size and checkpoint setting, right after the stack.
+            floor_key = (variant.size.name, variant.skip_checkpoints)
+            if with_floor and floor_key not in floors:
+                floors[floor_key] = [
+                    run_sequence("floor", variant, pulumi_bin, timeout, None, scratch, operations)[0]
+                    for _ in range(repeat)
                 ]
-            summary = summarise(variant.size, stack_runs, floors.get(variant.size.name, []))
+            summary = summarise(variant.size, stack_runs, floors.get(floor_key, []))
             summary.update(
                 size=variant.size.name,
                 latency_ms=variant.latency_ms,
                 other_client_share=variant.other_client_share,
                 server_workers=variant.server_workers,
+                skip_checkpoints=variant.skip_checkpoints,
             )
             results["sizes"][key] = summary
     return results

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_SIZES", "OPERATIONS", "OPERATION_TITLES", "SIZES", "Size", "minimum_calls"]
+__all__ = [
+    "DEFAULT_SIZES",
+    "OPERATIONS",
+    "OPERATION_TITLES",
+    "SCALING_OPERATIONS",
+    "SCALING_SIZES",
+    "SIZES",
+    "Size",
+    "minimum_calls",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,9 @@ SIZES: dict[str, Size] = {
     "small": Size("small", 1, 1, 2),
     "medium": Size("medium", 5, 10, 10),
     "large": Size("large", 5, 50, 20),
+    # The large shape (5 CAs, 20 hostnames per zone) with more zones: the steps between large and xlarge.
+    "large-305": Size("large-305", 5, 150, 20),
+    "large-605": Size("large-605", 5, 300, 20),
     # About 1000 resources: more calls than one window of Cloudflare's budget allows (1200 per 5 minutes).
     "xlarge": Size("xlarge", 5, 500, 20),
 }
@@ -49,6 +61,11 @@ OPERATIONS: tuple[str, ...] = (
     "rotation",
     "destroy",
 )
+
+#: The per-resource report (``--scaling``): 105, 305, 605 and 1005 resources, the operations whose cost can grow
+#: with the stack (the previews and the rotation are left out to keep the run under an hour or so).
+SCALING_SIZES = ("large", "large-305", "large-605", "xlarge")
+SCALING_OPERATIONS = ("up", "up-noop", "refresh", "hostname-change", "destroy")
 
 OPERATION_TITLES: dict[str, str] = {
     "preview": "preview (new stack)",

@@ -3,7 +3,9 @@
     .venv/bin/python -m bench.run [--sizes small,medium,large] [--repeat 3] [--latency-ms 50[,300]]
                                   [--server-workers 4[,16]] [--time-scale 1]
                                   [--other-client SHARE [--other-client-only]]
+                                  [--checkpoints on|skipped|both] [--operations up,refresh,...]
                                   [--out bench/results/latest.json] [--markdown docs/benchmarks.md] [--quick]
+    .venv/bin/python -m bench.run --scaling   # cost per resource at 105, 305, 605 and 1005 resources, plot
 
 For each size it builds a fresh stack (bench/stack) against a fresh local Cloudflare emulator that delays every
 answer by --latency-ms, and times the real Pulumi CLI on: preview of the new stack, up, a no-op preview, a no-op
@@ -13,8 +15,11 @@ windows faster, so that the xlarge size, about 1000 resources and more calls tha
 minutes, not hours). The emulator's request log, cleared before each operation, gives the API calls of each, split into
 reads (GET) and writes (everything else), set beside the minimum the operation needs (bench/plan.py).
 The same commands on bench/floor (the same graph with providers that return at once) give the engine floor.
+--checkpoints skipped runs every command with PULUMI_SKIP_CHECKPOINTS=true (the engine writes the state once, at
+the end), both runs each size both ways, the floor too.
 
-Results: JSON (--out) and a markdown section between markers in docs/benchmarks.md (--markdown).
+Results: JSON (--out) and a markdown section between markers in docs/benchmarks.md (--markdown). --scaling
+(bench/scaling.py) runs the per-resource report instead: its own JSON, section and plot.
 """
 
 from __future__ import annotations
@@ -23,14 +28,16 @@ import argparse
 import json
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from cfmtls_provider.emulator.budget import RateLimit
 from tests.support.pulumi_stack import REPO, CommandFailed, pulumi_bin_dir
 
+from . import scaling
 from .measure import Variant, run
-from .plan import DEFAULT_SIZES, SIZES
+from .plan import DEFAULT_SIZES, OPERATIONS, SCALING_OPERATIONS, SCALING_SIZES, SIZES
 from .report import markdown, write_json, write_markdown
 
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
@@ -40,11 +47,11 @@ DEFAULT_MARKDOWN = REPO / "docs" / "benchmarks.md"
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--sizes", default=",".join(DEFAULT_SIZES), help=f"comma-separated, of {', '.join(SIZES)} (default: not xlarge)"
+        "--sizes", default=None, help=f"comma-separated, of {', '.join(SIZES)} (default: small, medium, large)"
     )
     parser.add_argument("--repeat", type=int, default=None, help="runs per size (default 3; 1 with --quick)")
     parser.add_argument(
-        "--latency-ms", default="50", help="emulator delay per API call; comma-separated to run each (default 50)"
+        "--latency-ms", default=None, help="emulator delay per API call; comma-separated to run each (default 50)"
     )
     parser.add_argument(
         "--server-workers",
@@ -56,7 +63,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--time-scale",
         type=float,
-        default=1.0,
+        default=None,
         help="run the emulator's API budget (1200/300 s) this many times faster (default 1: real time)",
     )
     parser.add_argument(
@@ -72,7 +79,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="with --other-client: only the runs with the other client (not the stack alone)",
     )
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO)})"
+        "--checkpoints",
+        choices=("on", "skipped", "both"),
+        default=None,
+        help="on: Pulumi's default; skipped: PULUMI_SKIP_CHECKPOINTS=true; both: each size both ways (default on)",
+    )
+    parser.add_argument(
+        "--operations",
+        default=None,
+        help="comma-separated, in the order they run on each fresh stack (default: all: " + ",".join(OPERATIONS) + ")",
+    )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="the per-resource report: sizes "
+        + ",".join(SCALING_SIZES)
+        + ", operations "
+        + ",".join(SCALING_OPERATIONS)
+        + ", checkpoints both, 1 repeat, 0 ms, budget at 100x speed (each overridable); writes "
+        f"{scaling.DEFAULT_OUT.relative_to(REPO)}, its section of docs/benchmarks.md and "
+        f"{scaling.DEFAULT_PLOT.relative_to(REPO)}",
+    )
+    parser.add_argument("--plot", type=Path, default=None, help="with --scaling: the PNG to write")
+    parser.add_argument(
+        "--out", type=Path, default=None, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO)})"
     )
     parser.add_argument(
         "--markdown",
@@ -90,9 +120,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.quick:
         args.sizes = "small"
         args.repeat = args.repeat or 1
+    elif args.scaling:
+        args.sizes = args.sizes or ",".join(SCALING_SIZES)
+        args.operations = args.operations or ",".join(SCALING_OPERATIONS)
+        args.checkpoints = args.checkpoints or "both"
+        args.repeat = args.repeat or 1
+        args.latency_ms = args.latency_ms or "0"
+        args.time_scale = args.time_scale or scaling.TIME_SCALE
+        args.out = args.out or scaling.DEFAULT_OUT
+        args.plot = args.plot or scaling.DEFAULT_PLOT
     else:
         args.repeat = args.repeat or 3
+    if not args.quick:
         args.markdown = args.markdown or DEFAULT_MARKDOWN
+    args.sizes = args.sizes or ",".join(DEFAULT_SIZES)
+    args.latency_ms = args.latency_ms or "50"
+    args.time_scale = args.time_scale or 1.0
+    args.checkpoints = args.checkpoints or "on"
+    args.out = args.out or DEFAULT_OUT
+    args.operations = tuple((args.operations or ",".join(OPERATIONS)).split(","))
+    if unknown_operations := [name for name in args.operations if name not in OPERATIONS]:
+        parser.error(f"unknown operation(s) {', '.join(unknown_operations)}; known: {', '.join(OPERATIONS)}")
+    if args.operations != tuple(name for name in OPERATIONS if name in args.operations):
+        parser.error(f"--operations run in this order on each stack: {', '.join(OPERATIONS)}")
+    if args.plot and not (args.scaling or args.render):
+        parser.error("--plot goes with --scaling (or --render of a --scaling run)")
     unknown = [name for name in args.sizes.split(",") if name not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {', '.join(unknown)}; known: {', '.join(SIZES)}")
@@ -114,15 +166,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def variants(args: argparse.Namespace) -> list[Variant]:
-    """Each size at each latency and worker count, then (with --other-client) each size with the other client,
-    at the first latency."""
+    """Each size at each latency, worker count and checkpoint setting, then (with --other-client) each size with
+    the other client, at the first latency."""
     limit = RateLimit(time_scale=args.time_scale)
     sizes = [SIZES[name] for name in args.sizes.split(",")]
+    skips = {"on": [False], "skipped": [True], "both": [False, True]}[args.checkpoints]
     plain = [
-        Variant(size, latency, limit, server_workers=workers)
+        Variant(size, latency, limit, server_workers=workers, skip_checkpoints=skip)
         for size in sizes
         for latency in args.latencies
         for workers in args.worker_counts
+        for skip in skips
     ]
     shared = [Variant(size, args.latencies[0], limit, args.other_client) for size in sizes if args.other_client]
     return shared if args.other_client_only else plain + shared
@@ -145,16 +199,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     handle_signals()
     if args.render:
-        write_markdown(args.markdown or DEFAULT_MARKDOWN, markdown(json.loads(args.render.read_text())))
+        rendered = json.loads(args.render.read_text())
+        if scaling.is_scaling(rendered):
+            scaling.write_report(rendered, args.markdown, args.plot or scaling.DEFAULT_PLOT)
+        else:
+            write_markdown(args.markdown, markdown(rendered))
         return 0
+    started = time.monotonic()
     try:
-        results = run(variants(args), args.repeat, args.command_timeout, not args.no_floor, pulumi_bin_dir())
+        results = run(
+            variants(args), args.repeat, args.command_timeout, not args.no_floor, pulumi_bin_dir(), args.operations
+        )
     except CommandFailed as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1
+    results["settings"]["run_minutes"] = round((time.monotonic() - started) / 60, 1)
+    if args.scaling:
+        results["settings"]["scaling"] = True
     write_json(args.out, results)
-    print(f"results: {args.out}")
-    if args.markdown and not args.no_markdown:
+    print(f"results: {args.out} ({results['settings']['run_minutes']} minutes)")
+    if args.scaling:
+        scaling.write_report(results, None if args.no_markdown else args.markdown, args.plot)
+        print(f"report: {args.plot}" + ("" if args.no_markdown else f", {args.markdown}"))
+    elif args.markdown and not args.no_markdown:
         write_markdown(args.markdown, markdown(results))
         print(f"report: {args.markdown}")
     for problem in results["problems"]:

@@ -16,7 +16,15 @@ from ..hostnames import canonical, covers, hostname_problems, in_domain
 from ..settings import CLOUDFLARE_ID, ProviderSettings, SettingsError
 from .check import check_client
 from .findings import find
-from .output import check_json, console, inventory_json, print_check, print_inventory
+from .output import (
+    check_json,
+    confirmation_json,
+    console,
+    inventory_json,
+    print_check,
+    print_confirmation,
+    print_inventory,
+)
 from .rules_file import RulesFileError, read_rules_file
 from .survey import MANAGED_CA_ID, survey_account
 from .terminal import printable
@@ -37,7 +45,18 @@ EXIT_UNKNOWN = 3
 EPILOG = """\
 Settings are the provider's, from the environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL and
 CLOUDFLARE_API_KEY), CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL (the emulator), CFMTLS_TIMEOUT_SECONDS,
-CFMTLS_MAX_RETRIES. Every command only reads (GET).
+CFMTLS_MAX_RETRIES. inventory and check-client only read (GET); confirm-assumptions writes, in the scratch zone
+you name, a throwaway CA's hostnames and one disabled rule, and removes all it made.
+"""
+
+CONFIRM_DESCRIPTION = """Check the emulator's UNCONFIRMED assumptions against your account: in the scratch zone ZONE it uploads a
+throwaway CA (valid two days), tries the uploads and hostname lists Cloudflare should refuse, associates hostnames
+of its own (*-cfmtls-confirm-<tag>.<zone's domain>), adds one disabled rule to the zone's custom rules, then removes
+everything it made (a CA delete waits out Cloudflare's association lag). It refuses a zone that has hostname
+associations it did not make, and an account with no free CA slot. With --read-only it only reads.
+Token permissions: Account 'SSL and Certificates Write', Zone 'SSL and Certificates Write', Zone 'Zone WAF Write',
+Zone 'Zone Read'. Exit status: 0 nothing refuted, 1 an assumption refuted, 2 usage or API error, or something
+could not be removed (it is named).
 """
 
 
@@ -107,6 +126,16 @@ def _parser() -> argparse.ArgumentParser:
         "the ruleset or a list of rules), or a text file with one expression (action block)",
     )
     check.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    confirm = commands.add_parser(
+        "confirm-assumptions",
+        help="check the emulator's UNCONFIRMED assumptions against your account, in a scratch zone",
+        description=CONFIRM_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    confirm.add_argument("--zone", metavar="ID", required=True, help="the scratch zone (no hostname associations)")
+    confirm.add_argument("--account", metavar="ID", help="account id (default: the zone's)")
+    confirm.add_argument("--read-only", action="store_true", help="only the checks that read (GET)")
+    confirm.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -119,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "inventory":
             client = _client(ProviderSettings.resolve())
             return _inventory(client, args)
+        if args.command == "confirm-assumptions":
+            return _confirm(args)
         return _check(args)
     except (UsageError, SettingsError, CloudflareError) as error:
         _say(str(error))
@@ -204,6 +235,28 @@ def _inventory(client: CloudflareClient, args: argparse.Namespace) -> int:
     else:
         print_inventory(console(), survey, findings, now)
     return EXIT_ERROR_FINDING if any(finding.severity == "error" for finding in findings) else EXIT_OK
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    from ..confirm import ConfirmError, Wire, confirm_assumptions  # the probes (and cryptography) only here
+
+    settings = ProviderSettings.resolve()
+    with _client(settings) as client:
+        assert settings.credentials is not None  # _client refuses settings without
+        wire = Wire(settings.base_url, settings.credentials, timeout=settings.timeout_seconds)
+        try:
+            result = confirm_assumptions(client, wire, args.zone, account_id=args.account, read_only=args.read_only)
+        except ConfirmError as error:
+            raise UsageError(str(error)) from None
+        finally:
+            wire.close()
+    if args.json:
+        print(confirmation_json(result))
+    else:
+        print_confirmation(console(), result)
+    if result.left_behind:
+        return EXIT_USAGE
+    return EXIT_ERROR_FINDING if result.count("refuted") else EXIT_OK
 
 
 def _read(path: Path, what: str) -> bytes:

@@ -1,5 +1,5 @@
-"""Which hostnames and issuer SKIs a rule names (read from its parsed expression), and a hostname to try an
-association with. What a rule does to a request is :mod:`cfmtls_provider.custom_rules`' to say (evaluated on the
+"""Which hostnames and issuer SKIs a rule names (read from its parsed expression), and the hosts to try an
+association with (its sample in the forms a client may send, a name below a wildcard's reach). What a rule does to a request is :mod:`cfmtls_provider.custom_rules`' to say (evaluated on the
 fields Cloudflare would compute, never by reading the expression's text); which association covers a hostname is
 :func:`cfmtls_provider.hostnames.covers`'."""
 
@@ -11,15 +11,31 @@ from ..rules_language import Expression
 from ..rules_language.ast import Bare, Call, Comparison, Field, Literal, Logical, Match, Membership, Node, Not, Operand
 from ..rules_language.enforcement import hostnames_of_pattern
 
-__all__ = ["host_literals", "pinned_skis", "sample_host"]
+__all__ = ["deeper_sample", "host_forms", "host_literals", "pinned_skis", "sample_host"]
 
 _HOST = "http.host"
 _ISSUER_SKI = "cf.tls_client_auth.cert_issuer_ski"
 
 
+_SAMPLE_LABEL = "cfmtls-sample"
+
+
 def sample_host(association: str) -> str:
     """A hostname a request for ``association`` could carry (a wildcard gets a label)."""
-    return "cfmtls-sample" + association[1:] if association.startswith("*.") else association
+    return _SAMPLE_LABEL + association[1:] if association.startswith("*.") else association
+
+
+def host_forms(association: str) -> tuple[str, ...]:
+    """The Host a client may send for a request to ``association``'s sample: as is, in upper case, and with a
+    trailing dot. ``http.host`` is the Host as sent (docs/cloudflare-api.md), so a rule that protects the first
+    form must protect the others too; the package's rule does (``lower()``, an optional dot)."""
+    sample = sample_host(association)
+    return (sample, sample.upper(), sample + ".")
+
+
+def deeper_sample(wildcard: str) -> str:
+    """A name two labels below a ``*.`` wildcard's domain, which the wildcard association does not cover."""
+    return f"{_SAMPLE_LABEL}.{sample_host(wildcard)}"
 
 
 def _walk(node: Node) -> Iterator[Node]:

@@ -12,7 +12,7 @@ from ..cloudflare.models import Rule
 from ..custom_rules import parsed_expression, request_fields, rule_outcome
 from ..hostnames import covers
 from ..rules_language import Expression
-from .coverage import host_literals, pinned_skis, sample_host
+from .coverage import deeper_sample, host_forms, host_literals, pinned_skis, sample_host
 from .survey import MANAGED_CA_ID, CAInfo, Survey, ZoneSurvey
 
 __all__ = ["CA_QUOTA", "EXPIRY_WARNING_DAYS", "Finding", "Severity", "find", "rule_label"]
@@ -110,7 +110,7 @@ def _association_findings(
     fields = request_fields(sample_host(hostname))
     outcomes = [rule_outcome(rule, fields) for rule in rules]
     if any(item.blocks for item in outcomes):
-        findings = []
+        findings = _host_form_findings(zone, rules, hostname)
         uploaded = [ca_id for ca_id in ca_ids if ca_id != MANAGED_CA_ID]
         if len(uploaded) > 1:
             findings.append(
@@ -153,12 +153,43 @@ def _association_findings(
     ]
 
 
+def _blocked(rules: Sequence[Rule], host: str) -> bool:
+    """Whether an enabled rule blocks a request with ``Host: host`` and no client certificate."""
+    fields = request_fields(host)
+    return any(rule_outcome(rule, fields).blocks for rule in rules)
+
+
+def _host_form_findings(zone: ZoneSurvey, rules: Sequence[Rule], hostname: str) -> list[Finding]:
+    """An association whose sample is blocked, but not in every form a client may send it (upper case, a trailing
+    dot): a rule that compares the Host exactly, as the package's rules did before they compared lower(http.host)
+    and allowed a trailing dot."""
+    missed = [form for form in host_forms(hostname)[1:] if not _blocked(rules, form)]
+    if not missed:
+        return []
+    forms = " or ".join(f"'{form}'" for form in missed)
+    return [
+        Finding(
+            "warning",
+            "associated-partly-enforced",
+            f"{_zone_label(zone)}: requests to {hostname} without a valid client certificate are blocked, but not "
+            f"when the client sends the Host as {forms}: the rule compares the Host as sent, exactly, and "
+            "Cloudflare's http.host is the Host as sent (its case and a trailing dot are not documented to be "
+            "normalised). Compare lower(http.host) and allow a trailing dot, as the package's rule does (a "
+            "`pulumi up` with this version rewrites rules it made).",
+            zone_id=zone.zone.id,
+            hostname=hostname,
+        )
+    ]
+
+
 def _rule_findings(
     survey: Survey, zone: ZoneSurvey, rule: Rule, expression: Expression, by_host: dict[str, list[str]]
 ) -> list[Finding]:
     findings: list[Finding] = []
     where = _zone_label(zone)
     for hostname in host_literals(expression):
+        if hostname.startswith("*.") and any(covers(association, hostname) for association in by_host):
+            findings += _deeper_than_associated(zone, rule, hostname)
         if any(covers(association, hostname) for association in by_host):
             continue
         if not rule_outcome(rule, request_fields(sample_host(hostname))).blocks:
@@ -198,6 +229,28 @@ def _rule_findings(
             )
         )
     return findings
+
+
+def _deeper_than_associated(zone: ZoneSurvey, rule: Rule, wildcard: str) -> list[Finding]:
+    """A rule that blocks names more than one label below an associated ``*.`` wildcard (``ends_with``, as the
+    package's rules did), where the association covers one label: no certificate is asked for there."""
+    deeper = deeper_sample(wildcard)
+    if not rule_outcome(rule, request_fields(deeper)).blocks:
+        return []
+    return [
+        Finding(
+            "error",
+            "enforced-without-ca",
+            f"{_zone_label(zone)}: rule {rule_label(rule)} blocks names more than one label below {wildcard} (such "
+            f"as {deeper}) unless a client certificate verifies, but the association {wildcard} covers one label "
+            "only: Cloudflare never asks for a certificate there, so every client is blocked. Make the rule match "
+            "one label, as the package's rule does (a `pulumi up` with this version rewrites rules it made), or "
+            "associate those names too.",
+            zone_id=zone.zone.id,
+            hostname=deeper,
+            rule_id=rule.id,
+        )
+    ]
 
 
 def _ca_findings(survey: Survey, now: datetime) -> list[Finding]:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich import box
 from rich.console import Console
@@ -25,9 +25,21 @@ from .schema import SCHEMA_VERSION
 from .survey import MANAGED_CA_ID, Survey, ZoneSurvey
 from .terminal import printable
 
-__all__ = ["check_json", "console", "inventory_json", "print_check", "print_inventory"]
+if TYPE_CHECKING:
+    from ..confirm import Confirmation
+
+__all__ = [
+    "check_json",
+    "confirmation_json",
+    "console",
+    "inventory_json",
+    "print_check",
+    "print_confirmation",
+    "print_inventory",
+]
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_VERDICT_STYLE = {"confirmed": "green", "refuted": "bold red", "not checked": "yellow"}
 #: Width when the output is not a terminal (a CI log, a pipe): wide enough that tables do not wrap.
 PIPE_WIDTH = 180
 
@@ -290,5 +302,36 @@ def check_json(result: ClientCheck) -> str:
             {"id": item.rule.id, "action": item.rule.action, "matched": item.matched, "reason": item.reason}
             for item in result.outcomes
         ],
+    }
+    return json.dumps(data, indent=2)
+
+
+def print_confirmation(out: Console, result: Confirmation) -> None:
+    mode = " (read-only)" if result.read_only else ""
+    out.print(_text(f"Account {result.account_id}, scratch zone {result.domain} ({result.zone_id}){mode}"))
+    table = _table("UNCONFIRMED assumptions of the emulator", "assumption", "verdict", "evidence")
+    for outcome in result.outcomes:
+        _row(table, outcome.name, Text(outcome.verdict, style=_VERDICT_STYLE[outcome.verdict]), outcome.evidence)
+    out.print(table)
+    counts = ", ".join(f"{result.count(verdict)} {verdict}" for verdict in _VERDICT_STYLE)
+    out.print(_text(f"{counts}; {result.requests} API requests"))
+    if result.left_behind:
+        out.print(_text("Left behind, remove by hand: " + "; ".join(result.left_behind), style="bold red"))
+    else:
+        out.print("Everything this run made was removed.")
+
+
+def confirmation_json(result: Confirmation) -> str:
+    """The verdicts as :data:`.schema.CONFIRM_ASSUMPTIONS` describes them."""
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "confirm-assumptions",
+        "account_id": result.account_id,
+        "zone_id": result.zone_id,
+        "domain": result.domain,
+        "read_only": result.read_only,
+        "assumptions": [vars(outcome) for outcome in result.outcomes],
+        "left_behind": list(result.left_behind),
+        "requests": result.requests,
     }
     return json.dumps(data, indent=2)

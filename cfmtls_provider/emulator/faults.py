@@ -1,8 +1,8 @@
 """Fault injection: rules that make chosen API calls fail the way a real network or Cloudflare can.
 
-A rule matches a method (``*`` for any) and a glob over the path without the ``/client/v4`` prefix
-(``*/mtls_certificates``), lets ``skip`` matching calls through, then fires for the next ``count`` matching
-calls (``count: 0`` = every one). Actions:
+A rule matches a method (``*`` for any, ``WRITE`` for any but GET) and a glob over the path without the
+``/client/v4`` prefix (``*/mtls_certificates``), lets ``skip`` matching calls through, then fires for the next
+``count`` matching calls (``count: 0`` = every one). Actions:
 
 ``status``              answer ``status`` (default 500) with a Cloudflare error envelope, without applying the call;
                         a 429 carries ``retry-after`` (``retry_after`` seconds, default 1)
@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import assumptions as cf
+from .admin_client import WRITE_METHODS
 
 __all__ = ["ACTIONS", "FaultRule", "FaultSet", "FaultSpecError"]
 
@@ -116,7 +117,8 @@ class FaultRule:
             raise FaultSpecError(f"fault {spec!r}: {exc}") from None
 
     def matches(self, method: str, path: str) -> bool:
-        if self.method not in ("*", method.upper()):
+        method = method.upper()
+        if self.method not in ("*", method) and not (self.method == "WRITE" and method in WRITE_METHODS):
             return False
         return fnmatch.fnmatchcase(path, self.path) or fnmatch.fnmatchcase(cf.API_PREFIX + path, self.path)
 

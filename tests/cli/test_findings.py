@@ -104,6 +104,40 @@ def test_a_rule_on_a_hostname_with_no_ca_blocks_every_client() -> None:
     assert "every client is blocked" in findings[0].message
 
 
+#: Rules of the previous version's shape, still live in stacks until their next `pulumi up`.
+PREVIOUS_EXACT = '(http.host in {"api.example.com"} and not cf.tls_client_auth.cert_verified)'
+PREVIOUS_WILDCARD = '(ends_with(http.host, ".example.com") and not cf.tls_client_auth.cert_verified)'
+
+
+def test_a_rule_that_compares_the_host_exactly_is_enforced_only_partly() -> None:
+    ca = record("demo")
+    findings = find(survey([ca], {ca.id: ["api.example.com"]}, [rule(PREVIOUS_EXACT)]), NOW)
+    assert codes(findings) == [("warning", "associated-partly-enforced")]
+    assert findings[0].hostname == "api.example.com"
+    assert "as 'API.EXAMPLE.COM' or 'api.example.com.'" in findings[0].message
+    assert "lower(http.host)" in findings[0].message
+    current = find(survey([ca], {ca.id: ["api.example.com"]}, [rule(build_expression(["api.example.com"]))]), NOW)
+    assert codes(current) == []
+
+
+def test_a_suffix_rule_on_a_wildcard_blocks_deeper_names_the_association_does_not_cover() -> None:
+    ca = record("demo")
+    findings = find(survey([ca], {ca.id: ["*.example.com"]}, [rule(PREVIOUS_WILDCARD)]), NOW)
+    assert codes(findings) == [("error", "enforced-without-ca"), ("warning", "associated-partly-enforced")]
+    deeper = findings[0]
+    assert deeper.hostname == "cfmtls-sample.cfmtls-sample.example.com"
+    assert "more than one label below *.example.com" in deeper.message and "every client is blocked" in deeper.message
+    current = find(survey([ca], {ca.id: ["*.example.com"]}, [rule(build_expression(["*.example.com"]))]), NOW)
+    assert codes(current) == []
+
+
+def test_the_rule_s_hostnames_are_read_from_its_regex_and_each_is_evaluated() -> None:
+    ca = record("demo")
+    expression = build_expression(["api.example.com", "*.dev.example.com", "new.example.com"])
+    findings = find(survey([ca], {ca.id: ["api.example.com", "*.dev.example.com"]}, [rule(expression)]), NOW)
+    assert [(f.code, f.hostname) for f in findings if f.code != "quota"] == [("enforced-without-ca", "new.example.com")]
+
+
 def test_a_rule_pinned_to_a_ski_no_associated_ca_has() -> None:
     old, new = record("old"), record("new")
     findings = find(

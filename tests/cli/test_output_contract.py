@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -23,29 +22,12 @@ from cfmtls_provider.cloudflare.models import RuleSpec
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.rules_language.enforcement import build_expression
 from tests.support.certs import make_ca
+from tests.support.cli_json import assert_follows
 from tests.support.pulumi_stack import REPO
 from tests.support.zones import ACCOUNT, ZONE
 
 HOST = "api.example.com"
 EXTRA = "extra.example.com"
-
-
-def strict(schema: Any) -> Any:
-    """The schema with no field beyond those it names: every field the command prints must be documented (the
-    published schema lets readers meet fields added later, which keep the version)."""
-    if isinstance(schema, dict):
-        tightened = {key: strict(value) for key, value in schema.items()}
-        if schema.get("type") == "object" and "properties" in schema:
-            tightened["additionalProperties"] = False
-        return tightened
-    if isinstance(schema, list):
-        return [strict(item) for item in schema]
-    return schema
-
-
-def assert_follows(command: str, data: Any) -> None:
-    errors = sorted(Draft202012Validator(strict(SCHEMAS[command])).iter_errors(data), key=str)
-    assert not errors, "\n".join(f"{list(error.absolute_path)}: {error.message}" for error in errors)
 
 
 def cfmtls(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,17 +15,19 @@ from tests.support.pulumi_stack import REPO
 pytestmark = pytest.mark.e2e
 
 
+def run_bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python -m bench.run ARGS`` as a user runs it; it must succeed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    return result
+
+
 @pytest.mark.timeout(300)
 def test_quick_benchmark_reports_every_operation_with_its_calls(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--repeat", "1", "--latency-ms", "0", "--out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    result = run_bench("--quick", "--repeat", "1", "--latency-ms", "0", "--out", str(out), timeout=240)
     results = json.loads(out.read_text())
 
     assert results["problems"] == []
@@ -47,3 +49,37 @@ def test_quick_benchmark_reports_every_operation_with_its_calls(tmp_path: Path) 
         assert operations[name]["reads"] + operations[name]["writes"] == 0, name
     # --quick leaves docs/benchmarks.md alone.
     assert "report:" not in result.stdout
+
+
+@pytest.mark.timeout(400)
+def test_scaling_report_gives_cost_per_resource_with_and_without_checkpoints_and_a_plot(tmp_path: Path) -> None:
+    out, plot, document = tmp_path / "scaling.json", tmp_path / "scaling.png", tmp_path / "benchmarks.md"
+    document.write_text("# Benchmarks\n\nHand-written text stays.\n")
+    run_bench(
+        *("--scaling", "--sizes", "small,medium", "--operations", "up,destroy"),
+        *("--out", str(out), "--plot", str(plot), "--markdown", str(document)),
+        timeout=380,
+    )
+    results = json.loads(out.read_text())
+
+    assert results["problems"] == []
+    keys = list(results["sizes"])
+    assert keys == ["small", "small, checkpoints skipped", "medium", "medium, checkpoints skipped"]
+    for size in results["sizes"].values():
+        assert list(size["operations"]) == ["up", "destroy"]
+        assert all(o["floor_median"] > 0 for o in size["operations"].values())
+        # The state after the create, by part: every resource records the stack trace of its registration.
+        types = size["state"]["stack"]["types"]
+        assert set(types) == {
+            "pulumi-python:dynamic/cfmtls:MTLSCertificate",
+            "pulumi-python:dynamic/cfmtls:HostnameAssociation",
+            "pulumi-python:dynamic/cfmtls:ClientCertificateRule",
+        }
+        assert all(t["parts"]["outputs.__provider"] > 0 for t in types.values())
+    assert results["sizes"]["medium, checkpoints skipped"]["skip_checkpoints"] is True
+
+    text = document.read_text()
+    assert "Hand-written text stays." in text
+    assert "| operation | 3 resources | 25 resources | growth, stack | growth, floor |" in text
+    assert "**checkpoints skipped (PULUMI_SKIP_CHECKPOINTS=true)**" in text
+    assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -14,8 +14,8 @@ The convention (the README stays plain Markdown; tests/support/readme.py reads i
 
 Where they run: "Use it in your own stack" in a new folder ``my-infra`` outside the repository; the quick start in
 a copy of the repository's files (a fresh clone, with this checkout's uncommitted changes). The machine: an empty
-HOME, ``python3``, ``go`` and a Pulumi CLI on PATH (the README's prerequisites), nothing of this checkout's
-virtualenv or settings. Two things stand for this machine's network, not for the README: pip's and the Pulumi
+HOME, ``python3`` and ``go`` on PATH, and a Pulumi CLI for "Use it in your own stack" (its prerequisite; the quick
+start installs its own), nothing of this checkout's virtualenv or settings. Two things stand for this machine's network, not for the README: pip's and the Pulumi
 build's caches carry over, and Pulumi neither checks for updates nor downloads plugins (it cannot reach
 get.pulumi.com here).
 """
@@ -58,7 +58,11 @@ def newcomer_environment(home: Path, *extra_path: str) -> dict[str, str]:
     one), and nothing of this checkout: no virtualenv, no settings."""
     private = ("PULUMI_", "CLOUDFLARE_", "CFMTLS_", "PYTHON", "VIRTUAL_ENV", "GO")
     env = {key: value for key, value in os.environ.items() if not key.startswith(private)}
-    path = [entry for entry in env.get("PATH", "").split(os.pathsep) if entry and not entry.startswith(str(REPO))]
+    path = [
+        entry
+        for entry in env.get("PATH", "").split(os.pathsep)
+        if entry and not entry.startswith(str(REPO)) and not (Path(entry) / "pulumi").exists()
+    ]
     home.mkdir()
     cache = Path.home() / ".cache"
     env.update(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -28,11 +27,18 @@ from typing import Any
 import pytest
 
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
-from tests.support.convergence import mismatches
 
-from .harness import ACCOUNT_ID, Stack, add_rule_by_hand, write_ca
+from .hard_kill import descendants
+from .harness import ACCOUNT_ID, Stack, add_rule_by_hand
 from .reliability_report import ROW
-from .reliability_stack import HOSTNAMES, PROGRAM, PROJECT, ZONES
+from .reliability_stack import (
+    ZONES,
+    assert_converged,
+    assert_destroyed,
+    assert_emulator_matches_state,
+    new_reliability_stack,
+    rotate,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -56,28 +62,15 @@ def _rows_of_this_test(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def rstack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str) -> Iterator[Stack]:
-    stack = Stack.create(
+    stack = new_reliability_stack(
         tmp_path,
         emulator,
         pulumi_bin,
-        program=PROGRAM,
         CFMTLS_MAX_RETRIES=str(MAX_RETRIES),
         CFMTLS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
     )
-    paths = [write_ca(tmp_path, f"ca-{index}") for index in range(3)]
-    config = {
-        f"{PROJECT}:caPemPaths": [str(path) for path in paths],
-        f"{PROJECT}:zones": [
-            {"id": zone, "ca": index, "hostnames": HOSTNAMES[index]} for index, zone in enumerate(ZONES)
-        ],
-    }
-    (stack.workdir / f"Pulumi.{stack.name}.yaml").write_text(json.dumps({"config": config}))
     yield stack
     print("\n".join(stack.log[-4:]))
-
-
-def rotate(stack: Stack, tmp_path: Path, index: int = 1) -> None:
-    stack.config(f"caPemPaths[{index}]", str(write_ca(tmp_path, f"ca-{index}-next")), path=True)
 
 
 def run(stack: Stack, command: str, *, serial: bool = True, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -86,46 +79,6 @@ def run(stack: Stack, command: str, *, serial: bool = True, check: bool = True) 
     # Plain preview-then-up is covered by test_engine_lifecycle and test_own_stack.
     args = [command, "--yes", "--skip-preview"] + (["--parallel", "1"] if serial else [])
     return stack.run(*args, check=check)
-
-
-# -- what the emulator holds against what the stack says ------------------------------------------------------
-
-
-def assert_emulator_matches_state(
-    stack: Stack, emulator: EmulatorAdmin, foreign_rules: frozenset[str] = frozenset()
-) -> None:
-    """No duplicate or orphan CA, every hostname list equal to the stack's, no stray rule."""
-    problems = mismatches(
-        stack.resources(), emulator.state(), accounts=frozenset({ACCOUNT_ID}), foreign_rules=foreign_rules
-    )
-    assert not problems, "; ".join(problems)
-
-
-def assert_converged(stack: Stack, emulator: EmulatorAdmin, foreign_rules: frozenset[str] = frozenset()) -> None:
-    """The emulator matches the stack, and the stack is what the program declares (nothing pending)."""
-    assert_emulator_matches_state(stack, emulator, foreign_rules)
-    resources = stack.resources()
-    assert not [r["urn"] for r in resources if r.get("delete")], "a replaced resource is still pending deletion"
-    cas = {r["urn"].rpartition("::")[2]: r for r in resources if r["type"].endswith(":MTLSCertificate")}
-    assert sorted(cas) == ["ca-0", "ca-1", "ca-2"]
-    entry = json.loads(stack.run("config", "--json").stdout)[f"{PROJECT}:caPemPaths"]
-    paths = entry.get("objectValue") or json.loads(entry["value"])
-    for index, path in enumerate(paths):
-        assert cas[f"ca-{index}"]["outputs"]["certificates"] == Path(path).read_text()
-    state = emulator.state()
-    for index, zone in enumerate(ZONES):
-        ca = cas[f"ca-{index}"]
-        assert sorted(state["associations"][zone][ca["id"]]) == sorted(HOSTNAMES[index])
-        [ruleset] = [rs for rs in state["rulesets"] if rs["zone_id"] == zone]
-        [rule] = [r for r in ruleset["rules"] if r["id"] not in foreign_rules]
-        assert ca["outputs"]["subject_key_identifier"] in rule["expression"]
-
-
-def assert_destroyed(emulator: EmulatorAdmin, foreign_rules: frozenset[str] = frozenset()) -> None:
-    state = emulator.state()
-    assert state["certificates"] == []
-    assert not [names for lists in state["associations"].values() for names in lists.values() if names]
-    assert {r["id"] for rs in state["rulesets"] for r in rs["rules"]} == set(foreign_rules)
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess[str], *sentences: str) -> None:
@@ -411,26 +364,6 @@ def test_mixed_faults_with_parallel_steps_converge_and_stay_bounded(
 
 
 # -- the CLI killed mid-run ---------------------------------------------------------------------------------------
-
-
-def descendants(pid: int) -> list[int]:
-    """The process ids below ``pid`` (read from /proc), children first."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 @pytest.mark.parametrize("interrupted", ["ca_upload", "association_put"])

@@ -9,7 +9,9 @@ without --show-secrets, all CLI output, the engine's and the provider's logs (on
 
 from __future__ import annotations
 
+import base64
 import json
+import pickletools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,16 @@ def test_token_and_private_key_never_leak_through_the_whole_lifecycle(
     plain = audited.export()
     shown = audited.export(show_secrets=True)
     assert leaks(plain, private_key) == []
+    # Each serialized provider is stored in clear and holds nothing but its class: the pickle's only strings are
+    # the module and the class name, so neither the token (read by configure) nor the key can be in it.
+    for resource in json.loads(plain)["deployment"]["resources"]:
+        if resource["type"].startswith("pulumi-python:dynamic/cfmtls:"):
+            for properties in (resource["inputs"], resource["outputs"]):
+                serialized = properties["__provider"]
+                assert isinstance(serialized, str), resource["urn"]  # not {"<secret sig>": ..., "ciphertext": ...}
+                ops = pickletools.genops(base64.b64decode(serialized))
+                module, class_name = (argument for _op, argument, _position in ops if isinstance(argument, str))
+                assert module.startswith("cfmtls_provider.resources.") and class_name.endswith("Provider")
     # With --show-secrets the token appears once, decrypted, where the ENGINE keeps the stack config: the inputs
     # and outputs of its default `pulumi:providers:pulumi-python` provider (encrypted in the plain export above).
     # That is Pulumi's own doing for any secret config; no resource of this package ever holds it.

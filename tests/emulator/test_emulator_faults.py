@@ -118,6 +118,16 @@ def test_faults_match_method_and_path(emulator: EmulatorServer, api: httpx.Clien
     assert api.delete(f"{CERTS}/00000000-0000-4000-8000-000000000000").status_code == 500
 
 
+def test_write_matches_every_method_but_get_and_counts_across_them(emulator: EmulatorServer, api: httpx.Client) -> None:
+    # Every write after the first is refused, whatever its method: the first one alone is applied.
+    add_fault(emulator, "WRITE:*:status=503:skip=1:count=0")
+    assert api.post(CERTS, json={"ca": True, "certificates": make_ca().pem}).status_code == 200
+    assert api.post(CERTS, json={"ca": True, "certificates": make_ca().pem}).status_code == 503
+    assert api.put(HOSTS, json={"hostnames": [], "mtls_certificate_id": "x"}).status_code == 503
+    assert api.get(CERTS).status_code == 200
+    assert len(api.get(CERTS).json()["result"]) == 1
+
+
 def test_admin_calls_are_never_faulted_nor_logged(emulator: EmulatorServer) -> None:
     add_fault(emulator, {"method": "*", "path": "*", "action": "drop", "count": 0})
     assert httpx.get(f"{emulator.admin_url}/state").status_code == 200

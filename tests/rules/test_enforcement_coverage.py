@@ -5,7 +5,8 @@ depth, neighbours such as ``xapi.example.com`` or ``api.example.com.evil``), the
 project's evaluator (the edge's and check-client's) with ``http.host`` as the client sent it, matches exactly
 when :func:`~cfmtls_provider.hostnames.covers` covers :func:`~cfmtls_provider.hostnames.canonical` of that host,
 and the certificate part lets through exactly a verified certificate of a pinned issuer (of any issuer when none
-is pinned). Two universes: every non-empty subset of a small pattern set (exhaustive), and seeded random lists.
+is pinned). Two universes: every list of one or two patterns from a set of ten (55 lists), and 60 seeded random
+lists of one to eight; each against 360 request hosts and five client certificates (about 200,000 evaluations).
 """
 
 from __future__ import annotations

@@ -210,11 +210,17 @@ def delete_certificate(state: State, account_id: str, cert_id: str, now: float, 
     if zones_using(state, cert_id, now, lag_seconds):
         raise APIError(cf.CERTIFICATE_IN_USE)
     del state.certificates[cert_id]
-    for emptied in state.emptied_at.values():
-        emptied.pop(cert_id, None)
-    for lists in state.associations.values():
-        lists.pop(cert_id, None)
+    _forget(state.emptied_at, cert_id)
+    _forget(state.associations, cert_id)
     return cert
+
+
+def _forget(by_zone: dict[str, dict[str, Any]], cert_id: str) -> None:
+    """Drop a deleted CA's entry of every zone, and a zone's map once empty: a deleted CA leaves no trace."""
+    for zone_id, by_ca in list(by_zone.items()):
+        by_ca.pop(cert_id, None)
+        if not by_ca:
+            del by_zone[zone_id]
 
 
 def _ca_key(state: State, zone: Zone, mtls_certificate_id: object) -> str:

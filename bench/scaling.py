@@ -1,0 +1,216 @@
+"""The per-resource report of ``python -m bench.run --scaling``: how each operation's cost per resource grows with
+the stack, with and without checkpoints, beside the engine floor's same operation in the same run.
+
+A cost that is linear in the number of resources n is flat per resource; a quadratic one grows like n. The table
+goes between its own markers in docs/benchmarks.md, the plot (log-log, one line per operation) is a PNG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfmtls_provider.generated_section import replace_generated_section
+from tests.support.pulumi_stack import REPO
+
+from .plan import OPERATION_TITLES
+
+__all__ = ["DEFAULT_OUT", "DEFAULT_PLOT", "TIME_SCALE", "Point", "is_scaling", "markdown", "points", "write_report"]
+
+DEFAULT_OUT = REPO / "bench" / "results" / "scaling.json"
+DEFAULT_PLOT = REPO / "docs" / "benchmarks-scaling.png"
+#: The emulator's API budget runs this much faster, so that the budget never sets the pace: this report measures
+#: the engine and the package, not Cloudflare's rate limit (docs/benchmarks.md has the budget's own runs).
+TIME_SCALE = 100.0
+MARK_START = "<!-- bench:scaling:start (written by python -m bench.run --scaling; edits inside are overwritten) -->"
+MARK_END = "<!-- bench:scaling:end -->"
+CHECKPOINTS = {False: "checkpoints on (Pulumi's default)", True: "checkpoints skipped (PULUMI_SKIP_CHECKPOINTS=true)"}
+
+
+def is_scaling(results: dict[str, Any]) -> bool:
+    return bool(results["settings"].get("scaling"))
+
+
+@dataclass(frozen=True)
+class Point:
+    """One operation at one size and checkpoint setting: seconds of the stack and of the floor (medians)."""
+
+    operation: str
+    skip_checkpoints: bool
+    resources: int
+    seconds: float
+    floor_seconds: float | None
+
+    @property
+    def ms_per_resource(self) -> float:
+        return 1000 * self.seconds / self.resources
+
+    @property
+    def floor_ms_per_resource(self) -> float | None:
+        return None if self.floor_seconds is None else 1000 * self.floor_seconds / self.resources
+
+
+def points(results: dict[str, Any]) -> list[Point]:
+    return [
+        Point(operation, bool(size.get("skip_checkpoints")), size["resources"], o["median"], o["floor_median"])
+        for size in results["sizes"].values()
+        for operation, o in size["operations"].items()
+    ]
+
+
+def _series(
+    all_points: list[Point],
+) -> dict[tuple[bool, str], list[Point]]:
+    """The points of each (checkpoint setting, operation), by growing size."""
+    series: dict[tuple[bool, str], list[Point]] = {}
+    for point in sorted(all_points, key=lambda p: p.resources):
+        series.setdefault((point.skip_checkpoints, point.operation), []).append(point)
+    return series
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def _cell(point: Point) -> str:
+    floor = point.floor_ms_per_resource
+    ratio = f", {point.seconds / point.floor_seconds:.1f}x" if point.floor_seconds else ""
+    return f"{_ms(point.ms_per_resource)} ({_ms(floor)}{ratio})"
+
+
+def _growth(first: float | None, last: float | None) -> str:
+    return "-" if not first or last is None else f"x{last / first:.1f}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The section: per checkpoint setting, ms per resource of each operation at each size, beside the floor."""
+    m, settings = results["machine"], results["settings"]
+    series = _series(points(results))
+    sizes = sorted({p.resources for p in points(results)})
+    lines = [
+        "",
+        f"Measured {m['date']} on {m['nproc']} CPUs, {m['python']}, {m['pulumi']}; emulator latency "
+        f"{settings['latency_ms']:g} ms per API call, its API budget at {settings['rate_limit']['time_scale']:g}x speed "
+        f"(so that it never sets the pace); {settings['repeat']} repeat(s) (median); the whole run took "
+        f"{settings.get('run_minutes', '?')} minutes (`python -m bench.run --scaling`).",
+        "",
+        "Each cell: the stack's milliseconds per resource (wall time of the command / resources), then the engine "
+        "floor's (`bench/floor`, same graph, providers that return at once) and the stack's ratio to it. Growth: "
+        "per-resource cost at the largest size over the smallest (x1.0 is linear; a quadratic cost grows like the "
+        "resources).",
+        "",
+    ]
+    header = " | ".join(f"{n} resources" for n in sizes)
+    for skip, title in CHECKPOINTS.items():
+        rows = [(operation, pts) for (s, operation), pts in series.items() if s == skip]
+        if not rows:
+            continue
+        lines += [
+            f"**{title}**",
+            "",
+            f"| operation | {header} | growth, stack | growth, floor |",
+            "|---|" + "---:|" * (len(sizes) + 2),
+        ]
+        for operation, pts in rows:
+            by_size = {p.resources: p for p in pts}
+            cells = " | ".join(_cell(by_size[n]) if n in by_size else "-" for n in sizes)
+            lines.append(
+                f"| {OPERATION_TITLES.get(operation, operation)} | {cells} | "
+                f"{_growth(pts[0].ms_per_resource, pts[-1].ms_per_resource)} | "
+                f"{_growth(pts[0].floor_ms_per_resource, pts[-1].floor_ms_per_resource)} |"
+            )
+        lines.append("")
+    lines += _state_sizes(results)
+    lines.append(f"![ms per resource against resources, log-log](benchmarks-scaling.png) ({_plot_note()})")
+    if results["problems"]:
+        lines += ["", "Problems seen during the run:", ""] + [f"- {p}" for p in results["problems"]]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _plot_note() -> str:
+    return "solid: the stack, dashed: the floor; a flat line is linear, a line rising like the dotted guide quadratic"
+
+
+def _state_sizes(results: dict[str, Any]) -> list[str]:
+    """Bytes per resource of the state after the create, by size; the largest stack's by part."""
+    sized = [
+        (size["resources"], size["state"])
+        for size in results["sizes"].values()
+        if size.get("state") and not size.get("skip_checkpoints")
+    ]
+    if not sized:
+        return []
+    lines = [
+        "State after the create, bytes per resource: as the file backend writes it (indented JSON, the same as "
+        "`pulumi stack export`), as compact JSON, and the largest parts (compact; `bench/state_size.py`).",
+        "",
+        "| resources | stack | compact | stackTrace | `__provider` (inputs + outputs) | floor | floor compact |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for resources, state in sorted(sized, key=lambda item: item[0]):
+        stack, floor = state["stack"], state.get("floor", {})
+        parts = stack.get("parts_per_resource", {})
+        provider = parts.get("inputs.__provider", 0) + parts.get("outputs.__provider", 0)
+        lines.append(
+            f"| {resources} | {stack['bytes_per_resource']} | {stack.get('compact_bytes_per_resource', '-')} | "
+            f"{parts.get('stackTrace', '-')} | {provider} | {floor.get('bytes_per_resource', '-')} | "
+            f"{floor.get('compact_bytes_per_resource', '-')} |"
+        )
+    return [*lines, ""]
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """A PNG: one panel per checkpoint setting, ms per resource against resources on log-log axes."""
+    import matplotlib  # the bench extra: pip install -e '.[bench]'
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    series = _series(points(results))
+    sizes = sorted({p.resources for p in points(results)})
+    settings = [skip for skip in CHECKPOINTS if any(s == skip for s, _ in series)]
+    figure, axes = plt.subplots(1, len(settings), figsize=(6.2 * len(settings), 5.2), sharey=True, squeeze=False)
+    operations = list(dict.fromkeys(operation for _, operation in series))
+    colours = {operation: f"C{index}" for index, operation in enumerate(operations)}
+    for axis, skip in zip(axes[0], settings, strict=True):
+        for operation in operations:
+            pts = series.get((skip, operation), [])
+            xs = [p.resources for p in pts]
+            colour = colours[operation]
+            axis.plot(xs, [p.ms_per_resource for p in pts], "o-", color=colour, label=OPERATION_TITLES[operation])
+            floor = [(p.resources, p.floor_ms_per_resource) for p in pts if p.floor_ms_per_resource]
+            if floor:
+                axis.plot([x for x, _ in floor], [y for _, y in floor], "x--", color=colour, alpha=0.7)
+        all_ms = [p.ms_per_resource for (s, _), pts in series.items() if s == skip for p in pts]
+        if all_ms:
+            start = min(all_ms)  # the guide: per-resource cost proportional to n (a quadratic total)
+            axis.plot(sizes, [start * n / sizes[0] for n in sizes], ":", color="grey", label="quadratic (guide)")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xticks(sizes, [str(n) for n in sizes])
+        axis.minorticks_off()
+        axis.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+        axis.set_xlabel("resources in the stack")
+        axis.set_title(CHECKPOINTS[skip], fontsize=10)
+        axis.grid(True, which="major", alpha=0.3)
+    axes[0][0].set_ylabel("ms per resource (wall time / resources)")
+    axes[0][0].plot([], [], "k-", label="this package's stack (solid)")
+    axes[0][0].plot([], [], "kx--", label="engine floor (dashed)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    figure.suptitle(f"Cost per resource as the stack grows ({results['machine']['date']})", fontsize=11)
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_report(results: dict[str, Any], markdown_path: Path | None, plot_path: Path) -> None:
+    plot(results, plot_path)
+    if markdown_path is not None:
+        text = markdown_path.read_text() if markdown_path.exists() else "# Benchmarks\n\n"
+        markdown_path.write_text(replace_generated_section(text, MARK_START, MARK_END, markdown(results)))
