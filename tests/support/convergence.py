@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from cfmtls_provider.cloudflare.models import CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
+
 __all__ = ["mismatches"]
+
+#: The resources that hold a rule: a HostnameAssociation owns its own; a ClientCertificateRule is a record a stack
+#: deployed with 0.1 may still hold until its next `pulumi up`.
+_RULE_HOLDERS = ("HostnameAssociation", "ClientCertificateRule")
 
 
 def _by_type(resources: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -13,6 +19,39 @@ def _by_type(resources: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, An
     for resource in resources:
         by_type.setdefault(resource["type"].rpartition(":")[2], []).append(resource)
     return by_type
+
+
+def _rule_problems(
+    by_type: dict[str, list[dict[str, Any]]], state: dict[str, Any], foreign_rules: frozenset[str]
+) -> list[str]:
+    """Each rule of the stack once, in its zone, under its ref; none stray or missing; foreign rules kept; no empty
+    entrypoint this package made left behind (destroy deletes it)."""
+    problems: list[str] = []
+    holders = [r["outputs"] for kind in _RULE_HOLDERS for r in by_type.get(kind, []) if r["outputs"].get("rule_id")]
+    live = {rule["id"]: (ruleset["zone_id"], rule) for ruleset in state["rulesets"] for rule in ruleset["rules"]}
+    refs = [(zone, rule["ref"]) for zone, rule in live.values()]
+    if len(set(refs)) != len(refs):
+        problems.append("a rule is created twice")
+    if sorted(rule_id for rule_id in live if rule_id not in foreign_rules) != sorted(o["rule_id"] for o in holders):
+        problems.append("stray or missing rule")
+    misplaced = [
+        o["rule_id"]
+        for o in holders
+        if o["rule_id"] in live
+        and (live[o["rule_id"]][0] != o["zone_id"] or live[o["rule_id"]][1]["ref"] != o.get("rule_ref", o.get("ref")))
+    ]
+    if misplaced:
+        problems.append(f"{len(misplaced)} rule(s) not in their zone under their ref")
+    if not foreign_rules <= set(live):
+        problems.append("a rule made outside the stack was touched")
+    left = sorted(
+        rs["zone_id"]
+        for rs in state["rulesets"]
+        if not rs["rules"] and rs["description"] == CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
+    )
+    if left:
+        problems.append(f"an empty entrypoint this package made is left in zone(s) {', '.join(left)}")
+    return problems
 
 
 def mismatches(
@@ -25,8 +64,9 @@ def mismatches(
     """What differs between the stack's resources (``pulumi stack export``) and the emulator's ``state``.
 
     No duplicate or orphan CA (in ``accounts``, default every account), every non-empty hostname list equal
-    to the stack's, each rule once, none stray or missing; rules in ``foreign_rules`` (made outside the
-    stack) must still be there, untouched by the stack. An empty list means they match."""
+    to the stack's, each association's rule once, in its zone under its ref, none stray or missing; rules in
+    ``foreign_rules`` (made outside the stack) must still be there, untouched by the stack; no empty entrypoint
+    made by this package. An empty list means they match."""
     by_type = _by_type(resources)
     problems: list[str] = []
 
@@ -52,13 +92,4 @@ def mismatches(
         differing = [key for key in set(live_lists) | set(stack_lists) if live_lists.get(key) != stack_lists.get(key)]
         problems.append(f"hostname lists in the emulator differ from the stack's ({len(differing)} differ)")
 
-    stack_rules = sorted(r["outputs"]["rule_id"] for r in by_type.get("ClientCertificateRule", []))
-    live_rules = [rule for ruleset in state["rulesets"] for rule in ruleset["rules"]]
-    refs = [rule["ref"] for rule in live_rules]
-    if len(set(refs)) != len(refs):
-        problems.append("a rule is created twice")
-    if sorted(r["id"] for r in live_rules if r["id"] not in foreign_rules) != stack_rules:
-        problems.append("stray or missing rule")
-    if not foreign_rules <= {rule["id"] for rule in live_rules}:
-        problems.append("a rule made outside the stack was touched")
-    return problems
+    return problems + _rule_problems(by_type, state, foreign_rules)
