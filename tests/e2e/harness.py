@@ -10,7 +10,10 @@ from typing import Any
 
 import httpx
 
+from cfmtls_provider.client_auth import NOT_PRESENTED, ClientAuth
+from cfmtls_provider.custom_rules import parsed_expression, request_fields
 from cfmtls_provider.emulator.admin_client import WRITE_METHODS, EmulatorAdmin
+from cfmtls_provider.rules_language import evaluate
 from tests.support.certs import make_ca
 from tests.support.package_source import copy_package_source, package_source_at
 from tests.support.pulumi_stack import REPO, PulumiStack
@@ -28,6 +31,7 @@ __all__ = [
     "certificates",
     "custom_rules",
     "install_as_a_user",
+    "rule_stops",
     "write_ca",
     "write_kinds",
 ]
@@ -167,3 +171,15 @@ def write_kinds(emulator: EmulatorAdmin) -> list[str]:
             kind = "certificate"
         kinds.append(f"{entry['method']} {kind}")
     return kinds
+
+
+def rule_stops(rule: dict[str, Any], hostname: str, issuer_ski: str | None) -> bool:
+    """Whether ``rule`` (as the API answers it) matches a request to ``hostname`` whose client presents a verified
+    certificate issued by the CA whose SKI is ``issuer_ski`` (None: no certificate): evaluated with the rules
+    runner's fields, never read from the expression's text."""
+    expression = parsed_expression(str(rule["expression"]))
+    assert not isinstance(expression, Exception), expression
+    auth = NOT_PRESENTED
+    if issuer_ski is not None:
+        auth = ClientAuth(cert_presented=True, cert_verified=True, cert_issuer_ski=issuer_ski)
+    return evaluate(expression, request_fields(hostname, auth))

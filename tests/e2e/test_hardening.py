@@ -1,6 +1,6 @@
 """Issue 17 through the real engine, as users run it: `pulumi up` (with its preview) and `pulumi preview`.
 
-* two rules named "edge rule" and "edge/rule" get two Cloudflare rules (point 1);
+* two associations named "edge rule" and "edge/rule" in one zone get two Cloudflare rules (point 1);
 * a bundle given root first pins the intermediate, the CA that issues client certificates (point 2);
 * renaming the CA fails the preview with the options, changes nothing, and on_rename='record_only' then makes
   no API call (point 4);
@@ -20,12 +20,10 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from cfmtls_provider.cli.coverage import host_literals
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
-from cfmtls_provider.rules_language import parse
 from tests.support.certs import make_ca
 
-from .harness import REPO, TOKEN, ZONE_ID, Stack
+from .harness import REPO, TOKEN, ZONE_ID, Stack, rule_stops
 
 pytestmark = pytest.mark.e2e
 
@@ -55,10 +53,14 @@ def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: Em
     key = tmp_path / "intermediate.key"
     key.write_text(intermediate.key_pem)
     grpc_log = tmp_path / "grpc.log"
+    other = make_ca("hardening other CA")
+    other_pem = tmp_path / "other.pem"
+    other_pem.write_text(other.pem)
     stack = Stack.create(tmp_path, emulator, pulumi_bin, program=PROGRAM)
     try:
         stack.config("zoneId", ZONE_ID)
         stack.config("caPemPath", str(bundle))
+        stack.config("otherCaPemPath", str(other_pem))
         stack.config("caKeyPath", str(key))
         stack.env["PULUMI_DEBUG_GRPC"] = str(grpc_log)
         stack.run("up", "--yes")
@@ -67,20 +69,33 @@ def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: Em
         assert "MTLSCertificate" in logged and "private_key_file_sha256" in logged  # the log is the real thing
         assert TOKEN not in logged
         assert key_body(intermediate.key_pem) not in logged
-        assert [cert["has_private_key"] for cert in emulator.state()["certificates"]] == [True]
+        by_name = {cert["name"].split(" [")[0]: cert for cert in emulator.state()["certificates"]}
+        assert {name: cert["has_private_key"] for name, cert in by_name.items()} == {
+            "corp-ca": True,
+            "other-ca": False,
+        }
 
         rules = custom_rules(emulator)
         assert len(rules) == 2 and len({rule["ref"] for rule in rules}) == 2, rules
-        expressions = sorted(str(rule["expression"]) for rule in rules)
-        assert [host_literals(parse(expression)) for expression in expressions] == [
-            ["a.example.com"],
-            ["b.example.com"],
-        ]
-        assert stack.outputs()["subjectKeyIdentifier"] == ski(intermediate.cert)
-        assert all(ski(intermediate.cert) in expression for expression in expressions)
+        # Each association's own rule protects its hostname and no other (found by the edge, not by the text).
+        [edge_rule] = [rule for rule in rules if str(rule["description"]).endswith("(edge rule)")]
+        [edge_slash_rule] = [rule for rule in rules if str(rule["description"]).endswith("(edge/rule)")]
+        # The pin is the intermediate's SKI (the CA that issues client certificates), not the root's.
+        issuers = {"intermediate": ski(intermediate.cert), "root": ski(root.cert), "other": ski(other.cert)}
+        assert stack.outputs()["subjectKeyIdentifier"] == issuers["intermediate"]
+        assert stack.outputs()["otherSubjectKeyIdentifier"] == issuers["other"]
+        for rule, host, admitted in (
+            (edge_rule, "a.example.com", "intermediate"),
+            (edge_slash_rule, "b.example.com", "other"),
+        ):
+            outsider = "a.example.com" if host == "b.example.com" else "b.example.com"
+            assert rule_stops(rule, host, None) and not rule_stops(rule, outsider, None), rule
+            assert {who: rule_stops(rule, host, issuer) for who, issuer in issuers.items()} == {
+                who: who != admitted for who in issuers
+            }, rule
         assert stack.run("preview", "--expect-no-changes").returncode == 0
 
-        [held] = emulator.state()["certificates"]
+        held = by_name["corp-ca"]
         stack.config("caName", "corp-ca-2024")
         emulator.clear_requests()
         refused = stack.preview(check=False)
@@ -94,7 +109,8 @@ def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: Em
         stack.config("onRename", "record_only")
         stack.run("up", "--yes")
         assert emulator.writes() == []
-        assert [cert["id"] for cert in emulator.state()["certificates"]] == [held["id"]]
+        assert held["id"] in [cert["id"] for cert in emulator.state()["certificates"]]
+        assert len(emulator.state()["certificates"]) == 2
 
         # What the docs say about Pulumi's own logging: a token kept as secret stack config is sent to the
         # provider in Configure, and PULUMI_DEBUG_GRPC writes it down in clear.
