@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
+from tests.support.convergence import mismatches
 
 from .harness import ZONE_ID, Stack, write_ca
 
@@ -27,7 +28,7 @@ def test_a_second_declaration_of_one_list_is_refused_naming_both(
     shown = failed.stdout + failed.stderr
     assert failed.returncode != 0 and "Traceback" not in shown, shown
     assert "both declare the hostnames of zone" in shown and "'web-hosts'" in shown and "'api-hosts'" in shown
-    lists = emulator.state()
-    print(lists)
     associated = [entry for entry in emulator.writes() if "hostname_associations" in entry["path"]]
     assert len(associated) <= 1  # at most the first declaration's list was written; never two writers
+    # Nothing half-done: whatever was written (the CA, at most the first association and its rule) is in the state.
+    assert mismatches(stack.resources(), emulator.state()) == []

@@ -9,5 +9,5 @@ from cfmtls_provider import HostnameAssociation, MTLSCertificate
 config = pulumi.Config()
 zone_id = config.require("zoneId")
 ca = MTLSCertificate("corp-ca", certificates=Path(config.require("caPemPath")).read_text(), name="corp-ca")
-HostnameAssociation("web-hosts", zone_id=zone_id, mtls_certificate_id=ca.id, hostnames=["www.example.com"])
-HostnameAssociation("api-hosts", zone_id=zone_id, mtls_certificate_id=ca.id, hostnames=["api.example.com"])
+HostnameAssociation("web-hosts", zone_id=zone_id, certificate=ca, hostnames=["www.example.com"])
+HostnameAssociation("api-hosts", zone_id=zone_id, certificate=ca, hostnames=["api.example.com"])
