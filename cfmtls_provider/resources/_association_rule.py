@@ -80,8 +80,9 @@ def rule_spec(state: RuleState, ref: str, declared_by: str) -> RuleSpec:
 
 def recorded_rule_state(olds: Mapping[str, Any]) -> RuleState | None:
     """What the rule said at the end of the last successful run, from the state (None: no rule recorded, as for a
-    stack deployed by a version of this package whose associations had no rule of their own)."""
-    if not olds.get("rule_id"):
+    stack deployed by a version of this package whose associations had no rule of their own, or when a refresh found
+    no hostname left in the list: the plan then starts from the live rule)."""
+    if not olds.get("rule_id") or not olds.get("hostnames"):
         return None
     ski = olds.get("issuer_ski") or ""
     return RuleState(
