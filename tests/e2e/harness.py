@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -156,17 +157,21 @@ def custom_rules(emulator: EmulatorAdmin) -> list[dict[str, Any]]:
     return rules
 
 
+_RULE_PATH = re.compile(r"/rulesets/[^/]+/rules(?:/|$)")
+
+
 def write_kinds(emulator: EmulatorAdmin) -> list[str]:
-    """Each write as 'METHOD kind', kind being the last meaningful path segment."""
+    """Each write as 'METHOD kind': associations (a list), rule (one rule of a ruleset), ruleset (the entrypoint
+    itself: made with its first rule, or deleted), certificate."""
     kinds = []
     for entry in emulator.writes():
         path = entry["path"]
         if "hostname_associations" in path:
             kind = "associations"
-        elif path.endswith("/rulesets"):
-            kind = "ruleset"
-        elif "/rules" in path:
+        elif _RULE_PATH.search(path):
             kind = "rule"
+        elif "/rulesets" in path:
+            kind = "ruleset"
         else:
             kind = "certificate"
         kinds.append(f"{entry['method']} {kind}")

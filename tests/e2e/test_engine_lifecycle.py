@@ -21,6 +21,7 @@ from .harness import (
     associated,
     certificates,
     custom_rules,
+    rule_stops,
     write_ca,
     write_kinds,
 )
@@ -30,12 +31,14 @@ pytestmark = pytest.mark.e2e
 HOSTS = ["api.example.com", "admin.example.com"]
 
 
-def assert_destroy_order(emulator: EmulatorAdmin) -> None:
-    """The rule, then the association, then the CA: its DELETE refused (400) while the association lag runs,
-    retried until it succeeds."""
+def assert_destroy_order(emulator: EmulatorAdmin, *, entrypoint_made_by_the_stack: bool = True) -> None:
+    """The rule (and the entrypoint the stack made, once empty), then the association, then the CA: its DELETE
+    refused (400) while the association lag runs, retried until it succeeds."""
     kinds = write_kinds(emulator)
-    assert kinds[:2] == ["DELETE rule", "PUT associations"] and set(kinds[2:]) == {"DELETE certificate"}, kinds
-    statuses = [entry["status"] for entry in emulator.writes()][2:]
+    first = ["DELETE rule", "DELETE ruleset"] if entrypoint_made_by_the_stack else ["DELETE rule"]
+    first.append("PUT associations")
+    assert kinds[: len(first)] == first and set(kinds[len(first) :]) == {"DELETE certificate"}, kinds
+    statuses = [entry["status"] for entry in emulator.writes()][len(first) :]
     assert statuses[-1] == 200 and all(status == 400 for status in statuses[:-1]), statuses
 
 
@@ -53,10 +56,10 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
 
     # 1. preview of a new stack: plans the creates, writes nothing.
     preview = stack.preview()
-    assert "+ 5 to create" in preview.stdout  # the stack, the CA, the handover, the association, the rule
+    assert "+ 3 to create" in preview.stdout  # the stack, the CA, the association (which owns its rule)
     assert emulator.writes() == []
 
-    # 2. up: the CA, the association and the rule exist, as the stack outputs say.
+    # 2. up: the CA, the association and its rule exist, as the stack outputs say.
     emulator.clear_requests()
     stack.up()
     outputs = stack.outputs()
@@ -65,49 +68,56 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
     assert sorted(associated(emulator, cert["id"])) == sorted(HOSTS) == sorted(outputs["hostnames"])
     [rule] = custom_rules(emulator)
     assert rule["id"] == outputs["ruleId"]
-    assert outputs["subjectKeyIdentifier"] in rule["expression"]
+    first_ski = outputs["subjectKeyIdentifier"]
+    assert all(rule_stops(rule, host, None) and not rule_stops(rule, host, first_ski) for host in HOSTS)
     assert write_kinds(emulator) == ["POST certificate", "PUT associations", "POST ruleset"]
 
     # 3. a second up changes nothing and writes nothing.
     emulator.clear_requests()
     again = stack.up()
-    assert "5 unchanged" in again.stdout
+    assert "3 unchanged" in again.stdout
     assert emulator.writes() == []
 
-    # 4. a hostname change is an in-place update: one PUT, no replacement.
+    # 4. a hostname added is an in-place update: associated first, then required by the rule; no replacement.
     emulator.clear_requests()
     stack.set_hostnames([*HOSTS, "extra.example.com"])
     update = stack.up()
     assert "replaced" not in update.stdout
     assert write_kinds(emulator) == ["PUT associations", "PATCH rule"]
     assert sorted(associated(emulator, cert["id"])) == sorted([*HOSTS, "extra.example.com"])
+    [rule] = custom_rules(emulator)
+    assert rule_stops(rule, "extra.example.com", None) and not rule_stops(rule, "extra.example.com", first_ski)
 
-    # 5. rotation: new CA uploaded, rule widened, association moved, rule narrowed, old list emptied, old CA
-    #    deleted, in that order.
+    # 5. rotation, an in-place update of the association: new CA uploaded, the rule accepts both issuers, the
+    #    hostnames move to the new CA, the old list is emptied, the rule pins the new issuer, the old CA is deleted,
+    #    in that order.
     emulator.clear_requests()
     stack.config("caPemPath", str(write_ca(tmp_path, "second-ca")))
-    stack.up()
+    rotation = stack.up()
+    assert "replaced" in rotation.stdout and "1 updated" in rotation.stdout  # the CA replaced, the association not
     [new_cert] = certificates(emulator)
     assert new_cert["id"] != cert["id"]
-    writes = emulator.writes()
-    order = [(w["method"], w["path"], w.get("query", "")) for w in writes]
+    order = [(w["method"], w["path"], w.get("query", "")) for w in emulator.writes()]
     upload = next(i for i, (m, p, _) in enumerate(order) if m == "POST" and p.endswith("/mtls_certificates"))
     delete_old = next(i for i, (m, p, _) in enumerate(order) if m == "DELETE" and p.endswith(str(cert["id"])))
     puts = [i for i, (m, p, _) in enumerate(order) if m == "PUT"]
-    assert upload < puts[0] < puts[-1] < delete_old, order
-    assert len(puts) == 2  # the new list first, then the old one emptied
-    # The pinned rule accepts both issuers before the hostnames move, and only the new one after.
     patches = [i for i, (m, _, _) in enumerate(order) if m == "PATCH"]
-    assert len(patches) == 2 and upload < patches[0] < puts[0] < patches[1] < puts[-1], order
+    assert len(puts) == 2 and len(patches) == 2, order  # the new list, then the old one emptied; relax, then pin
+    assert upload < patches[0] < puts[0] < puts[1] < patches[1] < delete_old, order
     assert sorted(associated(emulator, new_cert["id"])) == sorted([*HOSTS, "extra.example.com"])
+    [rule] = custom_rules(emulator)
+    second_ski = stack.outputs()["subjectKeyIdentifier"]
+    assert second_ski != first_ski
+    assert all(not rule_stops(rule, host, second_ski) and rule_stops(rule, host, first_ski) for host in HOSTS)
 
-    # 7. destroy: the rule, then the association, then the CA (retried while the emulator's default association
-    # lag still counts it in use, as Cloudflare's delayed removal does); the emulator ends empty.
+    # 7. destroy: the rule and the entrypoint the stack made, then the association, then the CA (retried while the
+    # emulator's default association lag still counts it in use, as Cloudflare's delayed removal does); the
+    # emulator ends empty, as the stack found it.
     emulator.clear_requests()
     stack.destroy()
     assert_destroy_order(emulator)
     assert certificates(emulator) == []
-    assert custom_rules(emulator) == []
+    assert emulator.state()["rulesets"] == []
 
     # 10. the token appears nowhere: state (secrets shown), CLI output, emulator log.
     stack.up()
@@ -134,15 +144,19 @@ def test_refresh_reports_drift_and_next_up_restores(tmp_path: Path, emulator: Em
             json={"action": "log", "expression": rule["expression"], "description": rule.get("description", "")},
         ).raise_for_status()
     refresh = stack.refresh()
-    assert "HostnameAssociation corp-hosts updated" in refresh.stdout and "[diff: ~hostnames]" in refresh.stdout
+    assert "HostnameAssociation corp-hosts updated" in refresh.stdout
+    [changed] = re.findall(r"HostnameAssociation corp-hosts updated .*\[diff: [^\]]*~([\w,]+)\]", refresh.stdout)
+    assert {"hostnames", "action"} <= set(changed.split(",")), refresh.stdout  # the list and the rule drifted
     plan = stack.preview()
-    assert "~ 2 to update" in plan.stdout and '+ [1]: "admin.example.com"' in plan.stdout
+    assert "~ 1 to update" in plan.stdout and '+ [1]: "admin.example.com"' in plan.stdout
     # The drifted rule's plan names what changed (the live value, then the one to restore).
     assert re.search(r'~ action\s*: "log" => "block"', plan.stdout), plan.stdout
     emulator.clear_requests()
     stack.up()
     assert sorted(associated(emulator, certificate_id)) == sorted(HOSTS)
-    assert "PUT associations" in write_kinds(emulator)
+    assert write_kinds(emulator) == ["PUT associations", "PATCH rule"]  # associated before required again
+    [restored] = custom_rules(emulator)
+    assert restored["action"] == "block" and all(rule_stops(restored, host, None) for host in HOSTS)
 
 
 def test_refresh_after_ca_deleted_out_of_band_forgets_it(tmp_path: Path, emulator: EmulatorAdmin, stack: Stack) -> None:
@@ -211,7 +225,7 @@ def test_a_foreign_execute_rule_survives_up_and_destroy(tmp_path: Path, emulator
     assert rules[0] == foreign  # not one field changed, not even its version
     emulator.clear_requests()
     stack.destroy()
-    assert_destroy_order(emulator)
+    assert_destroy_order(emulator, entrypoint_made_by_the_stack=False)  # it holds a rule of someone else's: kept
     assert custom_rules(emulator) == [foreign]
 
 
