@@ -25,8 +25,8 @@ class Size:
 
     @property
     def resources(self) -> int:
-        """Resources the program declares (CAs, one association and one rule per zone)."""
-        return self.cas + 2 * self.zones
+        """Resources the program declares (CAs, one association per zone, which owns the zone's rule)."""
+        return self.cas + self.zones
 
     def zones_of_ca(self, ca: int) -> int:
         """Zones whose association uses CA ``ca`` (zone z uses CA z % cas)."""

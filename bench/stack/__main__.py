@@ -1,10 +1,11 @@
-"""Benchmark stack: `cas` CAs, `zones` zones split across them, `hosts` hostnames per zone, a rule per zone."""
+"""Benchmark stack: `cas` CAs, `zones` zones split across them, `hosts` hostnames per zone, one association per zone
+(each owning its rule)."""
 
 from pathlib import Path
 
 import pulumi
 
-from cfmtls_provider import ClientCertificateRule, HostnameAssociation, MTLSCertificate
+from cfmtls_provider import HostnameAssociation, MTLSCertificate
 
 config = pulumi.Config()
 ca_dir = Path(config.require("caDir"))
@@ -31,10 +32,5 @@ certificates = [
     for i in range(cas)
 ]
 for z in range(zones):
-    zone_id = f"{z:032x}"
-    ca = certificates[z % cas]
     names = [f"h{h}.z{z}.example.com" for h in range(hosts)] + ([f"{extra}.z{z}.example.com"] if extra else [])
-    association = HostnameAssociation(f"hosts-{z}", zone_id=zone_id, mtls_certificate_id=ca.id, hostnames=names)
-    ClientCertificateRule(
-        f"rule-{z}", zone_id=zone_id, hostnames=association.hostnames, issuer_ski=ca.subject_key_identifier
-    )
+    HostnameAssociation(f"hosts-{z}", zone_id=f"{z:032x}", certificate=certificates[z % cas], hostnames=names)
