@@ -34,7 +34,7 @@ def test_quick_benchmark_reports_every_operation_with_its_calls(tmp_path: Path) 
     assert results["machine"]["pulumi"].startswith("v3.")
     assert results["startup"]["wall_seconds"]["import cfmtls_provider"]["median"] > 0
     small = results["sizes"]["small"]
-    assert (small["cas"], small["zones"], small["hosts"]) == (1, 1, 2)
+    assert (small["cas"], small["zones"], small["hosts"], small["resources"]) == (1, 2, 2, 3)
     operations = small["operations"]
     assert list(operations) == list(OPERATIONS)
     for name, operation in operations.items():
