@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+
+from cfmtls_provider.transitions import Enforcement, Intent, apply, plan
 
 __all__ = [
     "DEFAULT_SIZES",
@@ -81,26 +84,52 @@ OPERATION_TITLES: dict[str, str] = {
 }
 
 
+@cache
+def _writes_per_association() -> dict[str, int]:
+    """The writes of one association in each operation, counted from the plan the provider carries out
+    (:func:`cfmtls_provider.transitions.plan`) for one association of the bench: its zone, its CA, its hostnames.
+
+    Each write of the plan is one the ordering guarantees need (checked over every prefix by
+    tests/rules/test_transitions.py): a hostname is associated before the rule requires it, the rule accepts a new
+    issuer before the list moves verification to the new CA and pins it only once the old list is emptied, and it
+    stops requiring before a list is emptied; so the plan's length is the minimum. Delete adds one call the plan
+    leaves to its executor: the rule was the last of an entrypoint this package made (so in every zone of the
+    bench), which destroy deletes (``DELETE /zones/{z}/rulesets/{id}``) to leave the zone as it found it."""
+    hosts = frozenset({"h0.z0.example.com"})
+    deployed = Intent("ca", hosts, "SKI")
+    start = Enforcement({}, None)
+    for write in plan(start, deployed):
+        start = apply(start, write)
+    return {
+        "create": len(plan(Enforcement({}, None), deployed)),
+        "hostname-change": len(plan(start, Intent("ca", hosts | {"x.z0.example.com"}, "SKI"))),
+        "rotation": len(plan(start, Intent("new-ca", hosts, "NEW-SKI"))),
+        "delete": len(plan(start, None)) + 1,
+    }
+
+
 def minimum_calls(size: Size, operation: str) -> tuple[int, int]:
     """(reads, writes) the operation cannot do without; the reasoning is in docs/benchmarks.md."""
     cas, zones = size.cas, size.zones
     rotated_zones = size.zones_of_ca(0)
+    per_association = _writes_per_association()
     minimums: dict[str, tuple[int, int]] = {
         # Check and Diff run locally: nothing to ask Cloudflare.
         "preview": (0, 0),
         "preview-noop": (0, 0),
         "up-noop": (0, 0),
-        # One upload per CA, one association PUT per zone, one POST per zone for the rule (the entrypoint
-        # ruleset created with the rule in it, or the rule added to an existing entrypoint).
-        "up": (0, cas + zones + zones),
-        # One read per resource: the CA, the (zone, CA) list, the zone's entrypoint holding the rule.
-        "refresh": (cas + zones + zones, 0),
-        # The new list (PUT) and the rule's expression (PATCH), per zone.
-        "hostname-change": (0, zones + zones),
-        # New CA (POST); per zone of ca-0: new list (PUT), rule pinned to the new SKI (PATCH), old list
-        # emptied (PUT []); old CA (DELETE).
-        "rotation": (0, 1 + 3 * rotated_zones + 1),
-        # Rule DELETE and list PUT [] per zone; CA DELETE per CA.
-        "destroy": (0, zones + zones + cas),
+        # One upload per CA; per association (2): its list (PUT), then its rule (one POST: the entrypoint ruleset
+        # created with the rule in it, or the rule added to an existing entrypoint).
+        "up": (0, cas + per_association["create"] * zones),
+        # One read per CA (GET the certificate); per association its (zone, CA) list and the zone's entrypoint
+        # holding its rule (the only way to read one rule's ref and expression).
+        "refresh": (cas + 2 * zones, 0),
+        # Per association (2): the new list (PUT), then the rule requiring the new hostname (PATCH).
+        "hostname-change": (0, per_association["hostname-change"] * zones),
+        # New CA (POST); per association of ca-0 (4): the rule accepts both issuers (PATCH), the new CA's list (PUT),
+        # the old list emptied (PUT []), the rule pins the new issuer (PATCH); old CA (DELETE).
+        "rotation": (0, 1 + per_association["rotation"] * rotated_zones + 1),
+        # Per association (3): rule DELETE, list PUT [], the emptied entrypoint DELETE; CA DELETE per CA.
+        "destroy": (0, per_association["delete"] * zones + cas),
     }
     return minimums[operation]
