@@ -21,7 +21,7 @@ from ._this_run import this_run
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
-__all__ = ["LiveRule", "Target", "describe_write", "execute"]
+__all__ = ["LiveRule", "Target", "describe_write", "drop_empty_entrypoint", "execute"]
 
 
 @dataclass(frozen=True)
@@ -112,12 +112,18 @@ def _write_rule(client: CloudflareClient, target: Target, write: WriteRule, live
     return LiveRule(ruleset.id, rule.id, rule.expression, rule.description)
 
 
+def drop_empty_entrypoint(client: CloudflareClient, zone_id: str, ruleset: Ruleset | None) -> None:
+    """Destroy leaves Cloudflare as it found it: the entrypoint this package made, once empty, goes too."""
+    if ruleset is not None and not ruleset.rules and ruleset.created_by_us:
+        client.delete_ruleset(zone_id, ruleset.id)
+
+
 def _delete_rule(client: CloudflareClient, target: Target, live: LiveRule, doing: str) -> LiveRule:
     with api_call(doing):
         remaining = client.delete_rule(target.zone_id, live.ruleset_id, live.rule_id)
-        if remaining is not None and not remaining.rules and remaining.created_by_us:
-            # Destroy leaves Cloudflare as it found it: the entrypoint this package made, now empty, goes too.
-            client.delete_ruleset(target.zone_id, remaining.id)
+        if remaining is None:  # already gone: deleted by hand, or this DELETE was applied and its answer lost
+            remaining = client.get_custom_rules_entrypoint(target.zone_id)
+        drop_empty_entrypoint(client, target.zone_id, remaining)
     return replace(live, rule_id="", expression="", description="")
 
 

@@ -32,7 +32,7 @@ from ._association_rule import (
     recorded_rule_state,
     rule_spec,
 )
-from ._association_writes import LiveRule, Target, execute
+from ._association_writes import LiveRule, Target, drop_empty_entrypoint, execute
 from ._base import (
     ADOPT_INSTEAD,
     ID_PATTERN,
@@ -443,6 +443,9 @@ class HostnameAssociationProvider(CloudflareProvider):
         start = Enforcement(lists, None if rule is None else live_rule_state(rule, (), journal))
         live = _live(ruleset, rule)
         execute(client, Target(zone_id, ref, declared_by), plan(start, None), live, doing)
+        if rule is None:  # gone already (an earlier destroy stopped after deleting it): its entrypoint may be left
+            with api_call(doing):
+                drop_empty_entrypoint(client, zone_id, ruleset)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The live list and rule, recorded as the inputs too (see :func:`._state.read_result`): a drift shows in
