@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cfmtls_provider.cloudflare.models import CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
+from cfmtls_provider.hostnames import sample_hostname
 from tests.support.convergence import mismatches
 
-from .harness import ACCOUNT_ID, Stack, write_ca
+from .harness import ACCOUNT_ID, Stack, rule_stops, write_ca
 
 PROGRAM = Path(__file__).parent / "programs" / "reliability"
 PROJECT = "cfmtls-reliability"
@@ -67,16 +69,28 @@ def assert_converged(stack: Stack, emulator: EmulatorAdmin, foreign_rules: froze
     for index, path in enumerate(paths):
         assert cas[f"ca-{index}"]["outputs"]["certificates"] == Path(path).read_text()
     state = emulator.state()
+    skis = {ca["outputs"]["subject_key_identifier"] for ca in cas.values()}
     for index, zone in enumerate(ZONES):
         ca = cas[f"ca-{index}"]
         assert sorted(state["associations"][zone][ca["id"]]) == sorted(HOSTNAMES[index])
         [ruleset] = [rs for rs in state["rulesets"] if rs["zone_id"] == zone]
         [rule] = [r for r in ruleset["rules"] if r["id"] not in foreign_rules]
-        assert ca["outputs"]["subject_key_identifier"] in rule["expression"]
+        # The zone's rule refuses a request without a certificate, or with another CA's, to every hostname of the
+        # zone, and lets this CA's clients through: it pins this CA, not a rotated-away one.
+        ski = ca["outputs"]["subject_key_identifier"]
+        for host in map(sample_hostname, HOSTNAMES[index]):
+            stopped = {issuer: rule_stops(rule, host, issuer) for issuer in (None, *skis)}
+            assert stopped == {issuer: issuer != ski for issuer in stopped}, (zone, host, stopped)
 
 
 def assert_destroyed(emulator: EmulatorAdmin, foreign_rules: frozenset[str] = frozenset()) -> None:
+    """Nothing of the stack is left: no CA, no list, no rule, and no entrypoint the stack made (an entrypoint
+    holding a rule made outside the stack is kept)."""
     state = emulator.state()
     assert state["certificates"] == []
     assert not [names for lists in state["associations"].values() for names in lists.values() if names]
     assert {r["id"] for rs in state["rulesets"] for r in rs["rules"]} == set(foreign_rules)
+    made_by_the_stack = [
+        rs["zone_id"] for rs in state["rulesets"] if rs["description"] == CUSTOM_RULES_ENTRYPOINT_DESCRIPTION
+    ]
+    assert made_by_the_stack == [], f"entrypoints the stack made are left in zones {made_by_the_stack}"

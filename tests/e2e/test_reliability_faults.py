@@ -1,9 +1,9 @@
 """Reliability under faults, with the real engine: nothing lost, nothing duplicated, nothing half-done.
 
-A bigger stack than the example (tests/e2e/programs/reliability: 3 CAs, 3 zones, 12 hostnames, one rule per zone)
-goes through `up`, a CA rotation and `destroy` while the emulator injects faults: 429 with retry-after, 500/502/503,
-dropped connections, answers slower than the client timeout, and commit-then-fail on uploads, association PUTs and
-rule POSTs. After every run (and after the plain re-run of a command that failed) the emulator must hold exactly
+A bigger stack than the example (tests/e2e/programs/reliability: 3 CAs, 3 zones, 12 hostnames, one association per
+zone, each with its own rule) goes through `up`, a CA rotation and `destroy` while the emulator injects faults: 429
+with retry-after, 500/502/503, dropped connections, answers slower than the client timeout, and commit-then-fail on
+uploads, association PUTs, rule and entrypoint writes. After every run (and after the plain re-run of a command that failed) the emulator must hold exactly
 what the stack says, the request log must show bounded retries that honoured retry-after, and a failed run must
 end with one clear sentence naming the operation and Cloudflare's error, never a Python traceback.
 
@@ -29,9 +29,10 @@ import pytest
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 
 from .hard_kill import descendants
-from .harness import ACCOUNT_ID, Stack, add_rule_by_hand
+from .harness import ACCOUNT_ID, Stack, add_rule_by_hand, rule_stops
 from .reliability_report import ROW
 from .reliability_stack import (
+    HOSTNAMES,
     ZONES,
     assert_converged,
     assert_destroyed,
@@ -168,22 +169,33 @@ ASSOC = "*/hostname_associations"
 RULESETS = "*/rulesets"
 RULES = "*/rulesets/*/rules"
 RULE = "*/rulesets/*/rules/*"
+#: One ruleset (its id: 32 hex characters), not its rules: the entrypoint destroy deletes once it is empty.
+RULESET = "*/rulesets/" + "[0-9a-f]" * 32
 
 TRANSIENT: dict[str, dict[str, list[str]]] = {
     "rate_limited_429": {
         "up": [f"POST:{CERTS}:status=429:retry_after=1", f"PUT:{ASSOC}:status=429:retry_after=1:skip=1"],
         "rotate": [f"POST:{CERTS}:status=429:retry_after=1", f"PATCH:{RULE}:status=429:retry_after=1"],
-        "destroy": [f"DELETE:{RULE}:status=429:retry_after=1", f"DELETE:{CERT}:status=429:retry_after=1:skip=1"],
+        "destroy": [
+            f"DELETE:{RULE}:status=429:retry_after=1",
+            f"DELETE:{RULESET}:status=429:retry_after=1",
+            f"DELETE:{CERT}:status=429:retry_after=1:skip=1",
+        ],
     },
     "server_errors_500_502_503": {
         "up": [f"POST:{CERTS}:status=500", f"PUT:{ASSOC}:status=502:skip=1", f"POST:{RULESETS}:status=503"],
         "rotate": [f"POST:{CERTS}:status=503", f"PUT:{ASSOC}:status=500", f"DELETE:{CERT}:status=502"],
-        "destroy": [f"DELETE:{RULE}:status=503", f"PUT:{ASSOC}:status=500", f"DELETE:{CERT}:status=502:skip=2"],
+        "destroy": [
+            f"DELETE:{RULE}:status=503",
+            f"DELETE:{RULESET}:status=502",
+            f"PUT:{ASSOC}:status=500",
+            f"DELETE:{CERT}:status=502:skip=2",
+        ],
     },
     "dropped_connections": {
         "up": [f"POST:{CERTS}:drop:skip=1", f"PUT:{ASSOC}:drop", f"POST:{RULES}:drop"],
         "rotate": [f"POST:{CERTS}:drop", f"PUT:{ASSOC}:drop:skip=1", f"PATCH:{RULE}:drop"],
-        "destroy": [f"DELETE:{RULE}:drop", f"PUT:{ASSOC}:drop:skip=1", f"DELETE:{CERT}:drop"],
+        "destroy": [f"DELETE:{RULE}:drop", f"DELETE:{RULESET}:drop", f"PUT:{ASSOC}:drop:skip=1", f"DELETE:{CERT}:drop"],
     },
     "slower_than_the_client_timeout": {
         "up": [f"POST:{CERTS}:delay={SLOW_SECONDS}", f"PUT:{ASSOC}:delay={SLOW_SECONDS}:skip=2"],
@@ -205,6 +217,7 @@ TRANSIENT: dict[str, dict[str, list[str]]] = {
         ],
         "destroy": [
             f"DELETE:{RULE}:commit_then_status=502",
+            f"DELETE:{RULESET}:commit_then_drop",
             f"PUT:{ASSOC}:commit_then_drop",
             f"DELETE:{CERT}:commit_then_status=500",
         ],
@@ -271,21 +284,47 @@ def test_failures_outlasting_the_retries_stop_cleanly_and_a_plain_rerun_converge
     rotate(rstack, tmp_path)
     started = phase(emulator, f"PUT:/zones/{ZONES[1]}/certificate_authorities/hostname_associations:status=502:count=0")
     failed = run(rstack, "up", check=False)
-    [new_ca] = [r["id"] for r in rstack.resources() if r["urn"].endswith("::ca-1") and not r.get("delete")]
+    cas = {r["urn"].rpartition("::")[2] + ("-old" if r.get("delete") else ""): r for r in rstack.resources()}
+    new_ca, old_ca = cas["ca-1"], cas["ca-1-old"]
     assert_clean_failure(
         failed,
-        f"Associating hostnames of zone {ZONES[1]} with CA {new_ca} failed: PUT /zones/{ZONES[1]}/"
+        f"Updating the hostnames of zone {ZONES[1]} for CA {new_ca['id']}: write 2 of 4, associating "
+        f"{', '.join(sorted(HOSTNAMES[1]))} with CA {new_ca['id']} failed: PUT /zones/{ZONES[1]}/"
         "certificate_authorities/hostname_associations failed: HTTP 502: An unknown error has occurred (code 10002).",
+        "The writes before it were made, and each state in between keeps your clients in as planned; run 'pulumi up' "
+        "again",
     )
     check_retries(emulator, "persistent 502 on association PUT: rotate fails", started)
     assert_emulator_matches_state(rstack, emulator)  # old CA kept (still serving zone 1), new CA recorded
     assert len(emulator.state()["certificates"]) == 4
+    # Where the plan stopped (the rule relaxed, the list not moved) the old CA's clients still get in, the new CA's
+    # are accepted by the rule already, and a request without a certificate is still refused.
+    [ruleset] = [rs for rs in emulator.state()["rulesets"] if rs["zone_id"] == ZONES[1]]
+    [rule] = ruleset["rules"]
+    old_ski, new_ski = (ca["outputs"]["subject_key_identifier"] for ca in (old_ca, new_ca))
+    for host in HOSTNAMES[1]:
+        assert [rule_stops(rule, host, issuer) for issuer in (None, old_ski, new_ski)] == [True, False, False]
+    assert sorted(emulator.state()["associations"][ZONES[1]][old_ca["id"]]) == sorted(HOSTNAMES[1])
     started = phase(emulator)
     run(rstack, "up")
     check_retries(emulator, "persistent 502 on association PUT: re-run", started)
     assert_converged(rstack, emulator)
 
-    # 3. destroy: the CA deletes answer 503 every time; rules and associations are gone, the CAs are kept.
+    # 3. destroy: deleting the entrypoints the rules leave empty answers 503 every time; the run stops naming it.
+    started = phase(emulator, f"DELETE:{RULESET}:status=503:count=0")
+    failed = run(rstack, "destroy", check=False)
+    assert_clean_failure(
+        failed,
+        "deleting the rule failed: DELETE /zones/",
+        "failed: HTTP 503: An unknown error has occurred (code 10002).",
+    )
+    check_retries(emulator, "persistent 503 on entrypoint DELETE: destroy fails", started)
+    # The engine stops at the first failed delete: one association's rule is gone, its entrypoint left empty.
+    assert len([rs for rs in emulator.state()["rulesets"] if not rs["rules"]]) == 1
+    assert len(emulator.state()["certificates"]) == 3
+
+    # 4. destroy again: the CA deletes answer 503 every time; the entrypoints whose rules the last run deleted, the
+    #    lists and the associations are gone, the CAs are kept.
     started = phase(emulator, f"DELETE:{CERT}:status=503:count=0")
     failed = run(rstack, "destroy", check=False)
     assert_clean_failure(

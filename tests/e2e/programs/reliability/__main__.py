@@ -1,4 +1,5 @@
-"""The reliability suite's stack: several CAs, several zones, a dozen hostnames, one rule per zone.
+"""The reliability suite's stack: several CAs, several zones, a dozen hostnames, one association (and so one rule)
+per zone.
 
 Config (see tests/e2e/test_reliability_faults.py):
   caPemPaths  ["/path/ca-0.pem", ...]                     one MTLSCertificate per entry; change a path to rotate
@@ -12,7 +13,7 @@ from typing import TypedDict
 
 import pulumi
 
-from cfmtls_provider import ClientCertificateRule, HostnameAssociation, MTLSCertificate
+from cfmtls_provider import HostnameAssociation, MTLSCertificate
 
 
 class Zone(TypedDict):
@@ -41,21 +42,9 @@ for index, pem_path in enumerate(ca_paths):
     )
 
 for position, zone in enumerate(zones):
-    ca = cas[zone["ca"]]
-    zone_id = zone["id"]
     hosts = HostnameAssociation(
-        f"hosts-{position}",
-        zone_id=zone_id,
-        mtls_certificate_id=ca.id,
-        hostnames=zone["hostnames"],
+        f"hosts-{position}", zone_id=zone["id"], certificate=cas[zone["ca"]], hostnames=zone["hostnames"]
     )
-    rule = ClientCertificateRule(
-        f"rule-{position}",
-        zone_id=zone_id,
-        hostnames=hosts.hostnames,
-        mtls_certificate_id=ca.id,
-        issuer_ski=ca.subject_key_identifier,
-    )
-    pulumi.export(f"ruleId{position}", rule.rule_id)
+    pulumi.export(f"ruleId{position}", hosts.rule_id)
 
 pulumi.export("certificateIds", [ca.id for ca in cas])
