@@ -54,10 +54,10 @@ def test_inventory_and_check_client_after_the_example_stack(
     stack.run("preview")
     stack.run("up", "--yes")
 
-    # The CA, its hostnames and the rule; no finding: exit 0.
+    # The CA, its hostnames and the association's rule (named after it); no finding: exit 0.
     inventory = cfmtls(stack, "inventory")  # the zones are listed from the account
     assert inventory.returncode == 0, inventory.stdout + inventory.stderr
-    for expected in ("corp-ca", *HOSTS, "require-client-certificate", "0 error(s), 0 warning(s)"):
+    for expected in ("corp-ca", *HOSTS, "(corp-hosts)", "0 error(s), 0 warning(s)"):
         assert expected in inventory.stdout
     data = json.loads(cfmtls(stack, "inventory", "--json").stdout)
     assert [(zone["id"], zone["name"]) for zone in data["zones"]] == [(ZONE_ID, "example.com")]
@@ -70,7 +70,7 @@ def test_inventory_and_check_client_after_the_example_stack(
     assert (allowed.returncode, "ALLOWED" in allowed.stdout) == (0, True), allowed.stdout + allowed.stderr
     for refused in (cfmtls(stack, *base, "--cert", str(intruder)), cfmtls(stack, *base, "--no-cert")):
         assert refused.returncode == 1, refused.stdout + refused.stderr
-        assert "REFUSED" in refused.stdout and "require-client-certificate" in refused.stdout
+        assert "REFUSED" in refused.stdout and "(corp-hosts)" in refused.stdout
 
     # A hostname associated by hand, outside the rule: reported, and the gate fails.
     certificate_id = stack.outputs()["certificateId"]
@@ -82,3 +82,5 @@ def test_inventory_and_check_client_after_the_example_stack(
     after = cfmtls(stack, "inventory")
     assert after.returncode == 1, after.stdout + after.stderr
     assert "associated-not-enforced" in after.stdout and "extra.example.com" in after.stdout
+    # What to do, in terms of the resources there are.
+    assert "hostnames of a HostnameAssociation of that CA" in " ".join(after.stdout.split())
