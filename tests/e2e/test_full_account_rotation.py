@@ -17,7 +17,7 @@ import pytest
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from tests.support.certs import make_ca
 
-from .harness import ACCOUNT_ID, Stack, api_client, write_ca
+from .harness import ACCOUNT_ID, Stack, api_client, rule_stops, write_ca
 from .reliability_stack import PROGRAM, PROJECT
 
 pytestmark = pytest.mark.e2e
@@ -91,6 +91,14 @@ def test_rotation_in_a_full_account_is_refused_cleanly_then_works_delete_first(
     delete_old = order.index(("DELETE", f"/accounts/{ACCOUNT_ID}/mtls_certificates/{old_id}"))
     upload_new = order.index(("POST", f"/accounts/{ACCOUNT_ID}/mtls_certificates"))
     assert empty_old < delete_old < upload_new, order
+    # The association came back with the new CA, and its rule with it: pinned to the new CA's issuer.
+    [ruleset] = [rs for rs in emulator.state()["rulesets"] if rs["zone_id"] == ZONE]
+    [rule] = ruleset["rules"]
+    assert rule["id"] == stack.outputs()["ruleId0"]
+    [new_ca] = [r for r in stack.resources() if r["type"].endswith(":MTLSCertificate")]
+    new_ski = new_ca["outputs"]["subject_key_identifier"]
+    assert all(rule_stops(rule, host, None) and not rule_stops(rule, host, new_ski) for host in HOSTS)
 
     stack.destroy()
     assert len(live_cas(emulator)) == 4, "destroy removed the stack's CA and nothing else"
+    assert [rs for rs in emulator.state()["rulesets"] if rs["zone_id"] == ZONE] == []
