@@ -83,4 +83,4 @@ def test_inventory_and_check_client_after_the_example_stack(
     assert after.returncode == 1, after.stdout + after.stderr
     assert "associated-not-enforced" in after.stdout and "extra.example.com" in after.stdout
     # What to do, in terms of the resources there are.
-    assert "hostnames of a HostnameAssociation of that CA" in " ".join(after.stdout.split())
+    assert "Manage it with a HostnameAssociation" in " ".join(after.stdout.split())
