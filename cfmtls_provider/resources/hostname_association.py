@@ -207,7 +207,9 @@ class HostnameAssociationProvider(CloudflareProvider):
                 failures.append(CheckFailure("hostnames", f"hostnames: {problem}.{room if issuers else ''}"))
         if not failures:
             failures += self._zone_problems(olds, inputs)
-        inputs["expression"] = UNKNOWN if failures else _planned_expression(inputs)
+        # With failures nothing is planned; an unknown value here would be an engine error outside a preview ("up
+        # --skip-preview": "unexpected unknown value at expression"), shown instead of the failures.
+        inputs["expression"] = "" if failures else _planned_expression(inputs)
         return CheckResult(inputs, failures)
 
     def _zone_problems(self, olds: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[CheckFailure]:
