@@ -45,8 +45,14 @@ def test_quick_benchmark_reports_every_operation_with_its_calls(tmp_path: Path) 
         assert operation["reads"] >= operation["min_reads"], name
         assert sum(operation["calls"].values()) == operation["reads"] + operation["writes"], name
         assert len(operation["times"]) == 1 and len(operation["floor_times"]) == 1, name
-    for name in ("preview", "preview-noop", "up-noop"):
+    for name in ("preview-noop", "up-noop"):
         assert operations[name]["reads"] + operations[name]["writes"] == 0, name
+    # The preview of a new stack writes nothing; it reads only what the associations' check reads to refuse a wrong
+    # zone before anything is written: the account's zones (one page) and each zone not in it, once per run.
+    preview = operations["preview"]
+    assert preview["writes"] == 0
+    assert set(preview["calls"]) <= {"GET /zones", "GET /zones/{id}"}, preview["calls"]
+    assert preview["reads"] <= 1 + small["zones"], preview["calls"]
     # --quick leaves docs/benchmarks.md alone.
     assert "report:" not in result.stdout
 
