@@ -79,7 +79,6 @@ def test_scaling_report_gives_cost_per_resource_with_and_without_checkpoints_and
         assert set(types) == {
             "pulumi-python:dynamic/cfmtls:MTLSCertificate",
             "pulumi-python:dynamic/cfmtls:HostnameAssociation",
-            "pulumi-python:dynamic/cfmtls:ClientCertificateRule",
         }
         assert all(t["parts"]["outputs.__provider"] > 0 for t in types.values())
     assert results["sizes"]["medium, checkpoints skipped"]["skip_checkpoints"] is True
