@@ -45,14 +45,15 @@ class DeclaredAssociations:
             self.owners.clear()
             self.zones.clear()
 
-    def claim(self, resource_name: str, zone_id: str, certificate_id: str) -> None:
-        """Record that ``resource_name`` declares the (zone, CA) list; a second declaration is refused."""
+    def claim(self, resource_name: str, zone_id: str, ca_key: str, ca_label: str = "") -> None:
+        """Record that ``resource_name`` declares the (zone, CA) list (the CA by its ``ca_key``: the MTLSCertificate's
+        URN, or its id); a second declaration is refused."""
         with self._lock:
-            owner = self.owners.setdefault((zone_id, certificate_id), resource_name)
+            owner = self.owners.setdefault((zone_id, ca_key), resource_name)
         if owner != resource_name:
             raise pulumi.RunError(
                 f"HostnameAssociation {resource_name!r} and {owner!r} both declare the hostnames of zone {zone_id} "
-                f"for CA {certificate_id}. Cloudflare keeps one hostname list per (zone, CA) pair and each update "
+                f"for {ca_label or 'CA ' + ca_key}. Cloudflare keeps one hostname list per (zone, CA) pair and each update "
                 f"replaces it whole, so one resource must own it: put every hostname in {owner!r} and remove "
                 f"{resource_name!r}."
             )

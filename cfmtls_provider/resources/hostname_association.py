@@ -63,6 +63,8 @@ class UploadedCA(Protocol):
     def subject_key_identifier(self) -> pulumi.Output[str]: ...
     @property
     def revision(self) -> pulumi.Output[str]: ...
+    @property
+    def urn(self) -> pulumi.Output[str]: ...
 
 
 __all__ = ["HostnameAssociation", "HostnameAssociationArgs", "HostnameAssociationProvider", "HostnameAssociationState"]
@@ -89,7 +91,19 @@ class HostnameAssociationState(TypedDict):
 
 
 #: The inputs a refresh records from Cloudflare (see :func:`._state.read_result`).
-_LIVE_INPUTS = ("zone_id", "mtls_certificate_id", "hostnames", "declared_by", "adopt_existing", "action")
+_LIVE_INPUTS = (
+    "zone_id",
+    "mtls_certificate_id",
+    "hostnames",
+    "declared_by",
+    "adopt_existing",
+    "action",
+    # Not Cloudflare's to say, but inputs the next diff and check need: kept as recorded.
+    "issuer_ski",
+    "pin_issuer",
+    "certificate_revision",
+    "rule_ref",
+)
 #: Inputs whose change is carried out in place by one plan.
 _IN_PLACE = ("mtls_certificate_id", "issuer_ski", "pin_issuer", "action", "certificate_revision", "adopt_existing")
 
@@ -572,10 +586,11 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
             args = HostnameAssociationArgs(
                 zone_id, hostnames, certificate, mtls_certificate_id, issuer_ski, pin_issuer, action, adopt_existing
             )
-        certificate_id, ski, revision = _the_ca(resource_name, args)
-        claimed_certificate_id = pulumi.Output.all(args.zone_id, certificate_id).apply(
-            lambda ids: _claim(resource_name, str(ids[0]), str(ids[1]))
-        )
+        certificate_id, ski, revision, ca_key = _the_ca(resource_name, args)
+        # Keyed by the MTLSCertificate's URN when given (known at preview, unlike the id of a CA not uploaded yet), so
+        # a second owner of the list, or a second CA on a hostname, is found by the first preview.
+        claimed = pulumi.Output.all(args.zone_id, ca_key).apply(lambda v: _claim(resource_name, str(v[0]), str(v[1])))
+        claimed_certificate_id = pulumi.Output.all(claimed, certificate_id).apply(lambda values: values[1])
         props: dict[str, Any] = {
             **unset_outputs(HostnameAssociationState),
             "zone_id": args.zone_id,
@@ -590,7 +605,7 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
             "rule_ref": default_rule_ref(resource_name),
         }
         super().__init__(HostnameAssociationProvider(), resource_name, props, opts)
-        pulumi.Output.all(args.zone_id, claimed_certificate_id, args.hostnames).apply(
+        pulumi.Output.all(args.zone_id, claimed, args.hostnames).apply(
             lambda values: self._warn_about_shared_hostnames(resource_name, *values)
         )
 
@@ -602,7 +617,7 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
         shared = declared.shared_with_other_cas(resource_name, str(zone_id), str(ca), map(str, hostnames))
         for (other, other_ca), names in sorted(shared.items()):
             pulumi.log.warn(
-                f"HostnameAssociation {resource_name!r} (CA {ca}) and {other!r} (CA {other_ca}) both cover "
+                f"HostnameAssociation {resource_name!r} ({_ca_label(ca)}) and {other!r} ({_ca_label(other_ca)}) both cover "
                 f"{', '.join(names)} in zone {zone_id}: each admits only its own CA's clients there, and Cloudflare "
                 "verifies a client against one CA of a hostname, so the clients of one of them will be refused. Give "
                 "those hostnames to one association (issue both client populations from one CA: see 'Two CAs on "
@@ -611,14 +626,22 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
             )
 
 
-def _claim(resource_name: str, zone_id: str, certificate_id: str) -> str:
-    """The (zone, CA) list has one owner; returns the CA id, so the claim runs before the resource registers."""
-    declared.claim(resource_name, zone_id, certificate_id)
-    return certificate_id
+def _ca_label(key: str) -> str:
+    """A CA as a sentence names it: its MTLSCertificate (by the resource's name in its URN), or its id."""
+    if key.startswith("urn:pulumi:"):
+        return f"MTLSCertificate {key.rsplit('::', 1)[-1]!r}"
+    return f"CA {key}"
 
 
-def _the_ca(resource_name: str, args: HostnameAssociationArgs) -> tuple[Any, Any, Any]:
-    """The CA's id, issuer SKI and revision, from ``certificate`` or from ``mtls_certificate_id``/``issuer_ski``."""
+def _claim(resource_name: str, zone_id: str, ca_key: str) -> str:
+    """The (zone, CA) list has one owner; returns the CA's key, so the claim runs before the resource registers."""
+    declared.claim(resource_name, zone_id, ca_key, _ca_label(ca_key))
+    return ca_key
+
+
+def _the_ca(resource_name: str, args: HostnameAssociationArgs) -> tuple[Any, Any, Any, Any]:
+    """The CA's id, issuer SKI and revision, from ``certificate`` or from ``mtls_certificate_id``/``issuer_ski``, and
+    the key its list is claimed by in the program (the MTLSCertificate's URN, or the id)."""
     if (args.certificate is None) == (args.mtls_certificate_id is None):
         raise pulumi.RunError(
             f"HostnameAssociation {resource_name!r}: pass the CA as certificate=<the MTLSCertificate of this program> "
@@ -631,5 +654,5 @@ def _the_ca(resource_name: str, args: HostnameAssociationArgs) -> tuple[Any, Any
                 "subject_key_identifier); remove issuer_ski."
             )
         ca = args.certificate
-        return ca.id, ca.subject_key_identifier, ca.revision
-    return args.mtls_certificate_id, args.issuer_ski, None
+        return ca.id, ca.subject_key_identifier, ca.revision, ca.urn
+    return args.mtls_certificate_id, args.issuer_ski, None, args.mtls_certificate_id

@@ -1,7 +1,7 @@
 """The client-certificate subset of Cloudflare's Rules language: parse, type-check and evaluate.
 
-Used by the emulator's mTLS edge, by ``cfmtls check-client`` and, at preview, by ``ClientCertificateRule``
-(an expression Cloudflare would reject is refused before it is sent). Within the subset (fields
+Used by the emulator's mTLS edge, by ``cfmtls check-client`` and ``cfmtls inventory``, and by
+``HostnameAssociation`` to read what a live rule of its own protects. Within the subset (fields
 ``http.host``, ``http.request.uri.path``, ``cf.tls_client_auth.*``; ``eq ne contains matches in`` and
 ``== != ~``; ``lower starts_with ends_with``; ``not and xor or`` and ``! && ^^ ||``; sets, parentheses,
 string and integer literals) the parser accepts exactly what Cloudflare's engine (wirefilter) accepts:

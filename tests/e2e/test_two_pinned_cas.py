@@ -45,11 +45,6 @@ def assert_warns_about_the_shared_hostnames(shown: str) -> None:
     assert "'staff-hosts'" in warning and "'partners-hosts'" in warning
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: the check keys each association by its CA's id, unknown at the first preview, so the "
-    "warning waits for `pulumi up` (0.1 warned at the first preview)",
-)
 def test_the_first_preview_warns_that_a_hostname_under_two_cas_refuses_one_of_them(
     emulator: EmulatorAdmin, two_cas_stack: Stack
 ) -> None:

@@ -89,12 +89,18 @@ class TestReadRule:
         certificate_id, ca = create_ca(certs)
         association_id, outs = create_association(assocs, ca, ["a.example.com"], name="assoc")
         read = assocs.read(association_id, outs)
+        # The live list and action, and the recorded inputs the next diff needs (the issuer, the CA's revision, the
+        # rule's ref, which a rename must keep); adopt_existing, off, is left out.
         assert read.inputs == {
             "zone_id": ZONE,
             "mtls_certificate_id": certificate_id,
             "hostnames": ["a.example.com"],
             "declared_by": "assoc",
             "action": "block",
+            "issuer_ski": ca["subject_key_identifier"],
+            "pin_issuer": True,
+            "certificate_revision": ca["revision"],
+            "rule_ref": outs["rule_ref"],
         }
 
     def test_a_resource_gone_at_cloudflare_leaves_the_stack(self, emulator: EmulatorServer) -> None:
