@@ -210,6 +210,8 @@ class HostnameAssociationProvider(CloudflareProvider):
         inputs["action"] = action
         pinned = inputs.get("pin_issuer")
         inputs["pin_issuer"] = pinned if is_unknown(pinned) else pinned is not False
+        if inputs.get("adopt_existing") is None:
+            inputs["adopt_existing"] = False  # as recorded: an update's preview shows it unchanged, not removed
         failures += self._issuer_problems(inputs)
         if not failures and isinstance(hostnames, list) and not has_unknown(hostnames):
             # Room for two issuers: a change of CA accepts both for a moment (two different SKIs: the builder

@@ -67,6 +67,10 @@ POLL_INTERVAL_SECONDS = 2.0
 _UNNAMED = ""
 
 
+#: Outputs the upload assigns (Cloudflare's id and time, and the revision made with it).
+ASSIGNED_AT_UPLOAD = ("certificate_id", "uploaded_on", "revision")
+
+
 class MTLSCertificateState(TypedDict):
     """What the stack records of an :class:`MTLSCertificate` (its declared outputs). The id is Cloudflare's
     certificate id itself (also ``certificate_id``)."""
@@ -482,6 +486,9 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             # The provider's diff cannot see resource options: a replacement of this CA that deletes first must
             # take its HostnameAssociations with it (they are deleted first, and made again after the upload).
             "delete_before_replace": bool(opts is not None and opts.delete_before_replace),
+            # What only the upload gives, not known before it: a preview shows it as "[unknown]" rather than, for a
+            # replacement, as removed. Only at preview: outside one the engine refuses unknown inputs.
+            **(dict.fromkeys(ASSIGNED_AT_UPLOAD, UNKNOWN) if pulumi.runtime.is_dry_run() else {}),
         }
         super().__init__(
             MTLSCertificateProvider(),

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.e2e
 def test_up_names_the_url_and_the_setting_and_does_not_ask_for_a_rerun(
     tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str
 ) -> None:
+    """Found by the preview `pulumi up` runs first (the association checks its zone there), before any write."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -25,12 +26,12 @@ def test_up_names_the_url_and_the_setting_and_does_not_ask_for_a_rerun(
     stack = Stack.create(tmp_path, emulator, pulumi_bin, CLOUDFLARE_BASE_URL=base_url)
     stack.configure_example(write_ca(tmp_path, "corp"), ["api.example.com"])
     up = stack.up(check=False)
-    output = up.stdout + up.stderr
+    output = " ".join((up.stdout + up.stderr).split())
     assert up.returncode != 0
     assert (
-        f"failed: POST /accounts/0123456789abcdef0123456789abcdef/mtls_certificates was not sent: nothing is "
-        f"listening at {base_url} (connection refused). That is the API base URL set by cfmtls:baseUrl / "
-        f"CLOUDFLARE_BASE_URL: start the emulator there ('python -m cfmtls_provider.emulator --port {port}') or "
-        "set the right URL; running the command again as it is will not help." in " ".join(output.split())
+        f"was not sent: nothing is listening at {base_url} (connection refused). That is the API base URL set by "
+        f"cfmtls:baseUrl / CLOUDFLARE_BASE_URL: start the emulator there ('python -m cfmtls_provider.emulator --port "
+        f"{port}') or set the right URL; running the command again as it is will not help." in output
     ), output
+    assert "Checking zone" in output, "the preview's check found it, before anything was written"
     assert "Run the command again" not in output and "Traceback" not in output

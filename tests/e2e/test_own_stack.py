@@ -58,31 +58,32 @@ def test_rotation_with_a_pinned_rule_previews_a_replacement_then_up_rotates_in_o
     stack.set_hostnames(HOSTS)
     stack.config("caPemPath", str(first_ca))
 
-    # A new stack: the plan shows what the PEM alone tells (the SKI, in the CA and in the rule's expression).
+    # A new stack: the plan shows what the PEM alone tells (the SKI, in the CA and in the association's expression).
     plan = stack.run("preview", "--diff")
-    assert "+ 4 to create" in plan.stdout
+    assert "+ 3 to create" in plan.stdout
     assert plan.stdout.count(ski_of(first_ca)) >= 2, plan.stdout
     assert emulator.writes() == []
     stack.up()
     [old] = certificates(emulator)
 
-    # Rotation: the plan replaces the CA and its association, updates the rule to the new SKI, writes nothing.
+    # Rotation: the plan replaces the CA and updates its association in place (to the new SKI), writes nothing.
     second_ca = write_ca(tmp_path, "second-ca")
     stack.config("caPemPath", str(second_ca))
     emulator.clear_requests()
     plan = stack.preview()
     shown = plan.stdout + plan.stderr
     assert "Traceback" not in shown and "error" not in shown.lower(), shown
-    assert "+-2 to replace" in plan.stdout and "~ 1 to update" in plan.stdout, plan.stdout
+    assert "+-1 to replace" in plan.stdout and "~ 1 to update" in plan.stdout, plan.stdout
     assert f'cert_issuer_ski eq \\"{ski_of(second_ca)}\\"' in plan.stdout, plan.stdout
     assert emulator.writes() == []
 
-    # A plain `pulumi up` (it previews first): new CA, its list, the rule, then the old list emptied and the old
-    # CA deleted, so no hostname is ever without a CA.
+    # A plain `pulumi up` (it previews first): the new CA uploaded, the rule accepting both issuers, the new CA's
+    # list, the old list emptied, the rule pinned to the new issuer, then the old CA deleted: no hostname is ever
+    # without a CA, and the old or the new CA's clients get in at every moment.
     stack.up()
     kinds = write_kinds(emulator)  # the old CA's DELETE is retried while the emulator's association lag runs
-    assert kinds[:4] == ["POST certificate", "PUT associations", "PATCH rule", "PUT associations"], kinds
-    assert set(kinds[4:]) == {"DELETE certificate"}, kinds
+    assert kinds[:5] == ["POST certificate", "PATCH rule", "PUT associations", "PUT associations", "PATCH rule"], kinds
+    assert set(kinds[5:]) == {"DELETE certificate"}, kinds
     [new] = certificates(emulator)
     assert new["id"] != old["id"] and emulator.writes()[-1]["path"].endswith(str(old["id"]))
     assert sorted(associated(emulator, str(new["id"]))) == sorted(HOSTS)
@@ -91,7 +92,7 @@ def test_rotation_with_a_pinned_rule_previews_a_replacement_then_up_rotates_in_o
 
     # Nothing left to do, then a plain destroy removes everything.
     emulator.clear_requests()
-    assert "4 unchanged" in stack.up().stdout
+    assert "3 unchanged" in stack.up().stdout
     assert emulator.writes() == []
     stack.destroy()
     assert certificates(emulator) == [] and custom_rules(emulator) == []

@@ -2,11 +2,12 @@
 
 The engine shows a replacement's new state as the provider's checked inputs (a dynamic provider cannot preview a
 create), so a state key the check leaves out reads as removed (``- on_rename: "refuse"``). The check gives every
-key it can know. The two Cloudflare assigns at the upload (``certificate_id``, ``uploaded_on``) cannot be marked
-unknown: Check has no preview flag, and outside a preview the engine rejects unknowns in its answer (Pulumi
-v3.274.1: ``AllowUnknowns: sg.deployment.opts.DryRun`` in pkg/resource/deploy/step_generator.go, and
-``RejectUnknowns: !req.AllowUnknowns`` in sdk/go/common/resource/plugin/provider_plugin.go). The README's rotation
-section tells the user how to read those two lines.
+key it can know, and the resource registers what only the upload assigns (``certificate_id``, ``uploaded_on``,
+``revision``) as unknown when the program runs for a preview (``pulumi.runtime.is_dry_run()``): Check itself has no
+preview flag, and outside a preview the engine rejects unknowns (Pulumi v3.274.1: ``AllowUnknowns:
+sg.deployment.opts.DryRun`` in pkg/resource/deploy/step_generator.go, ``RejectUnknowns: !req.AllowUnknowns`` in
+sdk/go/common/resource/plugin/provider_plugin.go). So nothing reads as removed, and the association's update reads
+as an update of what changes.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from .harness import Stack, write_ca
 
 pytestmark = pytest.mark.e2e
 
-#: Outputs only Cloudflare's answer to the upload gives: shown as removed in a replacement's preview.
-ASSIGNED_AT_UPLOAD = {"certificate_id", "uploaded_on"}
+#: Outputs only the upload gives: shown as changing to [unknown] in a replacement's preview.
+ASSIGNED_AT_UPLOAD = {"certificate_id", "uploaded_on", "revision"}
 
 
 def resource_block(preview: str, type_name: str) -> list[str]:
@@ -50,7 +51,10 @@ def test_a_rotation_preview_lists_no_input_of_the_ca_as_removed(tmp_path: Path, 
     block = resource_block(plan, "MTLSCertificate")
 
     assert "(replace)" in block[0], plan
-    assert shown_as(block, "-") == ASSIGNED_AT_UPLOAD, "\n".join(block)
-    assert {"certificates", "subject_key_identifier", "fingerprint_sha256"} <= shown_as(block, "~"), "\n".join(block)
+    assert shown_as(block, "-") == set(), "\n".join(block)
+    changed = shown_as(block, "~")
+    assert {"certificates", "subject_key_identifier", "fingerprint_sha256"} | ASSIGNED_AT_UPLOAD <= changed, block
+    association = resource_block(plan, "HostnameAssociation")
+    assert "(update)" in association[0] and shown_as(association, "-") == set(), "\n".join(association)
     unchanged = {m.group(1) for line in block if (m := re.match(r"^\s{6,}(\w+)\s*:", line))}
     assert {"adopt_existing", "on_rename", "name", "account_id"} <= unchanged, "\n".join(block)
