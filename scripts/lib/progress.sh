@@ -21,31 +21,32 @@ progress_init() {
 
 progress_on_exit() { _progress_at_exit+=("$(printf '%q ' "$@")"); }
 
-# In the script's own process only: a subshell (the ticker, a $(...)) killed or ending may run the trap too.
+# In the script's own process only (a subshell may run the trap too).
 _progress_exit() {
   [ "$BASHPID" = "$_progress_pid" ] || return 0
   local command
   for command in "${_progress_at_exit[@]}"; do eval "$command" || true; done
-  mv -f "$progress_run_log" "$progress_log" 2>/dev/null || true
+  rm -f "$progress_run_log.running"
+  # A run with nothing to do (no stage) keeps the log of the last run that did something.
+  if [ -s "$progress_run_log" ]; then mv -f "$progress_run_log" "$progress_log"; else rm -f "$progress_run_log"; fi
 }
 
 say() { printf '%s: %s\n' "$progress_name" "$*" >&2; }
 
-# A long stage says it is still going: in place every 10 s on a terminal, else a line every 2 minutes (CI logs),
-# on descriptor 3 (its stderr goes nowhere: bash's own words about a wait cut short by the SIGTERM that ends it).
-# Its sleep holds none of the caller's descriptors, so a sleep outliving it keeps no pipe of the caller open.
+# A long stage says it is still going: in place every 10 s on a terminal, else a line every 2 minutes (CI logs).
+# It runs while the stage's flag file exists and the script lives, and ends by itself: no signal, no trap (a
+# signal or a trap in a subshell can make bash run the script's EXIT trap there). Its output goes to
+# descriptor 3, the script's stderr; its sleeps hold none of the script's descriptors.
 _progress_ticker() {
-  local what=$1 ticks=0 sleeper="" elapsed
-  trap 'kill $sleeper; exit 0' TERM
-  while :; do
-    sleep 10 </dev/null >/dev/null 3>&- &
-    sleeper=$!
-    wait "$sleeper"
+  local flag=$1 what=$2 script=$3 ticks=0 elapsed
+  while [ -e "$flag" ] && kill -0 "$script" 2>/dev/null; do
+    sleep 0.5 </dev/null >/dev/null 2>&1 3>&-
     ticks=$((ticks + 1))
-    elapsed=$(_progress_duration $((ticks * 10)))
+    [ $((ticks % 20)) -eq 0 ] && [ -e "$flag" ] || continue
+    elapsed=$(_progress_duration $((ticks / 2)))
     if [ -t 3 ]; then
       printf '\r%s: %s ... %s' "$progress_name" "$what" "$elapsed" >&3
-    elif [ $((ticks % 12)) -eq 0 ]; then
+    elif [ $((ticks % 240)) -eq 0 ]; then
       printf '%s:   ... still going (%s)\n' "$progress_name" "$elapsed" >&3
     fi
   done
@@ -61,10 +62,11 @@ stage() {
   if [ -t 2 ]; then printf '%s: %s ...' "$progress_name" "$what" >&2; else say "$what ..."; fi
   printf '\n== %s: %s\n$ %s\n' "$(date '+%F %T')" "$what" "$*" >>"$progress_run_log"
   output_from=$(($(wc -c <"$progress_run_log") + 1))
-  _progress_ticker "$what" </dev/null >/dev/null 3>&2 2>/dev/null &
+  : >"$progress_run_log.running"
+  _progress_ticker "$progress_run_log.running" "$what" "$_progress_pid" </dev/null >/dev/null 3>&2 2>/dev/null &
   ticker=$!
   "$@" >>"$progress_run_log" 2>&1 || status=$?
-  kill "$ticker" 2>/dev/null || true
+  rm -f "$progress_run_log.running"
   wait "$ticker" 2>/dev/null || true
   took=$(_progress_duration $((SECONDS - started)))
   if [ "$status" -ne 0 ]; then

@@ -123,3 +123,17 @@ def test_bootstrap_failing_to_make_the_virtualenv_says_so_with_the_logs_path(
     assert lines[1].startswith("bootstrap: creating the virtualenv (.venv): FAILED (exit status 1) after ")
     assert lines[2:] == ["    Error: ensurepip is not available", f"bootstrap: the full log: {log}"]
     assert "ensurepip is not available" in log.read_text()
+
+
+def test_a_run_with_nothing_to_do_keeps_the_log_of_the_last_run_that_did_something(tmp_path: Path) -> None:
+    script = executable(
+        tmp_path / "setup",
+        f". {REPO / 'scripts' / 'lib' / 'progress.sh'}\n"
+        'progress_init setup\n[ "$1" = work ] && stage "working" echo "the tool\'s output"\nexit 0\n',
+    )
+    env = {"PATH": "/usr/bin:/bin", "CFMTLS_CACHE_DIR": str(tmp_path / "cache")}
+    log = tmp_path / "cache" / "logs" / "setup.log"
+    subprocess.run(["bash", str(script), "work"], env=env, check=True, timeout=60)
+    subprocess.run(["bash", str(script)], env=env, check=True, timeout=60)
+    assert "the tool's output" in log.read_text()
+    assert sorted(path.name for path in log.parent.iterdir()) == ["setup.log"]
