@@ -127,9 +127,17 @@ def _delete_rule(client: CloudflareClient, target: Target, live: LiveRule, doing
     return replace(live, rule_id="", expression="", description="")
 
 
-def execute(client: CloudflareClient, target: Target, writes: Sequence[Write], live: LiveRule, doing: str) -> LiveRule:
+def execute(
+    client: CloudflareClient,
+    target: Target,
+    writes: Sequence[Write],
+    live: LiveRule,
+    doing: str,
+    rerun: str = "'pulumi up'",
+) -> LiveRule:
     """Make ``writes`` in order; the rule's whereabouts after them. A rule that cannot be written (its expression
-    over Cloudflare's limit) is refused before the first write: a refusal leaves nothing behind."""
+    over Cloudflare's limit) is refused before the first write: a refusal leaves nothing behind. ``rerun``: the
+    command a failure tells the user to run again."""
     for write in writes:
         if isinstance(write, WriteRule):
             rule_spec(write.rule, target.ref, target.declared_by)
@@ -145,6 +153,6 @@ def execute(client: CloudflareClient, target: Target, writes: Sequence[Write], l
         except ProviderError as error:
             raise ProviderError(
                 f"{error} The writes before it were made, and each state in between keeps your clients in as planned; "
-                "run 'pulumi up' again: it plans from what Cloudflare holds and finishes the change."
+                f"run {rerun} again: it plans from what Cloudflare holds and finishes the change."
             ) from None
     return live

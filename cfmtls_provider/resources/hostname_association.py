@@ -460,7 +460,8 @@ class HostnameAssociationProvider(CloudflareProvider):
         }
         start = Enforcement(lists, None if rule is None else live_rule_state(rule, (), journal))
         live = _live(ruleset, rule)
-        execute(client, Target(zone_id, ref, declared_by), plan(start, None), live, doing)
+        rerun = "the command ('pulumi destroy', or the 'pulumi up' that removes the association)"
+        execute(client, Target(zone_id, ref, declared_by), plan(start, None), live, doing, rerun)
         if rule is None:  # gone already (an earlier destroy stopped after deleting it): its entrypoint may be left
             with api_call(doing):
                 drop_empty_entrypoint(client, zone_id, ruleset)
