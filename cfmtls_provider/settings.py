@@ -32,11 +32,14 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .cloudflare.auth import ApiToken, Credentials, GlobalApiKey
-from .cloudflare.models import DEFAULT_BASE_URL
+from .cloudflare.models import BASE_URL_SETTINGS, DEFAULT_BASE_URL
+
+if TYPE_CHECKING:
+    from .cloudflare.client import CloudflareClient
 
 __all__ = ["CLOUDFLARE_ID", "CONFIG_NAMESPACE", "NUMBERS", "NumberSetting", "ProviderSettings", "SettingsError"]
 
@@ -104,7 +107,7 @@ NUMBERS = {
     "rate_limit_wait_seconds": NumberSetting(
         "rateLimitWaitSeconds", "CFMTLS_RATE_LIMIT_WAIT_SECONDS", 360.0, 0.0, 3600.0
     ),
-    # 4 is what Pulumi's dynamic-provider server serves on its own (resources/_server_threads.py).
+    # 4 is what Pulumi's dynamic-provider server serves on its own (cfmtls_provider/provider_process.py).
     "server_workers": NumberSetting("serverWorkers", "CFMTLS_SERVER_WORKERS", 16, 4, 64, integer=True),
 }
 """The numeric settings by field name: key, variable, default and allowed range (comparisons with ``nan``
@@ -165,11 +168,11 @@ class ProviderSettings:
     credentials: Credentials | None = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
     account_id: str | None = None
-    timeout_seconds: float = 30.0
-    max_retries: int = 4
-    delete_wait_seconds: float = 60.0
-    rate_limit_wait_seconds: float = 360.0
-    server_workers: int = 16
+    timeout_seconds: float = NUMBERS["timeout_seconds"].default
+    max_retries: int = int(NUMBERS["max_retries"].default)
+    delete_wait_seconds: float = NUMBERS["delete_wait_seconds"].default
+    rate_limit_wait_seconds: float = NUMBERS["rate_limit_wait_seconds"].default
+    server_workers: int = int(NUMBERS["server_workers"].default)
 
     @classmethod
     def resolve(cls, config: Lookup | Mapping[str, Any] | None = None) -> ProviderSettings:
@@ -200,3 +203,24 @@ class ProviderSettings:
                 "'SSL and Certificates Write' and, for the HostnameAssociation's rule, Zone 'Zone WAF Write')."
             )
         return self.credentials
+
+    def client(
+        self,
+        credentials: Credentials,
+        *,
+        user_agent: str = "cfmtls-provider",
+        base_url_setting: str = BASE_URL_SETTINGS,
+    ) -> CloudflareClient:
+        """The API client these settings describe (base URL, timeout, retries, the longest lock-out waited out), the
+        one builder for the providers and the CLI. ``base_url_setting`` names where the base URL comes from in the
+        client's messages."""
+        from .cloudflare.client import CloudflareClient, RetryPolicy  # httpx: only when a client is built
+
+        return CloudflareClient(
+            credentials,
+            base_url=self.base_url,
+            timeout=self.timeout_seconds,
+            retry=RetryPolicy(max_retries=self.max_retries, max_retry_after=self.rate_limit_wait_seconds),
+            user_agent=user_agent,
+            base_url_setting=base_url_setting,
+        )

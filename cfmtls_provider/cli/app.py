@@ -195,21 +195,13 @@ def _looked_up(host: str) -> str:
 
 
 def _client(settings: ProviderSettings) -> CloudflareClient:
-    from ..cloudflare.client import CloudflareClient, RetryPolicy
-
-    credentials = settings.credentials
-    if credentials is None:
+    if settings.credentials is None:
         raise UsageError(
             "no Cloudflare credentials: set CLOUDFLARE_API_TOKEN (a token with Account 'SSL and Certificates "
             "Read', Zone 'SSL and Certificates Read' and Zone 'Zone WAF Read' is enough: cfmtls only reads)."
         )
-    return CloudflareClient(
-        credentials,
-        base_url=settings.base_url,
-        timeout=settings.timeout_seconds,
-        retry=RetryPolicy(max_retries=settings.max_retries),
-        user_agent="cfmtls-provider cli",
-        base_url_setting="CLOUDFLARE_BASE_URL",
+    return settings.client(
+        settings.credentials, user_agent="cfmtls-provider cli", base_url_setting="CLOUDFLARE_BASE_URL"
     )
 
 

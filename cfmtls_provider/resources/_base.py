@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import pickle
 import re
-import sys
 import threading
-import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +18,9 @@ import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
-from ..settings import ProviderSettings, SettingsError
+from .. import provider_process
+from ..settings import CLOUDFLARE_ID, ProviderSettings, SettingsError
 from ._errors import ProviderError
-from ._server_threads import widen_provider_server
-from ._watchdog import start_engine_watchdog
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -40,48 +37,9 @@ __all__ = [
     "same_items",
 ]
 
-#: Cloudflare account and zone ids: 32 lower-case hex characters.
-ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+#: Cloudflare account and zone ids (the settings' pattern).
+ID_PATTERN = CLOUDFLARE_ID
 
-
-class _UserFacingTracebacks:
-    """Stands in for the ``traceback`` module inside ``pulumi.dynamic``'s server.
-
-    The server (``pulumi/dynamic/__main__.py``) wraps Check, Diff, Create, Read, Update and Delete in
-    ``_abort_with_traceback``, which reports any exception as ``traceback.format_exc()``, so users read a Python
-    stack before the sentence that matters. For a :class:`ProviderError` (a message written for people) this
-    reports the message alone; every other exception keeps its full traceback, which is what a bug report needs.
-    ``_abort_with_traceback`` first appears in pulumi 3.260.0 (3.216.0-3.259.0 let the exception reach gRPC,
-    which answers "Exception calling application: ..." and logs the stack), hence ``pulumi>=3.260`` in
-    pyproject.toml; tests/providers/test_server_shims.py fails if an SDK drops it.
-    """
-
-    def __init__(self, original: types.ModuleType) -> None:
-        self._original = original
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._original, name)
-
-    def format_exc(self, *args: Any, **kwargs: Any) -> str:
-        error = sys.exc_info()[1]
-        if isinstance(error, ProviderError):
-            return str(error)
-        text: str = self._original.format_exc(*args, **kwargs)
-        return text
-
-
-def _install_server_shims() -> None:
-    """Inside ``python -m pulumi.dynamic`` only: errors for people, and an exit when the engine is gone."""
-    server = sys.modules.get("__main__")
-    if server is None or not hasattr(server, "DynamicResourceProviderServicer"):
-        return  # not inside `python -m pulumi.dynamic`
-    current = getattr(server, "traceback", None)
-    if isinstance(current, types.ModuleType):
-        server.traceback = _UserFacingTracebacks(current)  # type: ignore[attr-defined]
-    start_engine_watchdog()
-
-
-_install_server_shims()
 
 #: ``pickle._Pickler._batch_setitems`` as Python defines it, before the Pulumi SDK wraps it.
 _PLAIN_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
@@ -184,12 +142,16 @@ class CloudflareProvider(ResourceProvider):
         pass
 
     def configure(self, req: ConfigureRequest) -> None:
+        """The server calls this on one of its workers, before any other method: the one place that installs the
+        provider process's patches (:mod:`cfmtls_provider.provider_process`; once per process, nothing outside it),
+        before the settings are read, so that a refusal of them is shown as its sentence too."""
         try:
-            settings = ProviderSettings.resolve(req.config.get)
+            settings, refused = ProviderSettings.resolve(req.config.get), ""
         except SettingsError as error:
-            raise ProviderError(str(error)) from None
-        # The server calls configure on one of its workers, before any other method.
-        widen_provider_server(settings.server_workers)
+            settings, refused = ProviderSettings(credentials=None), str(error)
+        provider_process.install(server_workers=settings.server_workers, user_errors=(ProviderError,))
+        if refused:
+            raise ProviderError(refused)
         self.__dict__["_settings"] = settings
 
     @property
@@ -217,16 +179,7 @@ class CloudflareProvider(ResourceProvider):
                         credentials = settings.require_credentials()
                     except SettingsError as error:
                         raise ProviderError(str(error)) from None
-                    from ..cloudflare.client import CloudflareClient, RetryPolicy  # httpx only when a call is made
-
-                    client = CloudflareClient(
-                        credentials,
-                        base_url=settings.base_url,
-                        timeout=settings.timeout_seconds,
-                        retry=RetryPolicy(
-                            max_retries=settings.max_retries, max_retry_after=settings.rate_limit_wait_seconds
-                        ),
-                    )
+                    client = settings.client(credentials)
                     self.__dict__["_client"] = client
         return client
 

@@ -1,4 +1,4 @@
-"""The real provider server runs more than the SDK's 4 calls at once (``resources/_server_threads.py``)."""
+"""The real provider server runs more than the SDK's 4 calls at once (``cfmtls_provider/provider_process.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
-from cfmtls_provider.resources._server_threads import PROVIDER_SERVER_WORKERS
+from cfmtls_provider.settings import ProviderSettings
 from tests.support.certs import make_ca
 from tests.support.provider_server import CERT_URN, TOKEN, struct
 
@@ -35,7 +35,7 @@ def peak_in_flight(entries: list[dict[str, Any]]) -> int:
 def test_reads_of_a_refresh_run_more_than_four_at_once(
     server: Any, serialized: dict[str, str], emulator: EmulatorServer
 ) -> None:
-    assert PROVIDER_SERVER_WORKERS >= CALLS
+    assert ProviderSettings(credentials=None).server_workers >= CALLS  # the default
     news = {"certificates": make_ca("workers CA").pem, "__provider": serialized["certificate"]}
     checked = server.Check(provider_pb2.CheckRequest(urn=CERT_URN, olds=struct({}), news=struct(news)))
     created = server.Create(provider_pb2.CreateRequest(urn=CERT_URN, properties=checked.inputs))
