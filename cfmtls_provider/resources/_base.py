@@ -50,13 +50,15 @@ def _sorted_batch_setitems(self: Any, items: Any, *rest: Any) -> Any:
 
 
 def _flatten_sdk_dict_sorting() -> None:
-    """Keep ``pulumi.dynamic.serialize_provider`` working past about 980 resources in one program.
+    """Keep ``pulumi.dynamic.serialize_provider`` working past about 980 resources in one program (the program's
+    process: every ``Resource(...)`` pickles its provider).
 
-    Every call of it (one per dynamic resource) wraps ``pickle._Pickler._batch_setitems`` in a new sorting wrapper
-    around the previous one and never restores it (pulumi/dynamic/dynamic.py, every SDK version from 3.216 to
-    3.274 at least), so the 985th resource fails with RecursionError. Called while a provider of this package is
-    being pickled, this puts back one sorting wrapper around Python's own method: the next call wraps that one, so
-    the depth stays at two and dictionaries are still pickled in sorted order (deterministic providers)."""
+    Up to pulumi 3.272 every call of it wraps ``pickle._Pickler._batch_setitems`` in a new sorting wrapper around the
+    previous one and never restores it, so the 985th resource fails with RecursionError (reproduction and upstream
+    status: docs/upstream/serialize-provider-recursion.md; the SDK's v3.274.1 source restores it in its ``finally``).
+    Called while a provider of this package is being pickled, this puts back one sorting wrapper around Python's own
+    method: the next call wraps that one, so the depth stays at two and dictionaries are still pickled in sorted
+    order (deterministic providers)."""
     pickle._Pickler._batch_setitems = _sorted_batch_setitems  # type: ignore[attr-defined]
 
 
