@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
-from pulumi.output import UNKNOWN
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..certificates import CABundle, CertificateError, key_material, parse_ca_bundle, same_certificates
+from ..certificates import CABundle, CertificateError, key_material, parse_ca_bundle
 from ..cloudflare.errors import (
     APIStatusError,
     CertificateAlreadyExistsError,
@@ -25,24 +24,26 @@ from ..cloudflare.errors import (
 from ..cloudflare.models import MTLSCertificateRecord
 from ._base import (
     ADOPT_INSTEAD,
-    ID_PATTERN,
     CloudflareProvider,
-    differs,
-    has_unknown,
-    is_unknown,
     refuse_import,
-    require_id,
+)
+from ._certificate_checks import (
+    account_problems,
+    changed_in_place,
+    key_problems,
+    name_problems,
+    pem_problems,
+    record_only,
+    rename_problems,
+    replaced_inputs,
+    with_preview_defaults,
 )
 from ._certificate_inputs import (
-    LOCAL_FACTS,
-    ON_RENAME,
     input_key_digest,
     issuing_ski,
-    key_digest,
     local_facts,
     ownership_tag,
     read_key_file,
-    rename_refusal,
     same_upload_changes,
     uploaded_name,
 )
@@ -58,13 +59,6 @@ __all__ = ["MTLSCertificate", "MTLSCertificateArgs", "MTLSCertificateProvider", 
 
 #: How often a delete refused as in use is tried again.
 POLL_INTERVAL_SECONDS = 2.0
-
-#: The property a check failure names when the value at fault may hold key material (``certificates``,
-#: ``private_key``): none. For a named property the engine prints "property <name> value <value> has a problem"
-#: with the value the program registered (pkg/resource/deploy/step_generator.go, issueCheckFailures; secrets are
-#: redacted, except with ``--show-secrets``, and a ``certificates`` value is not a secret unless the constructor
-#: recognised a key in it). Unnamed, it prints "resource '<name>' has a problem: <reason>" and no value.
-_UNNAMED = ""
 
 
 #: Outputs the upload assigns (Cloudflare's id and time, and the revision made with it).
@@ -151,64 +145,14 @@ class MTLSCertificateProvider(CloudflareProvider):
         No API call (``private_key_file`` is read locally, only its digest is kept): safe to run any number of
         times, and an interruption leaves nothing behind."""
         inputs = dict(news)
-        failures: list[CheckFailure] = []
-        certificates = inputs.get("certificates")
-        inputs.update(dict.fromkeys(LOCAL_FACTS, UNKNOWN))
-        if not has_unknown(certificates):
-            try:
-                inputs.update(local_facts(parse_ca_bundle(certificates if isinstance(certificates, str) else "")))
-            except CertificateError as error:
-                # Unnamed on purpose: the engine prints a named property's value next to the reason (see
-                # _UNNAMED); the message itself begins with "certificates:".
-                failures.append(CheckFailure(_UNNAMED, str(error)))
-        if not inputs.get("account_id") and not has_unknown(inputs.get("account_id")):
-            inputs["account_id"] = self.settings.account_id or ""
-        if not inputs.get("account_id"):
-            failures.append(
-                CheckFailure(
-                    "account_id",
-                    "account_id is required: pass account_id=..., or set "
-                    "'pulumi config set cfmtls:accountId <id>' or CLOUDFLARE_ACCOUNT_ID.",
-                )
-            )
-        else:
-            require_id(inputs, "account_id", "Cloudflare account id", failures, pattern=ID_PATTERN)
-        name = inputs.get("name")
-        if name is not None and not is_unknown(name) and not isinstance(name, str):
-            failures.append(CheckFailure("name", "name must be a string."))
-        key_file = inputs.get("private_key_file")
-        inputs.pop("private_key_file_sha256", None)
-        if key_file and not is_unknown(key_file):
-            try:
-                inputs["private_key_file_sha256"] = key_digest(read_key_file(key_file))
-            except ValueError as error:
-                failures.append(CheckFailure("private_key_file", str(error)))
-            if inputs.get("private_key"):
-                failures.append(CheckFailure("private_key_file", "pass private_key or private_key_file, not both."))
-        key = inputs.get("private_key")
-        if key and not is_unknown(key) and (not isinstance(key, str) or "PRIVATE KEY-----" not in key):
-            failures.append(
-                CheckFailure(
-                    _UNNAMED,
-                    "private_key must be a PEM private key ('-----BEGIN PRIVATE KEY-----'); "
-                    "a CA upload normally needs none: leave it out.",
-                )
-            )
-        on_rename = inputs.get("on_rename") or "refuse"
-        if not is_unknown(on_rename) and on_rename not in ON_RENAME:
-            failures.append(CheckFailure("on_rename", f"on_rename {on_rename!r} is not one of {', '.join(ON_RENAME)}."))
-        elif olds and on_rename == "refuse":
-            changed = same_upload_changes(olds, inputs, input_key_digest(olds))
-            if changed:
-                named = _UNNAMED if "private_key" in changed else changed[0]
-                failures.append(CheckFailure(named, rename_refusal(changed, olds, inputs)))
-        # A preview shows a replacement's new state as these inputs (a dynamic provider cannot preview a create):
-        # the state keys known here are given, so they read as unchanged rather than removed.
-        if inputs.get("adopt_existing") is None:
-            inputs["adopt_existing"] = False
-        inputs["on_rename"] = on_rename
-        if not is_unknown(key) and not is_unknown(key_file):
-            inputs["private_key_sha256"] = input_key_digest(inputs)
+        failures = [
+            *pem_problems(inputs),
+            *account_problems(inputs, self.settings.account_id or ""),
+            *name_problems(inputs),
+            *key_problems(inputs),
+            *rename_problems(olds, inputs),
+        ]
+        with_preview_defaults(inputs)
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -216,38 +160,18 @@ class MTLSCertificateProvider(CloudflareProvider):
         place or replaced delete-first, as ``on_rename`` says (the refusal is raised here for values the check
         could not see yet); in place for ``adopt_existing`` and ``on_rename``. No API call."""
         same_upload = same_upload_changes(olds, news, olds.get("private_key_sha256") or "")
-        on_rename = news.get("on_rename") or "refuse"
-        if same_upload and not is_unknown(on_rename) and on_rename != "delete_first":
-            if on_rename != "record_only":  # the check refuses it; this is the net for values unknown then
-                raise ProviderError(rename_refusal(same_upload, olds, news))
+        if record_only(olds, news, same_upload):
             self._remember(_id, replaces=False, delete_first=False)
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
-        replaces: list[str] = []
-        old_certs, new_certs = olds.get("certificates"), news.get("certificates")
-        if is_unknown(new_certs) or not (
-            isinstance(old_certs, str) and isinstance(new_certs, str) and same_certificates(old_certs, new_certs)
-        ):
-            replaces.append("certificates")
-        for key in ("name", "account_id"):
-            new = news.get(key)
-            if is_unknown(new) or (olds.get(key) or "") != (new or ""):
-                replaces.append(key)
-        if is_unknown(news.get("private_key")) or (olds.get("private_key_sha256") or "") != input_key_digest(news):
-            replaces.append("private_key")
-        in_place = differs(bool(olds.get("adopt_existing")), news.get("adopt_existing") or False)
-        in_place = in_place or differs(olds.get("on_rename") or "refuse", on_rename)
-        # A stack made by an older version may pin the first certificate of a root-first bundle: correct it.
-        issuing, pinned = issuing_ski(new_certs), olds.get("subject_key_identifier") or ""
-        stale_ski = bool(issuing and pinned) and pinned != issuing
-        in_place = in_place or (not replaces and stale_ski)
-        in_place = in_place or "revision" not in olds  # a record of 0.1: it gains its revision in place
+        replaces = replaced_inputs(olds, news)
         # Same content under a new name or key with on_rename='delete_first' (the user's explicit choice):
         # Cloudflare refuses a second upload of the same certificate (1471), so the old one must go first.
         delete_first = bool(same_upload) and "certificates" not in replaces
         self._remember(
             _id, replaces=bool(replaces), delete_first=delete_first or bool(news.get("delete_before_replace"))
         )
-        return DiffResult(changes=bool(replaces) or in_place, replaces=replaces, delete_before_replace=delete_first)
+        changes = bool(replaces) or changed_in_place(olds, news, replaces)
+        return DiffResult(changes=changes, replaces=replaces, delete_before_replace=delete_first)
 
     @staticmethod
     def _remember(certificate_id: str, *, replaces: bool, delete_first: bool) -> None:
