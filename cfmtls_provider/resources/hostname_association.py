@@ -15,14 +15,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.output import UNKNOWN
 
 from ..cloudflare.errors import NotFoundError
 from ..cloudflare.models import Rule, Ruleset
-from ..hostnames import hostname_problems, hostnames_outside_zone
-from ..rules_language.enforcement import ALLOWED_ACTIONS, expression_length_problem, normalise_ski
+from ..hostnames import hostname_problems
 from ..transitions import Enforcement, Intent, WriteRule, final_rule, plan
+from ._association_checks import (
+    action_problems,
+    id_problems,
+    issuer_problems,
+    length_problems,
+    list_problems,
+    zone_problems,
+)
 from ._association_rule import (
     default_rule_ref,
     describe,
@@ -35,20 +42,18 @@ from ._association_rule import (
 from ._association_writes import LiveRule, Target, drop_empty_entrypoint, execute
 from ._base import (
     ADOPT_INSTEAD,
-    ID_PATTERN,
     CloudflareProvider,
     differs,
     has_unknown,
     is_unknown,
     refuse_import,
-    require_id,
     same_items,
 )
 from ._declared import declared
 from ._errors import ProviderError, api_call
 from ._state import read_result, split_zone_scoped_id, unset_outputs, zone_scoped_id
 from ._this_run import this_run
-from ._zones import zone_facts
+from ._zones import ZoneFacts, zone_facts
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -194,95 +199,20 @@ class HostnameAssociationProvider(CloudflareProvider):
         a refused token fail here, at preview, before anything is written. Reads only: safe to run any number of
         times."""
         inputs = dict(news)
-        failures: list[CheckFailure] = []
         if isinstance(olds.get("rule_ref"), str) and olds["rule_ref"]:
             inputs["rule_ref"] = olds["rule_ref"]  # the rule keeps its ref through renames and stack renames
-        require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
-        require_id(inputs, "mtls_certificate_id", "id of the uploaded CA (MTLSCertificate.id)", failures, pattern=None)
-        hostnames = inputs.get("hostnames")
-        if not has_unknown(hostnames):
-            problems = hostname_problems(hostnames)
-            if problems:
-                failures.append(CheckFailure("hostnames", "hostnames: " + "; ".join(problems)))
-        action = inputs.get("action") or "block"
-        if not is_unknown(action) and action not in ALLOWED_ACTIONS:
-            failures.append(CheckFailure("action", f"action {action!r} is not one of {', '.join(ALLOWED_ACTIONS)}."))
-        inputs["action"] = action
-        pinned = inputs.get("pin_issuer")
-        inputs["pin_issuer"] = pinned if is_unknown(pinned) else pinned is not False
         if inputs.get("adopt_existing") is None:
             inputs["adopt_existing"] = False  # as recorded: an update's preview shows it unchanged, not removed
-        failures += self._issuer_problems(inputs)
-        if not failures and isinstance(hostnames, list) and not has_unknown(hostnames):
-            # Room for two issuers: a change of CA accepts both for a moment (two different SKIs: the builder
-            # writes a SKI given twice once).
-            issuers = ["00" * 20, "01" * 20] if inputs["pin_issuer"] is not False else None
-            problem = expression_length_problem(hostnames, issuers)
-            if problem:
-                room = " That counts room for a second issuer: a rotation accepts both CAs for a moment."
-                failures.append(CheckFailure("hostnames", f"hostnames: {problem}.{room if issuers else ''}"))
-        if not failures:
-            failures += self._zone_problems(olds, inputs)
+        failures = [*id_problems(inputs), *list_problems(inputs), *action_problems(inputs), *issuer_problems(inputs)]
+        failures = failures or length_problems(inputs)
+        failures = failures or zone_problems(olds, inputs, self._read_zone)
         # With failures nothing is planned; an unknown value here would be an engine error outside a preview ("up
         # --skip-preview": "unexpected unknown value at expression"), shown instead of the failures.
         inputs["expression"] = "" if failures else _planned_expression(inputs)
         return CheckResult(inputs, failures)
 
-    def _zone_problems(self, olds: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[CheckFailure]:
-        """A zone Cloudflare does not know, a hostname outside its zone, credentials it refuses: found when the
-        zone or the hostnames are new, with reads only (see :mod:`._zones`), before anything is written."""
-        zone_id, hostnames = inputs.get("zone_id"), inputs.get("hostnames")
-        if not isinstance(zone_id, str) or not isinstance(hostnames, list) or has_unknown(hostnames):
-            return []
-        if olds.get("zone_id") == zone_id and same_items(olds.get("hostnames"), hostnames):
-            return []  # checked when they were declared
-        try:
-            zone = zone_facts(self.client(), zone_id, self.settings.account_id or "")
-        except ProviderError as error:
-            return [CheckFailure("zone_id", str(error))]
-        if not zone.exists:
-            return [
-                CheckFailure(
-                    "zone_id",
-                    f"zone_id {zone_id} is not a zone Cloudflare knows for these credentials: copy the zone's id "
-                    "from its Overview page in the dashboard (and check that the token covers that zone). Nothing "
-                    "was written.",
-                )
-            ]
-        outside = hostnames_outside_zone(hostnames, zone.domain) if zone.domain else []
-        if outside:
-            return [
-                CheckFailure(
-                    "hostnames",
-                    f"hostnames: {', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in zone "
-                    f"{zone.domain} ({zone_id}): Cloudflare associates a zone's own hostnames only. Give "
-                    "them to an association of their own zone. Nothing was written.",
-                )
-            ]
-        return []
-
-    @staticmethod
-    def _issuer_problems(inputs: dict[str, Any]) -> list[CheckFailure]:
-        ski = inputs.get("issuer_ski")
-        if is_unknown(ski) or is_unknown(inputs["pin_issuer"]):
-            return []
-        if not ski:
-            if inputs["pin_issuer"]:
-                return [
-                    CheckFailure(
-                        "issuer_ski",
-                        "issuer_ski is required to admit only this CA's clients: pass certificate=<the "
-                        "MTLSCertificate> (its subject_key_identifier is used), or issuer_ski=<the SKI of the CA that "
-                        "issues your client certificates>, or pin_issuer=False to admit any certificate Cloudflare "
-                        "verifies.",
-                    )
-                ]
-            return []
-        try:
-            inputs["issuer_ski"] = normalise_ski(str(ski))
-        except ValueError as error:
-            return [CheckFailure("issuer_ski", str(error))]
-        return []
+    def _read_zone(self, zone_id: str) -> ZoneFacts:
+        return zone_facts(self.client(), zone_id, self.settings.account_id or "")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace only on a new zone (or when the CA is deleted before its replacement: then the association goes

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.output import UNKNOWN
 
 from ..certificates import CABundle, CertificateError, key_material, parse_ca_bundle
 from ..cloudflare.errors import (
