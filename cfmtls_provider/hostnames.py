@@ -26,9 +26,14 @@ class HostnameError(ValueError):
 
 
 def _problem(raw: object) -> str | None:
+    """The first problem of one hostname: its spelling as a whole, then its labels."""
     if not isinstance(raw, str):
         return f"{raw!r} is not a string; hostnames are DNS names such as 'api.example.com'"
-    name = raw
+    return _spelling_problem(raw) or _labels_problem(raw)
+
+
+def _spelling_problem(name: str) -> str | None:
+    """Empty, padded, not ASCII, not lower case, a URL, a trailing dot, too long."""
     if not name:
         return "an empty string is not a hostname"
     if name != name.strip():
@@ -47,27 +52,40 @@ def _problem(raw: object) -> str | None:
         return f"{name!r} ends with a dot; drop the trailing dot"
     if len(name) > MAX_HOSTNAME_LENGTH:
         return f"{name!r} is longer than {MAX_HOSTNAME_LENGTH} characters"
+    return None
+
+
+def _labels_problem(name: str) -> str | None:
+    """At least two labels, each a DNS label, and '*' only as a whole leftmost label over at least two more."""
     labels = name.split(".")
     if len(labels) < 2:
         return f"{name!r} is not a fully qualified name; use the full hostname, e.g. 'api.example.com'"
     for position, label in enumerate(labels):
-        if label == "*":
-            if position != 0:
-                return f"{name!r} has '*' in the middle; a wildcard may only be the leftmost label ('*.example.com')"
-            continue
-        if "*" in label:
-            return f"{name!r} has a partial wildcard; only a whole leftmost '*' label is allowed"
-        if not label:
-            return f"{name!r} has an empty label ('..')"
-        if len(label) > 63:
-            return f"{name!r} has a label longer than 63 characters"
-        if not _LABEL.fullmatch(label):
-            return (
-                f"{name!r} has an invalid label {label!r}; labels use a-z, 0-9 and '-' "
-                "and neither start nor end with '-'"
-            )
+        problem = _label_problem(name, label, leftmost=position == 0)
+        if problem:
+            return problem
     if labels[0] == "*" and len(labels) < 3:
         return f"{name!r} is a wildcard over a whole top-level domain; name a zone, e.g. '*.example.com'"
+    return None
+
+
+def _label_problem(name: str, label: str, *, leftmost: bool) -> str | None:
+    if label == "*":
+        return (
+            None
+            if leftmost
+            else f"{name!r} has '*' in the middle; a wildcard may only be the leftmost label ('*.example.com')"
+        )
+    if "*" in label:
+        return f"{name!r} has a partial wildcard; only a whole leftmost '*' label is allowed"
+    if not label:
+        return f"{name!r} has an empty label ('..')"
+    if len(label) > 63:
+        return f"{name!r} has a label longer than 63 characters"
+    if not _LABEL.fullmatch(label):
+        return (
+            f"{name!r} has an invalid label {label!r}; labels use a-z, 0-9 and '-' and neither start nor end with '-'"
+        )
     return None
 
 
