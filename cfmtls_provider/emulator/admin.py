@@ -4,13 +4,13 @@ outside the rate limit. Their client is :class:`.admin_client.EmulatorAdmin`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .admin_client import ADMIN_PREFIX
-from .budget import Budget
 from .config import Zone, parse_zone
 from .faults import FaultRule, FaultSet, FaultSpecError
 from .middleware import RequestLog
@@ -21,8 +21,10 @@ __all__ = ["ADMIN_PREFIX", "admin_routes"]
 
 
 def admin_routes(
-    store: Store, faults: FaultSet, log: RequestLog, zones: ZoneDirectory, budget: Budget | None = None
+    store: Store, faults: FaultSet, log: RequestLog, zones: ZoneDirectory, *, reset: Callable[[], None]
 ) -> list[Route]:
+    """The admin routes; ``reset`` puts the whole emulator back to its state at start (``Emulator.reset``)."""
+
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
             log.clear()
@@ -32,12 +34,8 @@ def admin_routes(
     async def state(request: Request) -> Response:
         return JSONResponse(store.snapshot())
 
-    async def reset(request: Request) -> Response:
-        store.reset()
-        log.clear()
-        faults.clear()
-        if budget is not None:
-            budget.reset()
+    async def reset_all(request: Request) -> Response:
+        reset()
         return JSONResponse({"reset": True})
 
     async def fault_rules(request: Request) -> Response:
@@ -66,7 +64,7 @@ def admin_routes(
         Route(f"{ADMIN_PREFIX}/zones", zone_list, methods=["GET", "POST"]),
         Route(f"{ADMIN_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
         Route(f"{ADMIN_PREFIX}/state", state, methods=["GET"]),
-        Route(f"{ADMIN_PREFIX}/reset", reset, methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}/reset", reset_all, methods=["POST"]),
         Route(f"{ADMIN_PREFIX}/faults", fault_rules, methods=["GET", "POST", "DELETE"]),
     ]
 

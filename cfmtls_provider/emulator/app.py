@@ -53,6 +53,15 @@ class Emulator:
         if self.budget is None and self.config.rate_limit is not None:
             self.budget = Budget(self.config.rate_limit)
 
+    def reset(self) -> None:
+        """Back to the state at start (as moto's ``BaseBackend.reset()``): the seeded store, no request logged, no
+        fault rule, a full rate-limit budget. The declared zones and the edge stay."""
+        self.store.reset()
+        self.log.clear()
+        self.faults.clear()
+        if self.budget is not None:
+            self.budget.reset()
+
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods answer a v4 envelope, like Cloudflare."""
@@ -66,7 +75,7 @@ def create_app(emulator: Emulator) -> APILayer:
     handlers = Handlers(emulator.config, emulator.store, emulator.zones)
     routes = [
         *api_routes(handlers),
-        *admin_routes(emulator.store, emulator.faults, emulator.log, emulator.zones, emulator.budget),
+        *admin_routes(emulator.store, emulator.faults, emulator.log, emulator.zones, reset=emulator.reset),
         *edge_admin_routes(ADMIN_PREFIX, lambda: emulator.edge),
     ]
     app: ASGIApp = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

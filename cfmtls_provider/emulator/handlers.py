@@ -23,7 +23,7 @@ from .auth import authenticate
 from .config import EmulatorConfig, Zone
 from .envelope import Answer, envelope, error_response
 from .errors import APIError
-from .models import certificates, rulesets
+from .models import associations, certificates, rulesets
 from .models.state import Ruleset, State
 from .models.zones import ZoneDirectory
 from .store import Store
@@ -205,13 +205,13 @@ class Handlers:
     async def get_hostnames(self, request: Request) -> Answer:
         zone = self._zone(request)
         with self.store.read() as state:
-            hostnames = certificates.get_hostnames(state, zone, request.query_params.get("mtls_certificate_id"))
+            hostnames = associations.get_hostnames(state, zone, request.query_params.get("mtls_certificate_id"))
         return Answer({"hostnames": hostnames})
 
     async def put_hostnames(self, request: Request) -> Answer:
         zone, body = self._zone(request), await json_body(request)
         with self.store.mutate() as state:
-            hostnames = certificates.replace_hostnames(state, zone, body, time.time())
+            hostnames = associations.replace_hostnames(state, zone, body, time.time())
         return Answer({"hostnames": hostnames})
 
     # --- WAF custom rules ----------------------------------------------------------------------------------

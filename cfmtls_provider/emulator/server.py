@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 
 from ..client_auth import MultipleCAPolicy
 from . import assumptions as cf
+from .admin_client import ADMIN_PREFIX
 from .app import Emulator, create_app
 from .background import BackgroundServer
 from .config import EmulatorConfig, Zone, parse_zone
@@ -169,7 +170,7 @@ class EmulatorServer(BackgroundServer):
     @property
     def admin_url(self) -> str:
         """The admin endpoints' base, ``http://HOST:PORT/__emulator__``."""
-        return self.root_url + "/__emulator__"
+        return self.root_url + ADMIN_PREFIX
 
     @property
     def edge(self) -> EdgeServer:
@@ -215,8 +216,4 @@ class EmulatorServer(BackgroundServer):
         self.emulator.faults.add([FaultRule.from_json(spec)])
 
     def reset(self) -> None:
-        self.emulator.store.reset()
-        self.emulator.log.clear()
-        self.emulator.faults.clear()
-        if self.emulator.budget is not None:
-            self.emulator.budget.reset()
+        self.emulator.reset()
