@@ -1,4 +1,5 @@
-"""Shared fixtures: a local Cloudflare API emulator on a free port (certificates: tests.support.certs)."""
+"""Shared fixtures: a local Cloudflare API emulator on a free port, and a process environment without settings
+(certificates: tests.support.certs)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.settings import NUMBERS
 from tests.support.zones import TEST_ZONES
 
 
@@ -29,3 +31,22 @@ def emulator_module() -> Iterator[EmulatorServer]:
     """One emulator shared by a module's tests (reset it yourself if a test needs it empty)."""
     with EmulatorServer(EmulatorConfig(zones=TEST_ZONES)) as server:
         yield server
+
+
+#: Every environment variable the settings read (cfmtls_provider/settings.py, its table).
+SETTINGS_ENVIRONMENT = (
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_EMAIL",
+    "CLOUDFLARE_API_KEY",
+    "CLOUDFLARE_BASE_URL",
+    "CLOUDFLARE_ACCOUNT_ID",
+    *(setting.env for setting in NUMBERS.values()),
+)
+
+
+@pytest.fixture
+def no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """None of the settings' variables is set: a test's settings come from what it configures (``pytestmark =
+    pytest.mark.usefixtures("no_ambient_settings")`` for a whole module)."""
+    for name in SETTINGS_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)

@@ -124,11 +124,10 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+@pytest.mark.usefixtures("no_ambient_settings")
 def test_the_command_works_offline_with_exit_statuses(
-    pki: dict[str, Cert], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    pki: dict[str, Cert], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL", "CLOUDFLARE_ACCOUNT_ID"):
-        monkeypatch.delenv(name, raising=False)
     ca = write(tmp_path, "ca.pem", pki["root"].pem)
     ruleset = {
         "result": {

@@ -7,20 +7,7 @@ import pytest
 from cfmtls_provider.cloudflare import ApiToken, GlobalApiKey
 from cfmtls_provider.settings import NUMBERS, ProviderSettings, SettingsError
 
-ENVIRONMENT = (
-    "CLOUDFLARE_API_TOKEN",
-    "CLOUDFLARE_EMAIL",
-    "CLOUDFLARE_API_KEY",
-    "CLOUDFLARE_BASE_URL",
-    "CLOUDFLARE_ACCOUNT_ID",
-    *(setting.env for setting in NUMBERS.values()),
-)
-
-
-@pytest.fixture(autouse=True)
-def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_ambient_settings")
 
 
 def test_defaults() -> None:

@@ -20,7 +20,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
-from pulumi.dynamic import Config, ConfigureRequest
 
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
@@ -29,7 +28,7 @@ from cfmtls_provider.resources.hostname_association import HostnameAssociationPr
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support import certs as hostile
 from tests.support.certs import make_ca
-from tests.support.providers import association_inputs
+from tests.support.providers import association_inputs, configured
 from tests.support.zones import TEST_ZONES
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -40,6 +39,8 @@ ZONE_ONLY_TOKEN = "catalogue-zone-only-token"
 SSL_ONLY_TOKEN = "catalogue-ssl-only-token"
 WAF_ONLY_TOKEN = "catalogue-waf-only-token"
 GOOD_HOSTS = ["api.example.com"]
+#: Configuration refusals fail at their first answer.
+NO_RETRY = {"cfmtls:maxRetries": "0"}
 SKI = "AB" * 20
 
 
@@ -57,11 +58,7 @@ def emulator_config() -> EmulatorConfig:
     )
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_BASE_URL", "CLOUDFLARE_EMAIL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("CLOUDFLARE_API_KEY", raising=False)
+pytestmark = pytest.mark.usefixtures("no_ambient_settings")
 
 
 # -- inputs ---------------------------------------------------------------------------------------------------
@@ -564,21 +561,6 @@ CATALOGUE: dict[str, Case] = {
 }
 
 
-def configured(
-    provider_class: type[CloudflareProvider], emulator: EmulatorServer, extra: dict[str, str]
-) -> CloudflareProvider:
-    provider = provider_class()
-    config = {
-        "cfmtls:apiToken": GOOD_TOKEN,
-        "cfmtls:baseUrl": emulator.base_url,
-        "cfmtls:accountId": ACCOUNT,
-        "cfmtls:maxRetries": "0",
-        **extra,
-    }
-    provider.configure(ConfigureRequest(Config(config, "proj")))
-    return provider
-
-
 def test_the_catalogue_has_at_least_25_distinct_bad_inputs() -> None:
     assert len(CATALOGUE) >= 25
     assert len({case.message for case in CATALOGUE.values()}) == len(CATALOGUE)
@@ -600,13 +582,13 @@ def test_bad_configuration_fails_create_with_the_exact_message_and_creates_nothi
 ) -> None:
     case = CATALOGUE[name]
     if case.before is not None:
-        setup = configured(MTLSCertificateProvider, emulator, {})
+        setup = configured(MTLSCertificateProvider(), emulator, **NO_RETRY)
         assert isinstance(setup, MTLSCertificateProvider)
         case.before(setup)
     held = emulator.state()
     inputs = case.provider().check({}, case.inputs()).inputs
     with pytest.raises(ProviderError) as raised:
-        configured(case.provider, emulator, case.config).create(inputs)
+        configured(case.provider(), emulator, **{**NO_RETRY, **case.config}).create(inputs)
     assert_message(str(raised.value), case.message)
     assert emulator.state() == held  # nothing half-done
 

@@ -102,10 +102,7 @@ def variants() -> Iterator[Any]:
             yield pytest.param(resource, label, id=f"{resource}-{label}")
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_ambient_settings")
 
 
 @pytest.mark.parametrize("resource", list(CASES))

@@ -11,31 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 from cfmtls_provider.cloudflare import client as client_module
 from cfmtls_provider.emulator.server import EmulatorServer
-from cfmtls_provider.resources._base import CloudflareProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from tests.support.certs import make_ca
-from tests.support.providers import association_inputs, checked
+from tests.support.providers import ACCOUNT, association_inputs, checked, configured
 
-ACCOUNT = "0123456789abcdef0123456789abcdef"
 OTHER_ACCOUNT = "abcdef0123456789abcdef0123456789"
 THREADS = 8
-
-
-def configured(provider: CloudflareProvider, emulator: EmulatorServer) -> Any:
-    provider.configure(
-        ConfigureRequest(
-            Config(
-                {"cfmtls:apiToken": emulator.token, "cfmtls:baseUrl": emulator.base_url, "cfmtls:accountId": ACCOUNT},
-                "proj",
-            )
-        )
-    )
-    return provider
 
 
 @pytest.fixture

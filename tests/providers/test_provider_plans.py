@@ -26,10 +26,7 @@ ZONE = "fedcba9876543210fedcba9876543210"
 PEM = make_ca("plans CA").pem
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_ambient_settings")
 
 
 def failures(result: Any) -> dict[str, str]:

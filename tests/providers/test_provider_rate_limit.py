@@ -6,20 +6,10 @@ from __future__ import annotations
 import threading
 import time
 
-from pulumi.dynamic import Config, ConfigureRequest
-
 from cfmtls_provider.emulator.server import EmulatorServer
-from cfmtls_provider.resources._base import CloudflareProvider
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-
-ACCOUNT = "0123456789abcdef0123456789abcdef"
-
-
-def configured(provider: CloudflareProvider, emulator: EmulatorServer) -> CloudflareProvider:
-    config = {"cfmtls:apiToken": emulator.token, "cfmtls:baseUrl": emulator.base_url, "cfmtls:accountId": ACCOUNT}
-    provider.configure(ConfigureRequest(Config(config, "proj")))
-    return provider
+from tests.support.providers import ACCOUNT, configured
 
 
 def test_a_429_met_by_one_resource_holds_the_other_resources_calls_until_retry_after(
