@@ -1,10 +1,17 @@
-"""The one pattern the resources share: state keys in one TypedDict, API errors given context in one place,
-one rule for what ``read`` returns, and the delete's waits on an injected clock."""
+"""The one pattern every resource shares (MTLSCertificate, HostnameAssociation): its ``XArgs`` and its state
+TypedDict, ``args=`` or keywords alike, an ``Example Usage`` in its docstring, no resource module importing another,
+API errors given context in one place, one rule for what ``read`` returns, and the delete's waits on an injected
+clock. The same handling of unknown values (``differs()``) is proven on both in test_preview_unknowns.py."""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
+import inspect
+import json
 import pickle
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +21,7 @@ import pytest
 
 from cfmtls_provider.cloudflare.errors import InternalServerError, NotFoundError
 from cfmtls_provider.emulator.server import EmulatorServer
-from cfmtls_provider.resources import _errors
+from cfmtls_provider.resources import _errors, hostname_association, mtls_certificate
 from cfmtls_provider.resources._errors import ProviderError, api_call
 from cfmtls_provider.resources._state import state_keys
 from cfmtls_provider.resources.hostname_association import (
@@ -27,6 +34,7 @@ from cfmtls_provider.resources.mtls_certificate import (
     MTLSCertificateProvider,
     MTLSCertificateState,
 )
+from tests.support.certs import make_ca
 from tests.support.clock import FakeClock
 from tests.support.providers import (
     ZONE,
@@ -38,6 +46,92 @@ from tests.support.providers import (
 )
 
 RESOURCES_DIR = Path(_errors.__file__).parent
+#: Every resource of the public surface, by its module.
+RESOURCE_MODULES = {MTLSCertificate: mtls_certificate, HostnameAssociation: hostname_association}
+#: The modules that define a resource (the 0.1 resources' providers and sentences are in _legacy.py), and the two
+#: modules whose paths the engine needs for records of 0.1 (they only point at _legacy.py).
+DEFINING = {"mtls_certificate", "hostname_association", "_legacy"}
+ENGINE_PATHS = {"client_certificate_rule", "issuer_handover"}
+
+
+@pytest.mark.parametrize("resource", list(RESOURCE_MODULES), ids=lambda resource: resource.__name__)
+def test_every_resource_has_its_args_its_state_and_an_example(resource: type[pulumi.Resource]) -> None:
+    module = RESOURCE_MODULES[resource]
+    name = resource.__name__
+    args = getattr(module, f"{name}Args")
+    state = getattr(module, f"{name}State")
+    assert dataclasses.is_dataclass(args) and hasattr(state, "__annotations__") and state.__total__
+    assert {f"{name}Args", f"{name}State", f"{name}Provider", name} <= set(module.__all__)
+    keywords = [
+        parameter.name
+        for parameter in inspect.signature(resource.__init__).parameters.values()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    assert keywords == [field.name for field in dataclasses.fields(args)], "keywords are the Args, in their order"
+    assert "Example Usage::" in (resource.__doc__ or "")
+    assert f"args={name}Args(...)" in " ".join((resource.__doc__ or "").split())
+
+
+def test_no_resource_module_imports_another() -> None:
+    for module in RESOURCES_DIR.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported |= {node.module or "", *(alias.name for alias in node.names if not node.module)}
+        resource_imports = imported & (DEFINING | ENGINE_PATHS)
+        if module.stem in ENGINE_PATHS:
+            assert resource_imports == {"_legacy"}, module.name
+        else:
+            assert not resource_imports, f"{module.name} imports {sorted(resource_imports)}"
+
+
+#: A program that declares each resource with keywords and with ``args=`` (Pulumi's mocks stand in for the engine),
+#: and prints what each registered.
+BOTH_WAYS = """
+import json, sys
+import pulumi
+from cfmtls_provider import HostnameAssociation, HostnameAssociationArgs, MTLSCertificate, MTLSCertificateArgs
+
+class Recorder(pulumi.runtime.Mocks):
+    registered = []
+    def new_resource(self, args):
+        self.registered.append([args.typ, args.name, {k: v for k, v in args.inputs.items() if k != "__provider"}])
+        return [args.name + "-id", dict(args.inputs)]
+    def call(self, args):
+        return {}
+
+pulumi.runtime.set_mocks(Recorder(), preview=False)
+pem, zone = sys.argv[1], sys.argv[2]
+
+@pulumi.runtime.test
+def declare():
+    ca = MTLSCertificate("ca", certificates=pem, name="corp", on_rename="record_only")
+    same_ca = MTLSCertificate("ca", MTLSCertificateArgs(certificates=pem, name="corp", on_rename="record_only"))
+    hosts = HostnameAssociation("hosts", zone_id=zone, hostnames=["a.example.com"], certificate=ca, action="log")
+    same_hosts = HostnameAssociation(
+        "hosts", HostnameAssociationArgs(zone_id=zone, hostnames=["a.example.com"], certificate=ca, action="log")
+    )
+    return pulumi.Output.all(ca.id, same_ca.id, hosts.id, same_hosts.id)
+
+declare()
+print(json.dumps(Recorder.registered))
+"""
+
+
+def test_args_or_keywords_register_the_same_inputs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", BOTH_WAYS, make_ca("both ways").pem, ZONE], capture_output=True, text=True, check=True
+    )
+    registered = json.loads(done.stdout.splitlines()[-1])
+    by_type: dict[str, list[Any]] = {}
+    for type_, _name, inputs in registered:
+        by_type.setdefault(type_, []).append(inputs)
+    certificates, associations = (
+        by_type["pulumi-python:dynamic/cfmtls:MTLSCertificate"],
+        by_type["pulumi-python:dynamic/cfmtls:HostnameAssociation"],
+    )
+    assert certificates[0] == certificates[1] and certificates[0]["on_rename"] == "record_only"
+    assert associations[0] == associations[1] and associations[0]["action"] == "log"
 
 
 def declared_outputs(resource: type[pulumi.Resource]) -> set[str]:
