@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from ._zones import ZoneFacts
-
-__all__ = ["ThisRun", "UploadKind", "this_run"]
+__all__ = ["ThisRun", "UploadKind", "ZoneFacts", "this_run"]
 
 #: How a CA came into this run: uploaded now (nobody else knows its id yet), or taken back (an upload of this
 #: resource made by an earlier run that did not record it, or recorded it under a record being replaced).
 UploadKind = Literal["uploaded", "taken_back"]
+
+
+@dataclass(frozen=True)
+class ZoneFacts:
+    """What a zone read in this run is (:mod:`._zones` reads it): ``exists``, Cloudflare knows the zone (for these
+    credentials); ``domain``, its name, "" when not readable."""
+
+    exists: bool
+    domain: str = ""
 
 
 @dataclass

@@ -11,25 +11,16 @@ read for the whole run, instead of one read per zone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..cloudflare.errors import NotFoundError, PermissionDeniedError
 from ._errors import api_call
-from ._this_run import this_run
+from ._this_run import ZoneFacts, this_run
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
 __all__ = ["ZoneFacts", "zone_facts"]
-
-
-@dataclass(frozen=True)
-class ZoneFacts:
-    """``exists``: Cloudflare knows the zone (for these credentials); ``domain``: its name, "" when not readable."""
-
-    exists: bool
-    domain: str = ""
 
 
 def _read(client: CloudflareClient, zone_id: str, account_id: str) -> ZoneFacts:
