@@ -13,7 +13,7 @@ from cfmtls_provider.resources.hostname_association import HostnameAssociationPr
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
 from cfmtls_provider.rules_language.enforcement import pinned_issuers
 from tests.support.certs import make_ca
-from tests.support.edge_watch import watching
+from tests.support.edge_watch import EdgeWatch, watching
 from tests.support.providers import (
     ZONE,
     add_entrypoint_by_hand,
@@ -32,16 +32,23 @@ from tests.support.providers import (
 HOSTS = ["api.example.com", "admin.example.com"]
 
 
+def two_cas_watched(
+    certs: MTLSCertificateProvider, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[dict[str, Any], EdgeWatch]:
+    """CAs "corp" (its outputs returned) and "other" uploaded; the edge watched for clients of each on HOSTS."""
+    corp, other = make_ca("corp"), make_ca("other")
+    ca = upload(certs, corp)
+    upload(certs, other, "other")
+    return ca, watching(monkeypatch, emulator, HOSTS, {"corp": corp, "other": other})
+
+
 def test_a_new_association_associates_its_hostnames_before_its_rule_requires_them(
     certs: MTLSCertificateProvider,
     assocs: HostnameAssociationProvider,
     emulator: EmulatorServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    corp, other = make_ca("corp"), make_ca("other")
-    ca = upload(certs, corp)
-    upload(certs, other, "other")
-    watch = watching(monkeypatch, emulator, HOSTS, {"corp": corp, "other": other})
+    ca, watch = two_cas_watched(certs, emulator, monkeypatch)
     emulator.clear_requests()
     association_id, outs = create_association(assocs, ca, HOSTS)
 
@@ -225,10 +232,7 @@ def test_an_unpinned_association_admits_any_certificate_cloudflare_verifies_for_
     emulator: EmulatorServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    corp, other = make_ca("corp"), make_ca("other")
-    ca = upload(certs, corp)
-    upload(certs, other, "other")
-    watch = watching(monkeypatch, emulator, HOSTS, {"corp": corp, "other": other})
+    ca, watch = two_cas_watched(certs, emulator, monkeypatch)
     _, outs = create_association(assocs, ca, HOSTS, pin_issuer=False)
     assert outs["pin_issuer"] is False and outs["issuer_ski"] == ca["subject_key_identifier"]
     assert pinned_issuers(outs["expression"]) == ()
