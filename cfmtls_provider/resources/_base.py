@@ -11,7 +11,8 @@ from __future__ import annotations
 import pickle
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -35,31 +36,30 @@ __all__ = [
     "refuse_import",
     "require_id",
     "same_items",
+    "sdk_pickler_restored",
 ]
 
 #: Cloudflare account and zone ids (the settings' pattern).
 ID_PATTERN = CLOUDFLARE_ID
 
 
-#: ``pickle._Pickler._batch_setitems`` as Python defines it, before the Pulumi SDK wraps it.
-_PLAIN_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+@contextmanager
+def sdk_pickler_restored() -> Iterator[None]:
+    """Around ``pulumi.dynamic.Resource.__init__`` (the program's process): put back the two pickler methods that the
+    SDK's ``serialize_provider`` replaces and, up to pulumi 3.272, never restores.
 
-
-def _sorted_batch_setitems(self: Any, items: Any, *rest: Any) -> Any:
-    return _PLAIN_BATCH_SETITEMS(self, sorted(items), *rest)
-
-
-def _flatten_sdk_dict_sorting() -> None:
-    """Keep ``pulumi.dynamic.serialize_provider`` working past about 980 resources in one program (the program's
-    process: every ``Resource(...)`` pickles its provider).
-
-    Up to pulumi 3.272 every call of it wraps ``pickle._Pickler._batch_setitems`` in a new sorting wrapper around the
-    previous one and never restores it, so the 985th resource fails with RecursionError (reproduction and upstream
-    status: docs/upstream/serialize-provider-recursion.md; the SDK's v3.274.1 source restores it in its ``finally``).
-    Called while a provider of this package is being pickled, this puts back one sorting wrapper around Python's own
-    method: the next call wraps that one, so the depth stays at two and dictionaries are still pickled in sorted
-    order (deterministic providers)."""
-    pickle._Pickler._batch_setitems = _sorted_batch_setitems  # type: ignore[attr-defined]
+    Every call of it wraps ``pickle._Pickler._batch_setitems`` in a new sorting closure around the previous one (and
+    replaces ``save_dict``), and its ``try/finally`` puts back ``pickle.Pickler`` only, so the 973rd dynamic resource
+    of a program fails with RecursionError. This restores both in a ``finally`` of its own, as the SDK's v3.274.1
+    source does in its: docs/upstream/serialize-provider-recursion.md (a standalone reproduction, and the upstream
+    status). Scoped to this package's own resources; pickling elsewhere, and other packages' resources, are left
+    as the SDK leaves them."""
+    pickler: Any = pickle._Pickler
+    saved = pickler._batch_setitems, pickler.save_dict
+    try:
+        yield
+    finally:
+        pickler._batch_setitems, pickler.save_dict = saved
 
 
 ADOPT_INSTEAD = "set adopt_existing=True on it instead: the next 'pulumi up' takes the existing object into the stack"
@@ -137,7 +137,6 @@ class CloudflareProvider(ResourceProvider):
         super().__init__()
 
     def __getstate__(self) -> dict[str, Any]:
-        _flatten_sdk_dict_sorting()
         return {}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:

@@ -48,6 +48,7 @@ from ._base import (
     is_unknown,
     refuse_import,
     same_items,
+    sdk_pickler_restored,
 )
 from ._declared import declared
 from ._errors import ProviderError, api_call
@@ -537,7 +538,8 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
             "declared_by": resource_name,
             "rule_ref": default_rule_ref(resource_name),
         }
-        super().__init__(HostnameAssociationProvider(), resource_name, props, opts)
+        with sdk_pickler_restored():  # the SDK pickles the provider here (see _base.py)
+            super().__init__(HostnameAssociationProvider(), resource_name, props, opts)
         pulumi.Output.all(args.zone_id, claimed, args.hostnames).apply(
             lambda values: self._warn_about_shared_hostnames(resource_name, *values)
         )

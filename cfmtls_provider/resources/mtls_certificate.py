@@ -23,11 +23,7 @@ from ..cloudflare.errors import (
     CertificateQuotaExceededError,
 )
 from ..cloudflare.models import MTLSCertificateRecord
-from ._base import (
-    ADOPT_INSTEAD,
-    CloudflareProvider,
-    refuse_import,
-)
+from ._base import ADOPT_INSTEAD, CloudflareProvider, refuse_import, sdk_pickler_restored
 from ._certificate_checks import (
     account_problems,
     changed_in_place,
@@ -415,12 +411,13 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             # replacement, as removed. Only at preview: outside one the engine refuses unknown inputs.
             **(dict.fromkeys(ASSIGNED_AT_UPLOAD, UNKNOWN) if pulumi.runtime.is_dry_run() else {}),
         }
-        super().__init__(
-            MTLSCertificateProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(secret_opts, opts),
-        )
+        with sdk_pickler_restored():  # the SDK pickles the provider here (see _base.py)
+            super().__init__(
+                MTLSCertificateProvider(),
+                resource_name,
+                props,
+                pulumi.ResourceOptions.merge(secret_opts, opts),
+            )
         pulumi.Output.from_input(args.certificates).apply(lambda pem: _warn_about(self, resource_name, pem))
         if opts is not None and opts.delete_before_replace:
             pulumi.log.warn(

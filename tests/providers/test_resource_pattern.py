@@ -94,9 +94,9 @@ def test_the_readme_architecture_names_every_module_of_resources_and_the_provide
 
 
 #: A program that declares each resource with keywords and with ``args=`` (Pulumi's mocks stand in for the engine),
-#: and prints what each registered.
+#: and prints what each registered, and whether the pickler is as it was before (sdk_pickler_restored).
 BOTH_WAYS = """
-import json, sys
+import json, pickle, sys
 import pulumi
 from cfmtls_provider import HostnameAssociation, HostnameAssociationArgs, MTLSCertificate, MTLSCertificateArgs
 
@@ -110,6 +110,7 @@ class Recorder(pulumi.runtime.Mocks):
 
 pulumi.runtime.set_mocks(Recorder(), preview=False)
 pem, zone = sys.argv[1], sys.argv[2]
+pickler = pickle._Pickler._batch_setitems, pickle._Pickler.save_dict
 
 @pulumi.runtime.test
 def declare():
@@ -123,6 +124,7 @@ def declare():
 
 declare()
 print(json.dumps(Recorder.registered))
+print(json.dumps((pickle._Pickler._batch_setitems, pickle._Pickler.save_dict) == pickler))
 """
 
 
@@ -130,7 +132,9 @@ def test_args_or_keywords_register_the_same_inputs() -> None:
     done = subprocess.run(
         [sys.executable, "-c", BOTH_WAYS, make_ca("both ways").pem, ZONE], capture_output=True, text=True, check=True
     )
-    registered = json.loads(done.stdout.splitlines()[-1])
+    *_, registered_line, pickler_as_found = done.stdout.splitlines()
+    registered = json.loads(registered_line)
+    assert json.loads(pickler_as_found), "the constructors leave pickle as they found it (sdk_pickler_restored)"
     by_type: dict[str, list[Any]] = {}
     for type_, _name, inputs in registered:
         by_type.setdefault(type_, []).append(inputs)
