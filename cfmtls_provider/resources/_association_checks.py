@@ -11,7 +11,8 @@ from pulumi.dynamic import CheckFailure
 
 from ..hostnames import hostname_problems, hostnames_outside_zone
 from ..rules_language.enforcement import ALLOWED_ACTIONS, expression_length_problem, normalise_ski
-from ._base import ID_PATTERN, has_unknown, is_unknown, require_id, same_items
+from ..settings import CLOUDFLARE_ID
+from ._base import has_unknown, is_unknown, require_id, same_items
 from ._errors import ProviderError
 from ._zones import ZoneFacts
 
@@ -23,7 +24,7 @@ _TWO_ISSUERS = ["00" * 20, "01" * 20]
 
 def id_problems(inputs: Mapping[str, Any]) -> list[CheckFailure]:
     failures: list[CheckFailure] = []
-    require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=ID_PATTERN)
+    require_id(inputs, "zone_id", "Cloudflare zone id", failures, pattern=CLOUDFLARE_ID)
     require_id(inputs, "mtls_certificate_id", "id of the uploaded CA (MTLSCertificate.id)", failures, pattern=None)
     return failures
 

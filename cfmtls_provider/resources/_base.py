@@ -20,14 +20,13 @@ from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
 from .. import provider_process
-from ..settings import CLOUDFLARE_ID, ProviderSettings, SettingsError
+from ..settings import ProviderSettings, SettingsError
 from ._errors import ProviderError
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
 __all__ = [
-    "ID_PATTERN",
     "CloudflareProvider",
     "ProviderError",
     "differs",
@@ -38,9 +37,6 @@ __all__ = [
     "same_items",
     "sdk_pickler_restored",
 ]
-
-#: Cloudflare account and zone ids (the settings' pattern).
-ID_PATTERN = CLOUDFLARE_ID
 
 
 @contextmanager

@@ -14,7 +14,8 @@ from pulumi.dynamic import CheckFailure
 from pulumi.output import UNKNOWN
 
 from ..certificates import CertificateError, parse_ca_bundle, same_certificates
-from ._base import ID_PATTERN, differs, has_unknown, is_unknown, require_id
+from ..settings import CLOUDFLARE_ID
+from ._base import differs, has_unknown, is_unknown, require_id
 from ._certificate_inputs import (
     LOCAL_FACTS,
     ON_RENAME,
@@ -79,7 +80,7 @@ def account_problems(inputs: dict[str, Any], default_account: str) -> list[Check
             )
         ]
     failures: list[CheckFailure] = []
-    require_id(inputs, "account_id", "Cloudflare account id", failures, pattern=ID_PATTERN)
+    require_id(inputs, "account_id", "Cloudflare account id", failures, pattern=CLOUDFLARE_ID)
     return failures
 
 
