@@ -46,9 +46,11 @@ import re
 import socket
 import sys
 import threading
+import time
 import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.thread import _worker as _pool_worker
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,11 +166,20 @@ def start_engine_watchdog(
 
 
 def _executor_of_this_thread() -> ThreadPoolExecutor | None:
+    """The pool whose worker this thread is. A pool starts a worker thread, then adds it to its ``_threads``: a task
+    the new thread runs at once can look before it is added, so a worker (its target is the pool's ``_worker``)
+    looks again for a moment."""
     me = threading.current_thread()
-    for candidate in gc.get_objects():
-        if isinstance(candidate, ThreadPoolExecutor) and me in getattr(candidate, "_threads", ()):
-            return candidate
-    return None
+    if getattr(me, "_target", None) is not _pool_worker:
+        return None
+    deadline = time.monotonic() + 1.0
+    while True:
+        for candidate in gc.get_objects():
+            if isinstance(candidate, ThreadPoolExecutor) and me in getattr(candidate, "_threads", ()):
+                return candidate
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.01)
 
 
 def widen_server_pool(workers: int) -> tuple[ThreadPoolExecutor, int] | None:

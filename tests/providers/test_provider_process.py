@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -58,6 +60,28 @@ def fake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
     monkeypatch.setitem(sys.modules, "__main__", server)
     yield server
     provider_process.uninstall()
+
+
+#: A process that looks like the provider server imports the whole package, and says what changed.
+IMPORT_ONLY = """
+import json, pickle, sys, threading, traceback, types
+server = types.ModuleType("__main__")
+server.DynamicResourceProviderServicer, server.traceback = object, traceback
+sys.modules["__main__"] = server
+pickler = pickle._Pickler._batch_setitems, pickle._Pickler.save_dict
+import cfmtls_provider, cfmtls_provider.cli, cfmtls_provider.provider_process
+from cfmtls_provider.resources import hostname_association, mtls_certificate, client_certificate_rule, issuer_handover
+print(json.dumps({
+    "traceback": server.traceback is traceback,
+    "pickler": (pickle._Pickler._batch_setitems, pickle._Pickler.save_dict) == pickler,
+    "threads": sorted(thread.name for thread in threading.enumerate()),
+}))
+"""
+
+
+def test_importing_the_package_changes_nothing_even_inside_the_server() -> None:
+    done = subprocess.run([sys.executable, "-c", IMPORT_ONLY], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == {"traceback": True, "pickler": True, "threads": ["MainThread"]}
 
 
 # -- errors for people ---------------------------------------------------------------------------------------------
