@@ -18,6 +18,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.output import UNKNOWN
 
+from .. import program_process
 from ..cloudflare.errors import NotFoundError
 from ..cloudflare.models import Rule, Ruleset
 from ..hostnames import hostname_problems
@@ -513,6 +514,7 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
         action: pulumi.Input[str] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
     ) -> None:
+        program_process.install()  # once per process: the SDK's linear wait for pending outputs
         refuse_import("HostnameAssociation", resource_name, opts, ADOPT_INSTEAD)
         if args is None:
             if zone_id is None or hostnames is None:

@@ -16,6 +16,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.output import UNKNOWN
 
+from .. import program_process
 from ..certificates import CABundle, CertificateError, key_material, parse_ca_bundle
 from ..cloudflare.errors import (
     APIStatusError,
@@ -382,6 +383,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
         on_rename: pulumi.Input[str] | None = None,
         private_key_file: pulumi.Input[str] | None = None,
     ) -> None:
+        program_process.install()  # once per process: the SDK's linear wait for pending outputs
         refuse_import("MTLSCertificate", resource_name, opts, ADOPT_INSTEAD)
         if args is None:
             if certificates is None:

@@ -1,0 +1,165 @@
+"""The program process (the Python that runs the user's ``__main__.py`` under ``pulumi preview/up``): what this
+package changes in the Pulumi SDK there. :func:`install` is called by the resources' constructors (the first one
+installs, the others find it done); nothing changes at import.
+
+One change: **a linear wait for the program's pending outputs.** When the program body has run, the SDK's
+``run_pulumi_func`` awaits ``pulumi.runtime.stack.wait_for_rpcs()``, which waits for the registrations and then for
+every ``Output`` still pending (``SETTINGS.outputs``: every property of every resource is one, see
+``pulumi/runtime/rpc.py: transfer_properties``) with ``asyncio.wait(pending, return_when=FIRST_COMPLETED)`` in a
+loop: each round adds a done-callback to every pending output and removes them again, and a round ends at each
+completion, so T outputs that resolve one resource at a time (as the engine answers) cost about T**2/2 callback
+operations (the cost python/cpython#74741 describes for ``asyncio.wait``). That loop came with pulumi/pulumi#22411
+(SDK 3.229.0, replacing a busy wait) and is in every SDK this package accepts (``pulumi>=3.260,<4``, checked up to
+3.272.0 and the SDK's master of 2026-08). Measured on this package's bench stack at 1005 resources (5 CAs, 1000
+associations, checkpoints skipped), docs/benchmarks.md; reported upstream-ready in docs/upstream/.
+
+The replacement keeps the SDK's contract: the registrations are still waited for by the SDK's own function (called
+with ``await_all_outstanding_tasks=False``); then every pending output is awaited once, in the order they complete
+(one done-callback each, into a queue), so the first failure is re-raised as soon as it happens (not after a slower
+output listed before it), outputs created while waiting (by ``apply`` callbacks) are picked up, and the cycle
+repeats while new registrations appear. Newer SDKs let ``ResourceRegistrationFailed`` pass (continue-on-error); the
+replacement does the same when the function it replaces does.
+
+It is installed only over the function it was written against: ``wait_for_rpcs`` with that signature and exactly
+the names of the loop above (:data:`_SDK_SHAPES`). Any other SDK keeps its own, and one debug line says so
+(``pulumi up --debug``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import threading
+from collections.abc import Awaitable, Callable
+from types import ModuleType
+from typing import Any
+
+import pulumi
+
+__all__ = ["drain_outputs", "install"]
+
+#: The names (``co_names``) that ``pulumi.runtime.stack.wait_for_rpcs`` uses in the SDKs whose drain is replaced:
+#: 3.260.0-3.272.0 (the quadratic loop of pulumi/pulumi#22411, ``SETTINGS.outputs`` a set since pulumi/pulumi#22946),
+#: and the SDK's master of 2026-08-21, which also lets ``ResourceRegistrationFailed`` pass.
+_LOOP_NAMES = frozenset(
+    {
+        "Exception",
+        "FIRST_COMPLETED",
+        "SETTINGS",
+        "_get_rpc_manager",
+        "add",
+        "asyncio",
+        "clear",
+        "debug",
+        "exception_traceback",
+        "excessive_debug_output",
+        "len",
+        "list",
+        "lock",
+        "log",
+        "outputs",
+        "pop",
+        "rpcs",
+        "settings",
+        "sleep",
+        "unhandled_exception",
+        "wait",
+        "with_traceback",
+    }
+)
+_TOLERATED = "ResourceRegistrationFailed"
+_SDK_SHAPES = (_LOOP_NAMES, _LOOP_NAMES | {_TOLERATED})
+
+_lock = threading.Lock()
+_installed = False
+
+WaitForRpcs = Callable[..., Awaitable[None]]
+
+
+async def drain_outputs(settings: Any, tolerated: tuple[type[BaseException], ...] = ()) -> None:
+    """Await every output in ``settings.outputs`` (the SDK's ``SETTINGS``) and every one added meanwhile, each once,
+    in the order they complete; re-raise the first failure (except ``tolerated`` ones). One done-callback per
+    output: linear in the outputs, where the SDK's ``asyncio.wait(FIRST_COMPLETED)`` loop is quadratic."""
+    completed: asyncio.Queue[asyncio.Future[Any]] = asyncio.Queue()
+    watched = 0
+    while True:
+        # An output that succeeds removes itself from the set (pulumi/output.py: Output._track); one that fails or
+        # is cancelled stays in it for this wait to find, as does each new one.
+        with settings.lock:
+            new = list(settings.outputs)
+            settings.outputs.clear()
+        for output in new:
+            output.add_done_callback(completed.put_nowait)
+        watched += len(new)
+        if not watched:
+            return
+        done = await completed.get()
+        watched -= 1
+        with contextlib.suppress(*tolerated):
+            await done
+
+
+def _linear(sdk_wait: WaitForRpcs, stack: ModuleType, tolerated: tuple[type[BaseException], ...]) -> WaitForRpcs:
+    async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+        """``pulumi.runtime.stack.wait_for_rpcs`` with a linear drain of the pending outputs
+        (cfmtls_provider/program_process.py)."""
+        rpc_manager = stack._get_rpc_manager()
+        while True:
+            await sdk_wait(await_all_outstanding_tasks=False)  # the SDK's own wait for the registrations
+            if not await_all_outstanding_tasks:
+                return
+            await drain_outputs(stack.SETTINGS, tolerated)
+            if not rpc_manager.rpcs:  # the outputs scheduled no new registration
+                return
+
+    wait_for_rpcs.__wrapped__ = sdk_wait  # type: ignore[attr-defined]
+    return wait_for_rpcs
+
+
+def _sdk_shape_problem(stack: ModuleType) -> str:
+    """Why the SDK's ``wait_for_rpcs`` is not the function the replacement was written against ("" if it is)."""
+    current = getattr(stack, "wait_for_rpcs", None)
+    code = getattr(current, "__code__", None)
+    if not inspect.iscoroutinefunction(current) or code is None:
+        return "it is not the SDK's coroutine function"
+    if list(inspect.signature(current).parameters) != ["await_all_outstanding_tasks"]:
+        return f"its signature is {inspect.signature(current)}"
+    names = frozenset(code.co_names)
+    if names not in _SDK_SHAPES:
+        return f"its code differs (names {', '.join(sorted(names.symmetric_difference(_LOOP_NAMES)))})"
+    needed = ("SETTINGS", "_get_rpc_manager", *([_TOLERATED] if _TOLERATED in names else []))
+    if missing := [name for name in needed if not hasattr(stack, name)]:
+        return f"pulumi.runtime.stack has no {', '.join(missing)}"
+    return ""
+
+
+def install() -> None:
+    """Install the program-process changes, once per process (idempotent, thread-safe)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+    from pulumi.runtime import stack
+
+    problem = _sdk_shape_problem(stack)
+    if problem:
+        pulumi.log.debug(
+            f"cfmtls_provider: the Pulumi SDK's wait for pending outputs is kept as it is (SDK {_sdk_version()}: "
+            f"pulumi.runtime.stack.wait_for_rpcs is not the function this package replaces: {problem})"
+        )
+        return
+    tolerated: tuple[type[BaseException], ...] = ()
+    if _TOLERATED in stack.wait_for_rpcs.__code__.co_names:
+        tolerated = (getattr(stack, _TOLERATED),)
+    stack.wait_for_rpcs = _linear(stack.wait_for_rpcs, stack, tolerated)  # type: ignore[assignment]
+
+
+def _sdk_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pulumi")
+    except PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,146 @@
+"""The program process's change to the Pulumi SDK (cfmtls_provider/program_process.py): the wait for pending outputs
+keeps the SDK's contract (every output awaited, those made meanwhile too, the first failure re-raised as it happens)
+and is installed only over the SDK function it was written against. Through the real engine, installed by the
+resources' constructors: tests/e2e/test_pending_outputs.py; its cost: `python -m bench.profile` (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import stack
+from pulumi.runtime.settings import SETTINGS
+
+from cfmtls_provider import program_process
+from cfmtls_provider.program_process import drain_outputs
+
+
+@pytest.fixture
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """As in a new program process: nothing installed yet; the SDK's function put back afterwards. Yields the
+    debug lines logged."""
+    monkeypatch.setattr(program_process, "_installed", False)
+    monkeypatch.setattr(stack, "wait_for_rpcs", stack.wait_for_rpcs)
+    logged: list[str] = []
+    monkeypatch.setattr(pulumi.log, "debug", lambda message, *_args, **_kwargs: logged.append(message))
+    SETTINGS.outputs.clear()
+    yield logged
+    SETTINGS.outputs.clear()
+
+
+def run(program: Callable[[], Any]) -> Any:
+    """Run ``program`` (a coroutine function) on a new event loop, as the language host runs the user's program."""
+    return asyncio.run(program())
+
+
+def awaiting(future: asyncio.Future[int]) -> pulumi.Output[int]:
+    """An Output whose value is the future's."""
+    known: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    known.set_result(True)
+    return pulumi.Output(set(), future, known)
+
+
+def chain(steps: int, ran: list[int], fail_at: int = 0) -> Callable[[int], Any]:
+    """An apply that makes the next Output of the chain when it runs: steps 2..n are made while draining."""
+
+    def step(value: int) -> Any:
+        ran.append(value)
+        if value == fail_at:
+            raise RuntimeError(f"step {value} failed")
+        return pulumi.Output.from_input(value + 1).apply(step) if value < steps else value
+
+    return step
+
+
+def test_every_output_is_awaited_those_made_while_draining_included(fresh_process: list[str]) -> None:
+    ran: list[int] = []
+
+    async def program() -> None:
+        pulumi.Output.from_input(1).apply(chain(50, ran))
+        await drain_outputs(SETTINGS)
+        assert not SETTINGS.outputs
+
+    run(program)
+    assert ran == list(range(1, 51))
+
+
+def test_the_first_failure_is_raised_while_a_slower_output_made_before_it_still_waits(
+    fresh_process: list[str],
+) -> None:
+    async def program() -> None:
+        loop = asyncio.get_running_loop()
+        slow: asyncio.Future[int] = loop.create_future()  # never resolved by itself
+        awaiting(slow).apply(lambda value: value)
+        failing: asyncio.Future[int] = loop.create_future()
+        awaiting(failing).apply(lambda value: value)
+        loop.call_soon(failing.set_exception, ValueError("the apply's own error"))
+        with pytest.raises(ValueError, match="the apply's own error"):
+            await asyncio.wait_for(drain_outputs(SETTINGS), timeout=30)
+        slow.cancel()
+
+    run(program)
+
+
+def test_a_failure_in_an_output_made_while_draining_is_raised(fresh_process: list[str]) -> None:
+    ran: list[int] = []
+
+    async def program() -> None:
+        pulumi.Output.from_input(1).apply(chain(5, ran, fail_at=3))
+        with pytest.raises(RuntimeError, match="step 3 failed"):
+            await drain_outputs(SETTINGS)
+
+    run(program)
+    assert ran == [1, 2, 3]
+
+
+def test_a_tolerated_failure_lets_the_others_be_awaited(fresh_process: list[str]) -> None:
+    class Tolerated(Exception):
+        pass
+
+    ran: list[int] = []
+
+    async def program() -> None:
+        pulumi.Output.from_input(0).apply(lambda _: (_ for _ in ()).throw(Tolerated()))
+        pulumi.Output.from_input(1).apply(chain(3, ran))
+        await drain_outputs(SETTINGS, (Tolerated,))
+
+    run(program)
+    assert ran == [1, 2, 3]
+
+
+def test_install_replaces_the_sdks_wait_once_and_the_program_still_ends_as_the_sdk_ends_it(
+    fresh_process: list[str],
+) -> None:
+    sdk_wait = stack.wait_for_rpcs
+    program_process.install()
+    installed = stack.wait_for_rpcs
+    assert installed is not sdk_wait and installed.__wrapped__ is sdk_wait  # type: ignore[attr-defined]
+    program_process.install()
+    assert stack.wait_for_rpcs is installed, "a second resource does not install again"
+    assert fresh_process == []
+    ran: list[int] = []
+
+    async def program() -> None:
+        pulumi.Output.from_input(1).apply(chain(4, ran))
+        await stack.wait_for_rpcs()
+
+    run(program)
+    assert ran == [1, 2, 3, 4]
+
+
+def test_another_sdk_function_is_left_alone_with_one_debug_line(
+    fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def rewritten_upstream(await_all_outstanding_tasks: bool = True) -> None:
+        await asyncio.gather(*SETTINGS.outputs)
+
+    monkeypatch.setattr(stack, "wait_for_rpcs", rewritten_upstream)
+    program_process.install()
+    program_process.install()
+    assert stack.wait_for_rpcs is rewritten_upstream
+    [line] = fresh_process
+    assert "the Pulumi SDK's wait for pending outputs is kept as it is" in line
+    assert "pulumi.runtime.stack.wait_for_rpcs is not the function this package replaces" in line
