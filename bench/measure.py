@@ -31,6 +31,7 @@ from cfmtls_provider.throwaway_ca import make_ca
 from tests.support.convergence import mismatches
 from tests.support.pulumi_stack import REPO, VENV, PulumiStack, run_command
 
+from .baseline import Baseline
 from .budget_use import BudgetUse, OtherClient
 from .plan import OPERATIONS, Size, minimum_calls
 from .provider_memory import ProviderMemory
@@ -82,6 +83,8 @@ class Variant:
     other_client_share: float = 0.0
     server_workers: int | None = None
     skip_checkpoints: bool = False
+    #: The package at an earlier commit, with its own bench stack and floor (None: this checkout's).
+    baseline: Baseline | None = None
 
     def key(self, latencies: int, worker_counts: int = 1) -> str:
         """The name of its results: the size's, with the latency and the workers when several are run, and the
@@ -91,6 +94,8 @@ class Variant:
             key += f", {self.server_workers or 'default'} provider workers"
         if self.skip_checkpoints:
             key += ", checkpoints skipped"
+        if self.baseline is not None:
+            key += f", package at {self.baseline.commit}"
         return key + (f" + other client ({self.other_client_share:.0%})" if self.other_client_share else "")
 
 
@@ -123,6 +128,7 @@ class BenchStack:
         emulator: EmulatorAdmin | None,
         server_workers: int | None = None,
         skip_checkpoints: bool = False,
+        venv: Path | None = None,
     ) -> None:
         self.root = root
         (root / "cas").mkdir(parents=True)
@@ -139,7 +145,7 @@ class BenchStack:
                 env["CFMTLS_SERVER_WORKERS"] = str(server_workers)
         for ca in range(size.cas):
             self.write_ca(ca)
-        self.stack = PulumiStack.new(root, source, pulumi_bin, env=env, name=STACK_NAME, timeout=timeout)
+        self.stack = PulumiStack.new(root, source, pulumi_bin, env=env, name=STACK_NAME, timeout=timeout, venv=venv)
         self.pulumi_home = self.stack.env["PULUMI_HOME"]
         self.stack.config_all(
             {"caDir": str(root / "cas"), "cas": str(size.cas), "zones": str(size.zones), "hosts": str(size.hosts)}
@@ -217,9 +223,13 @@ def run_sequence(
     if emulator is not None:
         emulator.reset()
         declare_zones(emulator, size)
-    source = STACK_DIR if kind == "stack" else FLOOR_DIR
+    baseline = variant.baseline
+    if baseline is None:
+        source, venv = (STACK_DIR if kind == "stack" else FLOOR_DIR), None
+    else:
+        source, venv = (baseline.stack_dir if kind == "stack" else baseline.floor_dir), baseline.venv
     bench = BenchStack(
-        root, source, size, pulumi_bin, timeout, emulator, variant.server_workers, variant.skip_checkpoints
+        root, source, size, pulumi_bin, timeout, emulator, variant.server_workers, variant.skip_checkpoints, venv
     )
     results: dict[str, Measurement] = {}
     problems: list[str] = []
@@ -275,7 +285,8 @@ def summarise(
         calls = [run[operation].calls for run in stack_runs]
         last = calls[-1]
         assert last is not None
-        min_reads, min_writes = minimum_calls(size, operation)
+        # The minimum of this package's plan; none for another shape (a --before baseline).
+        min_reads, min_writes = minimum_calls(size, operation) if size.resources_per_zone == 1 else (None, None)
         operations[operation] = {
             "times": times,
             **stats(times),
@@ -365,7 +376,7 @@ def run(
         "sizes": {},
         "problems": [],
     }
-    floors: dict[tuple[str, bool], list[dict[str, Measurement]]] = {}
+    floors: dict[tuple[str, bool, Baseline | None], list[dict[str, Measurement]]] = {}
     with tempfile.TemporaryDirectory(prefix="cfmtls-bench-") as scratch_name:
         scratch = Path(scratch_name)
         for variant in variants:
@@ -381,7 +392,7 @@ def run(
                     stack_runs.append(measured)
                     results["problems"] += [f"{key}: {problem}" for problem in problems]
             # The floor makes no API call: once per size and checkpoint setting, right after the stack.
-            floor_key = (variant.size.name, variant.skip_checkpoints)
+            floor_key = (variant.size.name, variant.skip_checkpoints, variant.baseline)
             if with_floor and floor_key not in floors:
                 floors[floor_key] = [
                     run_sequence("floor", variant, pulumi_bin, timeout, None, scratch, operations)[0]
@@ -394,6 +405,7 @@ def run(
                 other_client_share=variant.other_client_share,
                 server_workers=variant.server_workers,
                 skip_checkpoints=variant.skip_checkpoints,
+                package=variant.baseline.commit if variant.baseline else "",
             )
             results["sizes"][key] = summary
     return results

@@ -25,11 +25,14 @@ class Size:
     cas: int
     zones: int
     hosts: int
+    #: 1: one association per zone, which owns the zone's rule; 2: an association and a rule resource (0.1's bench
+    #: stack, measured as the "before" of ``--scaling --before``: bench/baseline.py).
+    resources_per_zone: int = 1
 
     @property
     def resources(self) -> int:
-        """Resources the program declares (CAs, one association per zone, which owns the zone's rule)."""
-        return self.cas + self.zones
+        """Resources the program declares (CAs, and per zone its association, and in 0.1 its rule)."""
+        return self.cas + self.resources_per_zone * self.zones
 
     def zones_of_ca(self, ca: int) -> int:
         """Zones whose association uses CA ``ca`` (zone z uses CA z % cas)."""

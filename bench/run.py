@@ -26,16 +26,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from cfmtls_provider.emulator.budget import RateLimit
 from tests.support.pulumi_stack import REPO, CommandFailed, pulumi_bin_dir
 
 from . import scaling
+from .baseline import Baseline, baseline_at
 from .measure import Variant, run
 from .plan import DEFAULT_SIZES, OPERATIONS, SCALING_OPERATIONS, SCALING_SIZES, SIZES
 from .report import markdown, write_json, write_markdown
@@ -102,6 +105,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--plot", type=Path, default=None, help="with --scaling: the PNG to write")
     parser.add_argument(
+        "--before",
+        metavar="COMMIT",
+        default=None,
+        help="with --scaling: also measure the package as it was at COMMIT (its own bench stack and floor, installed "
+        "in a virtualenv of its own with the same dependencies), size by size in the same run (bench/baseline.py)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help=f"JSON results (default {DEFAULT_OUT.relative_to(REPO)})"
     )
     parser.add_argument(
@@ -143,6 +153,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"unknown operation(s) {', '.join(unknown_operations)}; known: {', '.join(OPERATIONS)}")
     if args.operations != tuple(name for name in OPERATIONS if name in args.operations):
         parser.error(f"--operations run in this order on each stack: {', '.join(OPERATIONS)}")
+    if args.before and not args.scaling:
+        parser.error("--before goes with --scaling")
     if args.plot and not (args.scaling or args.render):
         parser.error("--plot goes with --scaling (or --render of a --scaling run)")
     unknown = [name for name in args.sizes.split(",") if name not in SIZES]
@@ -165,21 +177,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def variants(args: argparse.Namespace) -> list[Variant]:
-    """Each size at each latency, worker count and checkpoint setting, then (with --other-client) each size with
-    the other client, at the first latency."""
+def variants(args: argparse.Namespace, baseline: Baseline | None = None) -> list[Variant]:
+    """Each size at each latency, worker count and checkpoint setting (and, with a ``baseline``, the package at its
+    commit right after, in the same setting), then (with --other-client) each size with the other client, at the
+    first latency."""
     limit = RateLimit(time_scale=args.time_scale)
     sizes = [SIZES[name] for name in args.sizes.split(",")]
     skips = {"on": [False], "skipped": [True], "both": [False, True]}[args.checkpoints]
     plain = [
-        Variant(size, latency, limit, server_workers=workers, skip_checkpoints=skip)
+        Variant(
+            size if base is None else base.size(size),
+            latency,
+            limit,
+            server_workers=workers,
+            skip_checkpoints=skip,
+            baseline=base,
+        )
         for size in sizes
         for latency in args.latencies
         for workers in args.worker_counts
         for skip in skips
+        for base in ([None, baseline] if baseline else [None])
     ]
     shared = [Variant(size, args.latencies[0], limit, args.other_client) for size in sizes if args.other_client]
     return shared if args.other_client_only else plain + shared
+
+
+def _load() -> str:
+    """The machine's load average (1, 5 and 15 minutes), as `uptime` shows it: the runs share the CPUs."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -205,15 +231,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             write_markdown(args.markdown, markdown(rendered))
         return 0
-    started = time.monotonic()
+    started, load_at_start = time.monotonic(), _load()
     try:
-        results = run(
-            variants(args), args.repeat, args.command_timeout, not args.no_floor, pulumi_bin_dir(), args.operations
-        )
+        with baseline_at(args.before) if args.before else nullcontext() as baseline:
+            results = run(
+                variants(args, baseline),
+                args.repeat,
+                args.command_timeout,
+                not args.no_floor,
+                pulumi_bin_dir(),
+                args.operations,
+            )
     except CommandFailed as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1
+    if baseline is not None:
+        results["settings"]["before"] = baseline.commit
     results["settings"]["run_minutes"] = round((time.monotonic() - started) / 60, 1)
+    results["settings"]["load"] = f"{load_at_start} at the start, {_load()} at the end (1, 5, 15 minutes)"
     if args.scaling:
         results["settings"]["scaling"] = True
     write_json(args.out, results)

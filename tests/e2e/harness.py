@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from cfmtls_provider.custom_rules import parsed_expression, request_fields
 from cfmtls_provider.emulator.admin_client import WRITE_METHODS, EmulatorAdmin
 from cfmtls_provider.rules_language import evaluate
 from tests.support.certs import make_ca
-from tests.support.package_source import copy_package_source, package_source_at
+from tests.support.package_source import copy_package_source, install_in_new_venv, package_source_at
 from tests.support.pulumi_stack import REPO, PulumiStack
 
 __all__ = [
@@ -48,14 +46,7 @@ def install_as_a_user(where: Path, commit: str | None = None) -> Path:
     ``commit``: the package as it was at that commit of this repository (an earlier release), not as it is now."""
     target = where / "cfmtls-provider"
     source = copy_package_source(target) if commit is None else package_source_at(commit, target)
-    venv = where / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
-        check=True,
-        timeout=900,
-    )
-    return venv
+    return install_in_new_venv(source, where / "venv")
 
 
 class Stack(PulumiStack):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.plan import OPERATIONS
+from tests.support.package_source import RELEASE_0_1
 from tests.support.pulumi_stack import REPO
 
 pytestmark = pytest.mark.e2e
@@ -87,4 +88,32 @@ def test_scaling_report_gives_cost_per_resource_with_and_without_checkpoints_and
     assert "Hand-written text stays." in text
     assert "| operation | 3 resources | 25 resources | growth, stack | growth, floor |" in text
     assert "**checkpoints skipped (PULUMI_SKIP_CHECKPOINTS=true)**" in text
+    assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.timeout(900)
+def test_scaling_before_measures_the_package_of_an_earlier_commit_with_its_own_stack_in_the_same_run(
+    tmp_path: Path,
+) -> None:
+    out, plot, document = tmp_path / "scaling.json", tmp_path / "scaling.png", tmp_path / "benchmarks.md"
+    run_bench(
+        *("--scaling", "--before", RELEASE_0_1, "--sizes", "small", "--operations", "up,destroy"),
+        *("--checkpoints", "skipped", "--out", str(out), "--plot", str(plot), "--markdown", str(document)),
+        timeout=840,
+    )
+    results = json.loads(out.read_text())
+
+    assert results["problems"] == [], "the emulator held what each stack declared after each operation"
+    commit = results["settings"]["before"]
+    assert RELEASE_0_1.startswith(commit)
+    after, before = results["sizes"].values()
+    assert (after["package"], before["package"]) == ("", commit)
+    # The same number of resources, in each package's own shape: 0.1 declares a rule resource beside each association.
+    assert after["resources"] == before["resources"] == 3
+    assert (after["zones"], before["zones"]) == (2, 1)
+    assert "pulumi-python:dynamic/cfmtls:ClientCertificateRule" in before["state"]["stack"]["types"]
+    assert all(o["floor_median"] > 0 for size in (after, before) for o in size["operations"].values())
+    text = document.read_text()
+    assert f"#### Before: the package at {commit} (its own bench stack and floor)" in text
+    assert "Issue 25's targets" not in text, "one size: no growth to judge"
     assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -20,6 +20,7 @@ from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.transitions import invariant_violations
+from tests.support.package_source import RELEASE_0_1
 from tests.support.pulumi_stack import VENV, use_venv
 from tests.support.zones import ZONE
 
@@ -27,9 +28,6 @@ from .edge_watch import API, WILD_DEEP, EdgeWatch, Identity, admitted, identity
 from .harness import REPO, Stack, custom_rules, install_as_a_user
 
 pytestmark = pytest.mark.e2e
-
-#: The last commit of cfmtls-provider 0.1.
-RELEASE_0_1 = "eae2dca61bf152e987ab7c6d0f541889427da9bf"
 
 
 @pytest.fixture

@@ -9,12 +9,16 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 from .pulumi_stack import REPO
 
-__all__ = ["PACKAGE_FILES", "copy_package_source", "package_source_at"]
+__all__ = ["PACKAGE_FILES", "RELEASE_0_1", "copy_package_source", "install_in_new_venv", "package_source_at"]
+
+#: The last commit of cfmtls-provider 0.1 (the e2e upgrade test installs it; the bench measures it as "before").
+RELEASE_0_1 = "eae2dca61bf152e987ab7c6d0f541889427da9bf"
 
 #: The files the build reads: the project table, the readme and license it names, and the package.
 PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE")
@@ -40,3 +44,17 @@ def package_source_at(commit: str, where: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(where, filter="data")
     return where
+
+
+def install_in_new_venv(source: Path, venv: Path, constraints: Path | None = None) -> Path:
+    """A new virtualenv ``venv`` with the package pip-installed from ``source`` (not editable, no extra), each
+    dependency at the version ``constraints`` pins if given (a ``pip freeze``), else the newest allowed."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    pinned = ["-c", str(constraints)] if constraints else []
+    subprocess.run(
+        [*pip, *pinned, str(source)],
+        check=True,
+        timeout=900,
+    )
+    return venv
