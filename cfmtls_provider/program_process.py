@@ -3,15 +3,18 @@ package changes in the Pulumi SDK there. :func:`install` is called by the resour
 installs, the others find it done); nothing changes at import.
 
 One change: **a linear wait for the program's pending outputs.** When the program body has run, the SDK's
-``run_pulumi_func`` awaits ``pulumi.runtime.stack.wait_for_rpcs()``, which waits for the registrations and then for
-every ``Output`` still pending (``SETTINGS.outputs``: every property of every resource is one, see
-``pulumi/runtime/rpc.py: transfer_properties``) with ``asyncio.wait(pending, return_when=FIRST_COMPLETED)`` in a
-loop: each round adds a done-callback to every pending output and removes them again, and a round ends at each
-completion, so T outputs that resolve one resource at a time (as the engine answers) cost about T**2/2 callback
-operations (the cost python/cpython#74741 describes for ``asyncio.wait``). That loop came with pulumi/pulumi#22411
-(SDK 3.229.0, replacing a busy wait) and is in every SDK this package accepts (``pulumi>=3.260,<4``, checked up to
-3.272.0 and the SDK's master of 2026-08). Measured on this package's bench stack at 1005 resources (5 CAs, 1000
-associations, checkpoints skipped), docs/benchmarks.md; reported upstream-ready in docs/upstream/.
+``run_pulumi_func`` awaits ``pulumi.runtime.stack.wait_for_rpcs()``. Its loop over the registrations finds none
+started yet (each appends itself to ``rpc_manager.rpcs`` only once it runs), so every ``Output`` of the program is
+still pending (``SETTINGS.outputs``: each property of each resource is one, ``pulumi/runtime/rpc.py:
+transfer_properties``, plus each ``apply``), and they are drained with ``asyncio.wait(pending,
+return_when=FIRST_COMPLETED)`` in a loop: each round adds a done-callback to every pending output and removes them
+again, and a round ends at each completion, so as the resources complete one at a time the program spends
+O(resources x outputs) CPU (the cost python/cpython#74741 describes for ``asyncio.wait``). That loop came with
+pulumi/pulumi#22411 (SDK 3.229.0, replacing a busy wait) and is in every SDK this package accepts
+(``pulumi>=3.260,<4``: 3.272.0 installed here, the source tagged v3.274.1, the pulumi/pulumi master of 2026-08-21).
+At 1005 resources (5 CAs, 1000 associations, checkpoints skipped) it was 41 s of a create's 48 s of program CPU and
+70 s of an update's 78 s; with this drain 0.6 and 1.0 s (bench/results/profile-1005-program-process-2026-12-07.md).
+Reported upstream-ready, with standalone reproductions: docs/upstream/wait-for-rpcs-quadratic.md.
 
 The replacement keeps the SDK's contract: the registrations are still waited for by the SDK's own function (called
 with ``await_all_outstanding_tasks=False``); then every pending output is awaited once, in the order they complete
@@ -39,9 +42,10 @@ import pulumi
 
 __all__ = ["drain_outputs", "install"]
 
-#: The names (``co_names``) that ``pulumi.runtime.stack.wait_for_rpcs`` uses in the SDKs whose drain is replaced:
-#: 3.260.0-3.272.0 (the quadratic loop of pulumi/pulumi#22411, ``SETTINGS.outputs`` a set since pulumi/pulumi#22946),
-#: and the SDK's master of 2026-08-21, which also lets ``ResourceRegistrationFailed`` pass.
+#: The names (``co_names``) that ``pulumi.runtime.stack.wait_for_rpcs`` uses in the SDKs whose drain is replaced: the
+#: loop of pulumi/pulumi#22411 with ``SETTINGS.outputs`` a set (pulumi/pulumi#22946, SDK 3.238.0), as read in 3.272.0
+#: (installed here) and in the source tagged v3.274.1; and pulumi/pulumi's master of 2026-08-21, which also lets
+#: ``ResourceRegistrationFailed`` pass.
 _LOOP_NAMES = frozenset(
     {
         "Exception",
