@@ -23,7 +23,8 @@ def fresh_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """As in a new program process: nothing installed yet; the SDK's function put back afterwards. Yields the
     debug lines logged."""
     monkeypatch.setattr(program_process, "_installed", False)
-    monkeypatch.setattr(stack, "wait_for_rpcs", stack.wait_for_rpcs)
+    # The SDK's own function, even if a resource constructed by an earlier test of this process installed the drain.
+    monkeypatch.setattr(stack, "wait_for_rpcs", getattr(stack.wait_for_rpcs, "__wrapped__", stack.wait_for_rpcs))
     logged: list[str] = []
     monkeypatch.setattr(pulumi.log, "debug", lambda message, *_args, **_kwargs: logged.append(message))
     SETTINGS.outputs.clear()
@@ -144,3 +145,13 @@ def test_another_sdk_function_is_left_alone_with_one_debug_line(
     [line] = fresh_process
     assert "the Pulumi SDK's wait for pending outputs is kept as it is" in line
     assert "pulumi.runtime.stack.wait_for_rpcs is not the function this package replaces" in line
+
+
+def test_the_drain_is_never_installed_over_itself(fresh_process: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    program_process.install()
+    installed = stack.wait_for_rpcs
+    monkeypatch.setattr(program_process, "_installed", False)  # as if the module were imported twice
+    program_process.install()
+    assert stack.wait_for_rpcs is installed
+    [line] = fresh_process
+    assert "is not the function this package replaces" in line
