@@ -180,10 +180,17 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: What 0.1 (a --before baseline of two resources per zone) did not do yet, and is not counted against it: its
+#: destroy left the zone's custom-rules entrypoint it had made, empty (0.2 deletes it).
+_NOT_DONE_BY_0_1 = "an empty entrypoint this package made is left"
+
+
 def check_state(stack: PulumiStack, emulator: EmulatorAdmin, size: Size, after: str) -> list[str]:
     """What the emulator holds after an operation, against the stack's state and what the program declares."""
     state = emulator.state()
     problems = mismatches(stack.resources(), state)
+    if size.resources_per_zone == 2:
+        problems = [problem for problem in problems if not problem.startswith(_NOT_DONE_BY_0_1)]
     if after in ("preview", "destroy"):
         return problems  # nothing in the stack: nothing may be left in the emulator either
     hosts = size.hosts + (1 if after in ("hostname-change", "rotation") else 0)
