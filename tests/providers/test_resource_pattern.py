@@ -86,11 +86,11 @@ def test_no_resource_module_imports_another() -> None:
             assert not resource_imports, f"{module.name} imports {sorted(resource_imports)}"
 
 
-def test_the_readme_architecture_names_every_module_of_resources_and_the_provider_process() -> None:
+def test_the_readme_architecture_names_every_module_of_resources_and_both_process_modules() -> None:
     text, _line = section("Architecture")
     modules = {module.name for module in RESOURCES_DIR.glob("*.py") if module.name != "__init__.py"}
     assert {name for name in modules if name not in text} == set()
-    assert "provider_process.py" in text and "a third resource" in text
+    assert "provider_process.py" in text and "program_process.py" in text and "a third resource" in text
 
 
 #: A program that declares each resource with keywords and with ``args=`` (Pulumi's mocks stand in for the engine),
