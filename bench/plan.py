@@ -42,6 +42,10 @@ class Size:
         return f"{self.cas} CA x {self.zones} zones x {self.hosts} hostnames ({self.resources} resources)"
 
 
+#: From this many resources on, the README recommends ``PULUMI_SKIP_CHECKPOINTS=true`` ("Large stacks"), and the
+#: bench's default (``--checkpoints auto``) runs a size so.
+LARGE_STACK_RESOURCES = 300
+
 #: Named by their resources (3, 25, 105, 305, 605, 1005), kept when the rule moved into the association: a size has
 #: twice the zones it had when each zone held an association and a separate rule resource.
 SIZES: dict[str, Size] = {

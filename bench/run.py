@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.run [--sizes small,medium,large] [--repeat 3] [--latency-ms 50[,300]]
                                   [--server-workers 4[,16]] [--time-scale 1]
                                   [--other-client SHARE [--other-client-only]]
-                                  [--checkpoints on|skipped|both] [--operations up,refresh,...]
+                                  [--checkpoints auto|on|skipped|both] [--operations up,refresh,...]
                                   [--out bench/results/latest.json] [--markdown docs/benchmarks.md] [--quick]
     .venv/bin/python -m bench.run --scaling   # cost per resource at 105, 305, 605 and 1005 resources, plot
 
@@ -16,7 +16,8 @@ minutes, not hours). The emulator's request log, cleared before each operation, 
 reads (GET) and writes (everything else), set beside the minimum the operation needs (bench/plan.py).
 The same commands on bench/floor (the same graph with providers that return at once) give the engine floor.
 --checkpoints skipped runs every command with PULUMI_SKIP_CHECKPOINTS=true (the engine writes the state once, at
-the end), both runs each size both ways, the floor too.
+the end), both runs each size both ways, the floor too; auto (the default) runs each size as the README recommends:
+checkpoints skipped from LARGE_STACK_RESOURCES resources on (the xlarge size), Pulumi's default below.
 
 Results: JSON (--out) and a markdown section between markers in docs/benchmarks.md (--markdown). --scaling
 (bench/scaling.py) runs the per-resource report instead: its own JSON, section and plot.
@@ -40,7 +41,7 @@ from tests.support.pulumi_stack import REPO, CommandFailed, pulumi_bin_dir
 from . import scaling
 from .baseline import Baseline, baseline_at
 from .measure import Variant, run
-from .plan import DEFAULT_SIZES, OPERATIONS, SCALING_OPERATIONS, SCALING_SIZES, SIZES
+from .plan import DEFAULT_SIZES, LARGE_STACK_RESOURCES, OPERATIONS, SCALING_OPERATIONS, SCALING_SIZES, SIZES, Size
 from .report import markdown, write_json, write_markdown
 
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
@@ -83,9 +84,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--checkpoints",
-        choices=("on", "skipped", "both"),
+        choices=("auto", "on", "skipped", "both"),
         default=None,
-        help="on: Pulumi's default; skipped: PULUMI_SKIP_CHECKPOINTS=true; both: each size both ways (default on)",
+        help="on: Pulumi's default; skipped: PULUMI_SKIP_CHECKPOINTS=true; both: each size both ways; auto (default):"
+        + f" skipped from {LARGE_STACK_RESOURCES} resources on, as the README recommends for large stacks",
     )
     parser.add_argument(
         "--operations",
@@ -146,7 +148,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.sizes = args.sizes or ",".join(DEFAULT_SIZES)
     args.latency_ms = args.latency_ms or "50"
     args.time_scale = args.time_scale or 1.0
-    args.checkpoints = args.checkpoints or "on"
+    args.checkpoints = args.checkpoints or "auto"
     args.out = args.out or DEFAULT_OUT
     args.operations = tuple((args.operations or ",".join(OPERATIONS)).split(","))
     if unknown_operations := [name for name in args.operations if name not in OPERATIONS]:
@@ -183,7 +185,12 @@ def variants(args: argparse.Namespace, baseline: Baseline | None = None) -> list
     first latency."""
     limit = RateLimit(time_scale=args.time_scale)
     sizes = [SIZES[name] for name in args.sizes.split(",")]
-    skips = {"on": [False], "skipped": [True], "both": [False, True]}[args.checkpoints]
+
+    def skips(size: Size) -> list[bool]:
+        if args.checkpoints == "auto":
+            return [size.resources >= LARGE_STACK_RESOURCES]
+        return {"on": [False], "skipped": [True], "both": [False, True]}[args.checkpoints]
+
     plain = [
         Variant(
             size if base is None else base.size(size),
@@ -196,10 +203,14 @@ def variants(args: argparse.Namespace, baseline: Baseline | None = None) -> list
         for size in sizes
         for latency in args.latencies
         for workers in args.worker_counts
-        for skip in skips
+        for skip in skips(size)
         for base in ([None, baseline] if baseline else [None])
     ]
-    shared = [Variant(size, args.latencies[0], limit, args.other_client) for size in sizes if args.other_client]
+    shared = [
+        Variant(size, args.latencies[0], limit, args.other_client, skip_checkpoints=skips(size) == [True])
+        for size in sizes
+        if args.other_client
+    ]
     return shared if args.other_client_only else plain + shared
 
 
