@@ -34,6 +34,8 @@ def pending_stack(tmp_path: Path, emulator: EmulatorAdmin, pulumi_bin: str, jour
 
 
 def test_up_waits_for_every_output_made_while_the_program_ends(pending_stack: Stack, journal: Path) -> None:
+    # --skip-preview: the journal records one run of the program; a preview would run it once more and write its own
+    # first line (the preview's path through the same wait is covered by every plain `pulumi up` of the e2e suite).
     pending_stack.run("up", "--yes", "--skip-preview")
     lines = journal.read_text().splitlines()
     assert lines[0] == REPLACED
@@ -46,7 +48,7 @@ def test_an_exception_in_an_apply_made_while_the_program_ends_fails_up_with_that
     pending_stack: Stack, journal: Path
 ) -> None:
     pending_stack.config("failAtStep", "3")
-    up = pending_stack.run("up", "--yes", "--skip-preview", check=False)
+    up = pending_stack.run("up", "--yes", "--skip-preview", check=False)  # one run in the journal, as above
     shown = up.stdout + up.stderr
     assert up.returncode != 0
     assert "RuntimeError: step 3 failed on purpose" in shown, shown
