@@ -293,16 +293,13 @@ RULESET_INVALID = ErrorSpec(400, 20100, "{detail}")
 
 # CONFIRMED (the Rulesets API, https://developers.cloudflare.com/ruleset-engine/rulesets-api/json-object/: kind is
 # one of root, zone, managed, custom, and a zone's phase entry points are of kind zone
-# (https://developers.cloudflare.com/ruleset-engine/about/phases/); root rulesets are an account's, as the
-# Terraform provider's TestAccCloudflareRuleset_Kind creates them with account_id). UNCONFIRMED: the answer to a
-# `kind: "root"` ruleset created in a zone. Issue 22 reports a public Terraform-provider pull request quoting
-# 20004 for it; it was searched for (the issues and pull requests of cloudflare/terraform-provider-cloudflare,
-# cloudflare-go, cloudflare-python and cloudflare-docs, and public code) and not found, so the emulator keeps its
-# own code for every invalid ruleset body, 20100, and the wording of 20217's ("'zone' is not a valid value for
-# kind because ...", cloudflare/terraform-provider-cloudflare#6273). `cfmtls confirm-assumptions` records what
-# Cloudflare answers.
+# (https://developers.cloudflare.com/ruleset-engine/about/phases/)). CONFIRMED, code and wording: a `kind: "root"`
+# ruleset created with a zone_id answered "'root' is not a valid value for kind because kind "root" cannot be used
+# for phase "http_request_dynamic_redirect" (20004)", quoted in cloudflare/terraform-provider-cloudflare#2542
+# (June 2023, the fix of the provider's own example, commit 66ea269). UNCONFIRMED: the HTTP status (400, as every
+# invalid ruleset body; the quote shows the code only).
 ROOT_KIND_IN_ZONE = ErrorSpec(
-    400, 20100, "'root' is not a valid value for kind: a zone's entry point ruleset is of kind 'zone'"
+    400, 20004, '\'root\' is not a valid value for kind because kind "root" cannot be used for phase "{phase}"'
 )
 
 # CONFIRMED (public issue cloudflare/terraform-provider-cloudflare#6273: 400, code 20217, this message): a

@@ -209,7 +209,12 @@ def test_a_root_ruleset_in_a_zone_is_refused_with_the_kind_named(api: httpx.Clie
     answer = api.post(RULESETS, json={"name": "x", "kind": "root", "phase": PHASE})
     assert answer.status_code == 400
     [error] = answer.json()["errors"]
-    assert error["code"] == 20100 and error["message"].startswith("'root' is not a valid value for kind")
+    # Cloudflare's words and code, as quoted in cloudflare/terraform-provider-cloudflare#2542
+    assert error["code"] == 20004
+    assert (
+        error["message"]
+        == f'\'root\' is not a valid value for kind because kind "root" cannot be used for phase "{PHASE}"'
+    )
 
 
 def test_only_zone_kind_and_custom_phase(api: httpx.Client) -> None:

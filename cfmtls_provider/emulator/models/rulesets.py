@@ -187,7 +187,7 @@ def create_ruleset(state: State, zone_id: str, body: dict[str, Any]) -> Ruleset:
     if not isinstance(name, str) or not name:
         raise _invalid("'name' is required and must be a non-empty string")
     if kind == "root":
-        raise APIError(cf.ROOT_KIND_IN_ZONE)
+        raise APIError(cf.ROOT_KIND_IN_ZONE, phase=phase)
     if kind != "zone":
         raise _invalid(f"'kind' must be 'zone' for a zone ruleset (got {kind!r})")
     if phase != cf.CUSTOM_RULES_PHASE:
