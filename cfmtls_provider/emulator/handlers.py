@@ -210,7 +210,7 @@ class Handlers:
 
     async def put_hostnames(self, request: Request) -> Answer:
         zone, body = self._zone(request), await json_body(request)
-        with self.store.mutate() as state:
+        with self.store.mutate(zone.id) as state:
             hostnames = associations.replace_hostnames(state, zone, body, time.time())
         return Answer({"hostnames": hostnames})
 
@@ -228,30 +228,38 @@ class Handlers:
 
     async def create_ruleset(self, request: Request) -> Answer:
         body = await json_body(request)
-        return self._change(lambda state: rulesets.create_ruleset(state, request.path_params["zone_id"], body))
+        zone_id = request.path_params["zone_id"]
+        return self._change(zone_id, lambda state: rulesets.create_ruleset(state, zone_id, body))
 
     async def add_rule(self, request: Request) -> Answer:
         body, p = await json_body(request), request.path_params
-        return self._change(lambda state: rulesets.add_rule(state, p["zone_id"], p["ruleset_id"], body))
+        return self._change(p["zone_id"], lambda state: rulesets.add_rule(state, p["zone_id"], p["ruleset_id"], body))
 
     async def patch_rule(self, request: Request) -> Answer:
         body, p = await json_body(request), request.path_params
-        return self._change(lambda state: rulesets.patch_rule(state, p["zone_id"], p["ruleset_id"], p["rule_id"], body))
+        return self._change(
+            p["zone_id"], lambda state: rulesets.patch_rule(state, p["zone_id"], p["ruleset_id"], p["rule_id"], body)
+        )
 
     async def update_ruleset(self, request: Request) -> Answer:
         body, p = await json_body(request), request.path_params
-        return self._change(lambda state: rulesets.update_ruleset(state, p["zone_id"], p["ruleset_id"], body))
+        return self._change(
+            p["zone_id"], lambda state: rulesets.update_ruleset(state, p["zone_id"], p["ruleset_id"], body)
+        )
 
     async def delete_ruleset(self, request: Request) -> Answer:
         p = request.path_params
-        with self.store.mutate() as state:
+        with self.store.mutate(p["zone_id"]) as state:
             rulesets.delete_ruleset(state, p["zone_id"], p["ruleset_id"])
         return Answer(None, status=cf.DELETE_RULESET_STATUS)
 
     async def delete_rule(self, request: Request) -> Answer:
         p = request.path_params
-        return self._change(lambda state: rulesets.delete_rule(state, p["zone_id"], p["ruleset_id"], p["rule_id"]))
+        return self._change(
+            p["zone_id"], lambda state: rulesets.delete_rule(state, p["zone_id"], p["ruleset_id"], p["rule_id"])
+        )
 
-    def _change(self, operation: Callable[[State], Ruleset]) -> Answer:
-        with self.store.mutate() as state:
+    def _change(self, zone_id: str, operation: Callable[[State], Ruleset]) -> Answer:
+        """A write to one of ``zone_id``'s rulesets, answered with the ruleset as it is after it."""
+        with self.store.mutate(zone_id) as state:
             return Answer(rulesets.ruleset_result(operation(state)))

@@ -8,7 +8,6 @@ The state itself (what it holds, its JSON form) is :mod:`.models.state`.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import tempfile
@@ -76,10 +75,11 @@ class Store:
             yield self._state
 
     @contextmanager
-    def mutate(self) -> Iterator[State]:
-        """A copy of the state to change; it replaces the live state (and is saved) only if the block succeeds."""
+    def mutate(self, zone_id: str | None = None) -> Iterator[State]:
+        """A copy of the state to change; it replaces the live state (and is saved) only if the block succeeds.
+        ``zone_id``: the block changes only that zone's lists and rulesets (:meth:`State.draft`)."""
         with self._lock:
-            draft = copy.deepcopy(self._state)
+            draft = self._state.draft(zone_id)
             yield draft
             self._save(draft)
             self._state = draft
