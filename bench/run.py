@@ -101,7 +101,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         + ",".join(SCALING_SIZES)
         + ", operations "
         + ",".join(SCALING_OPERATIONS)
-        + ", checkpoints both, 1 repeat, 0 ms, budget at 100x speed (each overridable); writes "
+        + ", checkpoints both, 1 repeat, 0 ms, budget at 1000x speed (each overridable); writes "
         f"{scaling.DEFAULT_OUT.relative_to(REPO)}, its section of docs/benchmarks.md and "
         f"{scaling.DEFAULT_PLOT.relative_to(REPO)}",
     )
