@@ -11,13 +11,14 @@ import datetime as dt
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,9 +206,28 @@ def check_state(stack: PulumiStack, emulator: EmulatorAdmin, size: Size, after: 
     return problems
 
 
+@dataclass(frozen=True)
+class CPUSeconds:
+    """CPU seconds one command used: Pulumi's processes (the CLI with its engine, the language host, the program,
+    the providers: children of this process, counted once reaped) and this process (the emulator's threads, and the
+    bench's own sampling of the provider's memory)."""
+
+    pulumi: float
+    emulator: float
+
+    @staticmethod
+    def now() -> CPUSeconds:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return CPUSeconds(children.ru_utime + children.ru_stime, time.process_time())
+
+    def since(self, start: CPUSeconds) -> CPUSeconds:
+        return CPUSeconds(self.pulumi - start.pulumi, self.emulator - start.emulator)
+
+
 @dataclass
 class Measurement:
     seconds: float
+    cpu: CPUSeconds | None = None
     calls: Calls | None = None
     budget: BudgetUse | None = None
     provider_mib: float | None = None
@@ -245,8 +265,11 @@ def run_sequence(
             if emulator is not None:
                 emulator.clear_requests()
             with _other_client(variant, emulator), ProviderMemory(bench.pulumi_home) as memory:
-                seconds = bench.operation(operation)
-            measurement = Measurement(seconds, provider_mib=memory.peak_mib)
+                arguments = bench.command(operation)  # its preparation (a config change) is not measured
+                cpu_start = CPUSeconds.now()
+                seconds = bench.stack.run(*arguments).seconds
+                cpu = CPUSeconds.now().since(cpu_start)
+            measurement = Measurement(seconds, cpu=cpu, provider_mib=memory.peak_mib)
             if operation == "up":
                 measurement.state = StateSize.of_export(bench.stack.export())
             if emulator is not None:
@@ -282,6 +305,17 @@ def _is_other_client(entry: dict[str, Any]) -> bool:
     return entry["method"] == "GET" and str(entry["path"]).endswith(f"/accounts/{DEFAULT_ACCOUNT_ID}/mtls_certificates")
 
 
+def _median_cpu(measured: Iterable[CPUSeconds | None]) -> dict[str, float] | None:
+    """The medians of each process group's CPU seconds over the repeats (None when not measured)."""
+    cpus = [cpu for cpu in measured if cpu is not None]
+    if not cpus:
+        return None
+    return {
+        "pulumi": statistics.median(c.pulumi for c in cpus),
+        "emulator": statistics.median(c.emulator for c in cpus),
+    }
+
+
 def summarise(
     size: Size, stack_runs: list[dict[str, Measurement]], floor_runs: list[dict[str, Measurement]]
 ) -> dict[str, Any]:
@@ -307,6 +341,8 @@ def summarise(
             "calls_per_repeat": [[c.reads, c.writes] for c in calls if c is not None],
             "min_reads": min_reads,
             "min_writes": min_writes,
+            "cpu": _median_cpu(run[operation].cpu for run in stack_runs),
+            "floor_cpu": _median_cpu(run[operation].cpu for run in floor_runs),
             "provider_mib": max((m for run in stack_runs if (m := run[operation].provider_mib)), default=None),
             "floor_provider_mib": max((m for run in floor_runs if (m := run[operation].provider_mib)), default=None),
         }

@@ -160,12 +160,46 @@ def markdown(results: dict[str, Any]) -> str:
                 )
             lines.append("")
     lines += _targets(series, sizes)
+    lines += _cpu_split(results, sizes[-1] if sizes else 0)
     lines += _state_sizes(results)
     lines.append(f"![ms per resource against resources, log-log](benchmarks-scaling.png) ({_plot_note()})")
     if results["problems"]:
         lines += ["", "Problems seen during the run:", ""] + [f"- {p}" for p in results["problems"]]
     lines.append("")
     return "\n".join(lines)
+
+
+def _cpu_split(results: dict[str, Any], resources: int) -> list[str]:
+    """Where the stack's time beyond the floor's goes at ``resources``: CPU seconds of Pulumi's processes (engine,
+    program, providers) and of the emulator (Cloudflare's stand-in, which the floor never calls), this checkout."""
+    rows = []
+    for size in results["sizes"].values():
+        if size["resources"] != resources or size.get("package"):
+            continue
+        setting = "skipped" if size.get("skip_checkpoints") else "on"
+        for operation, o in size["operations"].items():
+            cpu, floor_cpu = o.get("cpu"), o.get("floor_cpu")
+            if not cpu or not floor_cpu:
+                continue
+            rows.append(
+                f"| {OPERATION_TITLES.get(operation, operation)}, checkpoints {setting} | {o['median']:.1f} | "
+                f"{o['floor_median']:.1f} | {cpu['pulumi']:.1f} | {floor_cpu['pulumi']:.1f} | {cpu['emulator']:.1f} | "
+                f"{o['reads'] + o['writes']} |"
+            )
+    if not rows:
+        return []
+    return [
+        f"Where the time goes at {resources} resources (this checkout; CPU seconds on {results['machine']['nproc']} CPUs"
+        " shared by every process): Pulumi's processes (the CLI and its engine, the language host, the program, the "
+        "providers) for the stack and for the floor, and the emulator answering the stack's API calls (the floor "
+        "makes none; the emulator runs in the bench's process, whose sampling of the provider's memory is counted "
+        "with it).",
+        "",
+        "| operation | stack, s | floor, s | CPU: Pulumi's processes, stack | same, floor | CPU: emulator | API calls |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
 
 
 def _targets(series: dict[tuple[str, bool, str], list[Point]], sizes: list[int]) -> list[str]:
