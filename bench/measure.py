@@ -164,9 +164,12 @@ class BenchStack:
             self.write_ca(0)
         return _COMMANDS[name]
 
-    def operation(self, name: str) -> float:
-        """Prepare (untimed) and run (timed) one operation; its wall time in seconds."""
-        return self.stack.run(*self.command(name)).seconds
+    def operation(self, name: str) -> tuple[float, CPUSeconds]:
+        """Prepare (unmeasured) and run (measured) one operation; its wall time in seconds and its CPU."""
+        arguments = self.command(name)
+        cpu_start = CPUSeconds.now()
+        seconds = self.stack.run(*arguments).seconds
+        return seconds, CPUSeconds.now().since(cpu_start)
 
 
 _COMMANDS: dict[str, tuple[str, ...]] = {
@@ -265,10 +268,7 @@ def run_sequence(
             if emulator is not None:
                 emulator.clear_requests()
             with _other_client(variant, emulator), ProviderMemory(bench.pulumi_home) as memory:
-                arguments = bench.command(operation)  # its preparation (a config change) is not measured
-                cpu_start = CPUSeconds.now()
-                seconds = bench.stack.run(*arguments).seconds
-                cpu = CPUSeconds.now().since(cpu_start)
+                seconds, cpu = bench.operation(operation)
             measurement = Measurement(seconds, cpu=cpu, provider_mib=memory.peak_mib)
             if operation == "up":
                 measurement.state = StateSize.of_export(bench.stack.export())
