@@ -1,8 +1,8 @@
 """The program process (the Python that runs the user's ``__main__.py`` under ``pulumi preview/up``): what this
 package changes in the Pulumi SDK there. :func:`install` is called by the resources' constructors (the first one
-installs, the others find it done); nothing changes at import.
+installs, the others find it done); nothing changes at import. Two changes:
 
-One change: **a linear wait for the program's pending outputs.** When the program body has run, the SDK's
+**A linear wait for the program's pending outputs.** When the program body has run, the SDK's
 ``run_pulumi_func`` awaits ``pulumi.runtime.stack.wait_for_rpcs()``. Its loop over the registrations finds none
 started yet (each appends itself to ``rpc_manager.rpcs`` only once it runs), so every ``Output`` of the program is
 still pending (``SETTINGS.outputs``: each property of each resource is one, ``pulumi/runtime/rpc.py:
@@ -26,6 +26,17 @@ replacement does the same when the function it replaces does.
 It is installed only over the function it was written against: ``wait_for_rpcs`` with that signature and exactly
 the names of the loop above (:data:`_SDK_SHAPES`). Any other SDK keeps its own, and one debug line says so
 (``pulumi up --debug``).
+
+**This package's resources are recorded at the user's line.** The SDK records, with each resource, the stack of its
+constructor's callers (``pulumi.runtime.resource._get_stack_trace``, kept in the state as ``stackTrace``, its top frame
+as ``sourcePosition``: where the resource was declared). It finds the caller by counting three ``__init__`` frames up
+from ``Resource.__init__``, which for a subclass of ``pulumi.dynamic.Resource`` (four levels) is the subclass's own
+constructor: every resource of this package was recorded as declared in ``cfmtls_provider/resources/...``, never in the
+program. Around this package's own registrations (:func:`registering`), the trace is cut to the program's frames: this
+package's frames above them and the runtime's below (the language host, ``runpy``, asyncio, ``pulumi.runtime``: the
+same for every resource of every program) are dropped. ``sourcePosition`` is then the program's line, and each
+resource's state 1.1 KB smaller (docs/benchmarks.md, "State per resource"). Other resources keep the SDK's trace, and an
+SDK without that function (or with another signature) keeps its own, as for the wait.
 """
 
 from __future__ import annotations
@@ -33,14 +44,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import sysconfig
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pulumi
 
-__all__ = ["drain_outputs", "install"]
+__all__ = ["drain_outputs", "install", "program_frames", "registering"]
 
 #: The names (``co_names``) that ``pulumi.runtime.stack.wait_for_rpcs`` uses in the SDKs whose drain is replaced: the
 #: loop of pulumi/pulumi#22411 with ``SETTINGS.outputs`` a set (pulumi/pulumi#22946, SDK 3.238.0), as read in 3.272.0
@@ -138,6 +152,80 @@ def _sdk_shape_problem(stack: ModuleType) -> str:
     return ""
 
 
+_registering = ContextVar("cfmtls_provider_registering", default=False)
+
+
+@contextlib.contextmanager
+def registering() -> Iterator[None]:
+    """Around this package's call of the SDK's resource constructor: the stack trace recorded is the program's."""
+    token = _registering.set(True)
+    try:
+        yield
+    finally:
+        _registering.reset(token)
+
+
+def _uri_prefix(directory: Path) -> str:
+    return directory.as_uri().rstrip("/") + "/"
+
+
+#: Where frames come from that are not the program's (as the file URIs the SDK writes): this package, the Pulumi SDK
+#: (its runtime, the automation API), the standard library (asyncio, runpy), and the Python language host's script.
+_PACKAGE = _uri_prefix(Path(__file__).parent)
+_NOT_THE_PROGRAM = (
+    _PACKAGE,
+    _uri_prefix(Path(pulumi.__file__).parent),
+    _uri_prefix(Path(sysconfig.get_paths()["stdlib"])),
+)
+_LANGUAGE_HOST = "/pulumi-language-python-exec"
+
+
+def _is_program(uri: str) -> bool:
+    return bool(uri) and not uri.startswith(_NOT_THE_PROGRAM) and not uri.endswith(_LANGUAGE_HOST)
+
+
+def program_frames(trace: Any) -> Any:
+    """The program's frames of an SDK stack trace (a ``source_pb2.StackTrace``, the innermost frame first): those
+    below this package's own, down to the first that is not the program's. The trace itself if it has none."""
+    frames = list(trace.frames)
+    start = 0
+    while start < len(frames) and frames[start].pc.uri.startswith(_PACKAGE):
+        start += 1
+    end = start
+    while end < len(frames) and _is_program(frames[end].pc.uri):
+        end += 1
+    if end == start:
+        return trace
+    return type(trace)(frames=frames[start:end])
+
+
+def _at_the_programs_line(sdk_trace: Callable[[], Any]) -> Callable[[], Any]:
+    def _get_stack_trace() -> Any:
+        """``pulumi.runtime.resource._get_stack_trace``, cut to the program's frames for this package's resources
+        (cfmtls_provider/program_process.py)."""
+        trace = sdk_trace()
+        return program_frames(trace) if _registering.get() else trace
+
+    _get_stack_trace.__wrapped__ = sdk_trace  # type: ignore[attr-defined]
+    _get_stack_trace.cfmtls_provider = True  # type: ignore[attr-defined]
+    return _get_stack_trace
+
+
+def _install_stack_trace() -> None:
+    from pulumi.runtime import resource
+
+    current = getattr(resource, "_get_stack_trace", None)
+    if getattr(current, "cfmtls_provider", False):  # installed by another import of this module
+        return
+    if not callable(current) or inspect.signature(current).parameters:
+        pulumi.log.debug(
+            f"cfmtls_provider: the Pulumi SDK's stack traces are kept as they are (SDK {_sdk_version()}: "
+            "pulumi.runtime.resource._get_stack_trace is not the function without parameters this package wraps)"
+        )
+        return
+    resource._get_stack_trace = _at_the_programs_line(current)
+
+
 def install() -> None:
     """Install the program-process changes, once per process (idempotent, thread-safe)."""
     global _installed
@@ -145,6 +233,7 @@ def install() -> None:
         if _installed:
             return
         _installed = True
+    _install_stack_trace()
     from pulumi.runtime import stack
 
     problem = _sdk_shape_problem(stack)

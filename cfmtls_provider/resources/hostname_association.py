@@ -514,7 +514,7 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
         action: pulumi.Input[str] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
     ) -> None:
-        program_process.install()  # once per process: the SDK's linear wait for pending outputs
+        program_process.install()  # once per process: the linear wait, the stack traces at the program's line
         refuse_import("HostnameAssociation", resource_name, opts, ADOPT_INSTEAD)
         if args is None:
             if zone_id is None or hostnames is None:
@@ -540,7 +540,8 @@ class HostnameAssociation(pulumi.dynamic.Resource, module="cfmtls", name="Hostna
             "declared_by": resource_name,
             "rule_ref": default_rule_ref(resource_name),
         }
-        with sdk_pickler_restored():  # the SDK pickles the provider here (see _base.py)
+        # The SDK pickles the provider here (see _base.py) and records the stack trace (see program_process.py).
+        with sdk_pickler_restored(), program_process.registering():
             super().__init__(HostnameAssociationProvider(), resource_name, props, opts)
         pulumi.Output.all(args.zone_id, claimed, args.hostnames).apply(
             lambda values: self._warn_about_shared_hostnames(resource_name, *values)

@@ -383,7 +383,7 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
         on_rename: pulumi.Input[str] | None = None,
         private_key_file: pulumi.Input[str] | None = None,
     ) -> None:
-        program_process.install()  # once per process: the SDK's linear wait for pending outputs
+        program_process.install()  # once per process: the linear wait, the stack traces at the program's line
         refuse_import("MTLSCertificate", resource_name, opts, ADOPT_INSTEAD)
         if args is None:
             if certificates is None:
@@ -413,7 +413,8 @@ class MTLSCertificate(pulumi.dynamic.Resource, module="cfmtls", name="MTLSCertif
             # replacement, as removed. Only at preview: outside one the engine refuses unknown inputs.
             **(dict.fromkeys(ASSIGNED_AT_UPLOAD, UNKNOWN) if pulumi.runtime.is_dry_run() else {}),
         }
-        with sdk_pickler_restored():  # the SDK pickles the provider here (see _base.py)
+        # The SDK pickles the provider here (see _base.py) and records the stack trace (see program_process.py).
+        with sdk_pickler_restored(), program_process.registering():
             super().__init__(
                 MTLSCertificateProvider(),
                 resource_name,

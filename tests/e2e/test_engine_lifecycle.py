@@ -13,6 +13,7 @@ from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 
 from .harness import (
     ACCOUNT_ID,
+    REPO,
     TOKEN,
     ZONE_ID,
     Stack,
@@ -50,6 +51,19 @@ def delete_once_the_lag_is_over(api: httpx.Client, path: str, wait: float = 10.0
     answer.raise_for_status()
 
 
+def assert_declared_at_the_programs_line(stack: Stack) -> None:
+    """Each resource is recorded where the program declares it (``sourcePosition``, what Pulumi shows as where a
+    resource comes from), with the program's frames only: not this package's constructor, not the runtime's."""
+    program = (REPO / "__main__.py").read_text().splitlines()
+    ours = [r for r in stack.resources() if r["type"].startswith("pulumi-python:dynamic/cfmtls:")]
+    assert len(ours) == 2
+    for resource in ours:
+        uri, _, line = resource["sourcePosition"].partition("#")
+        assert uri == "project:///__main__.py", resource["sourcePosition"]
+        assert resource["type"].rpartition(":")[2] + "(" in program[int(line) - 1]
+        assert [frame["sourcePosition"] for frame in resource["stackTrace"]] == [resource["sourcePosition"]]
+
+
 def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulator: EmulatorAdmin, stack: Stack) -> None:
     first_ca = write_ca(tmp_path, "first-ca")
     stack.configure_example(first_ca, HOSTS)
@@ -71,6 +85,7 @@ def test_lifecycle_preview_up_noop_update_rotate_destroy(tmp_path: Path, emulato
     first_ski = outputs["subjectKeyIdentifier"]
     assert all(rule_stops(rule, host, None) and not rule_stops(rule, host, first_ski) for host in HOSTS)
     assert write_kinds(emulator) == ["POST certificate", "PUT associations", "POST ruleset"]
+    assert_declared_at_the_programs_line(stack)
 
     # 3. a second up changes nothing and writes nothing.
     emulator.clear_requests()

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import stack
+from pulumi.runtime import resource, stack
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import SETTINGS
 
 from cfmtls_provider import program_process
@@ -25,6 +27,8 @@ def fresh_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(program_process, "_installed", False)
     # The SDK's own function, even if a resource constructed by an earlier test of this process installed the drain.
     monkeypatch.setattr(stack, "wait_for_rpcs", getattr(stack.wait_for_rpcs, "__wrapped__", stack.wait_for_rpcs))
+    sdk_trace = resource._get_stack_trace  # type: ignore[attr-defined]
+    monkeypatch.setattr(resource, "_get_stack_trace", getattr(sdk_trace, "__wrapped__", sdk_trace))
     logged: list[str] = []
     monkeypatch.setattr(pulumi.log, "debug", lambda message, *_args, **_kwargs: logged.append(message))
     SETTINGS.outputs.clear()
@@ -155,3 +159,54 @@ def test_the_drain_is_never_installed_over_itself(fresh_process: list[str], monk
     assert stack.wait_for_rpcs is installed
     [line] = fresh_process
     assert "is not the function this package replaces" in line
+
+
+# -- the stack trace recorded with each of this package's resources -----------------------------------------------
+
+PACKAGE = Path(program_process.__file__).parent
+PROGRAM = "file:///home/me/infra/__main__.py"
+
+
+def trace(*uris: str) -> Any:
+    """An SDK stack trace, innermost frame first ("" for a frame without a position, as the SDK makes for runpy's)."""
+    frames = [source_pb2.StackFrame(pc=source_pb2.SourcePosition(uri=uri, line=7) if uri else None) for uri in uris]
+    return source_pb2.StackTrace(frames=frames)
+
+
+def uris(stack_trace: Any) -> list[str]:
+    return [frame.pc.uri for frame in stack_trace.frames]
+
+
+def test_the_trace_keeps_the_programs_frames_only() -> None:
+    sdk = trace(
+        (PACKAGE / "resources" / "hostname_association.py").as_uri(),  # this package's constructor
+        PROGRAM,  # the user's line: the resource's sourcePosition
+        "file:///home/me/infra/components.py",  # the user's own helper, also the program
+        "",  # runpy
+        "file:///opt/pulumi/bin/pulumi-language-python-exec",
+        (Path(pulumi.__file__).parent / "runtime" / "stack.py").as_uri(),
+        (Path(asyncio.__file__).parent / "base_events.py").as_uri(),
+    )
+    assert uris(program_process.program_frames(sdk)) == [PROGRAM, "file:///home/me/infra/components.py"]
+
+
+def test_a_trace_without_a_program_frame_is_kept_whole() -> None:
+    sdk = trace((PACKAGE / "resources" / "mtls_certificate.py").as_uri(), "")
+    assert program_process.program_frames(sdk) is sdk
+
+
+def test_only_this_packages_registrations_get_the_cut_trace(fresh_process: list[str]) -> None:
+    sdk_trace = resource._get_stack_trace  # type: ignore[attr-defined]
+    program_process.install()
+    installed = resource._get_stack_trace  # type: ignore[attr-defined]
+    assert installed.__wrapped__ is sdk_trace
+    program_process.install()
+    assert resource._get_stack_trace is installed, "a second resource does not install again"  # type: ignore[attr-defined]
+    assert fresh_process == []
+
+    sdk = trace((PACKAGE / "resources" / "hostname_association.py").as_uri(), PROGRAM, "")
+    wrapped = program_process._at_the_programs_line(lambda: sdk)
+    assert wrapped() is sdk, "another package's resource keeps the SDK's trace"
+    with program_process.registering():
+        assert uris(wrapped()) == [PROGRAM]
+    assert wrapped() is sdk
