@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 __all__ = [
     "MAX_HOSTNAME_LENGTH",
@@ -29,7 +30,13 @@ def _problem(raw: object) -> str | None:
     """The first problem of one hostname: its spelling as a whole, then its labels."""
     if not isinstance(raw, str):
         return f"{raw!r} is not a string; hostnames are DNS names such as 'api.example.com'"
-    return _spelling_problem(raw) or _labels_problem(raw)
+    return _name_problem(raw)
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_problem(name: str) -> str | None:
+    """Cached: a preview checks each association's list several times (check, the rule's length, its expression)."""
+    return _spelling_problem(name) or _labels_problem(name)
 
 
 def _spelling_problem(name: str) -> str | None:

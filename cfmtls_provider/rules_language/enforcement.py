@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ..hostnames import validate_hostnames
 
@@ -161,6 +162,12 @@ def _verified(skis: Sequence[str]) -> str:
 
 
 def _expression(names: Sequence[str], skis: Sequence[str]) -> str:
+    return _expression_of(tuple(names), tuple(skis))
+
+
+@lru_cache(maxsize=4096)
+def _expression_of(names: tuple[str, ...], skis: tuple[str, ...]) -> str:
+    """Cached: a preview builds each association's expression several times (its length, the plan, the diff)."""
     return f"(lower(http.host) matches {raw_string(host_pattern(names))} and not {_verified(skis)})"
 
 
