@@ -34,7 +34,8 @@ from ``Resource.__init__``, which for a subclass of ``pulumi.dynamic.Resource`` 
 constructor: every resource of this package was recorded as declared in ``cfmtls_provider/resources/...``, never in the
 program. Around this package's own registrations (:func:`registering`), the trace is cut to the program's frames: this
 package's frames above them and the runtime's below (the language host, ``runpy``, asyncio, ``pulumi.runtime``: the
-same for every resource of every program) are dropped. ``sourcePosition`` is then the program's line, and each
+same for every resource of every program) are left out, and the frames are read without the SDK's
+``traceback.extract_stack`` (which reads each frame's source line). ``sourcePosition`` is then the program's line, each
 resource's state 1.1 KB smaller (docs/benchmarks.md, "State per resource"). Other resources keep the SDK's trace, and an
 SDK without that function (or with another signature) keeps its own, as for the wait.
 """
@@ -44,17 +45,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
+import sys
 import sysconfig
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 import pulumi
 
-__all__ = ["drain_outputs", "install", "program_frames", "registering"]
+__all__ = ["drain_outputs", "install", "is_program_file", "program_frames", "registering"]
 
 #: The names (``co_names``) that ``pulumi.runtime.stack.wait_for_rpcs`` uses in the SDKs whose drain is replaced: the
 #: loop of pulumi/pulumi#22411 with ``SETTINGS.outputs`` a set (pulumi/pulumi#22946, SDK 3.238.0), as read in 3.272.0
@@ -165,46 +168,51 @@ def registering() -> Iterator[None]:
         _registering.reset(token)
 
 
-def _uri_prefix(directory: Path) -> str:
-    return directory.as_uri().rstrip("/") + "/"
+def _directory(path: str) -> str:
+    return str(Path(path).parent).rstrip("/") + "/"
 
 
-#: Where frames come from that are not the program's (as the file URIs the SDK writes): this package, the Pulumi SDK
-#: (its runtime, the automation API), the standard library (asyncio, runpy), and the Python language host's script.
-_PACKAGE = _uri_prefix(Path(__file__).parent)
+#: Where frames come from that are not the program's: this package, the Pulumi SDK (its runtime, the automation API),
+#: the standard library (asyncio, runpy), and the Python language host's script.
 _NOT_THE_PROGRAM = (
-    _PACKAGE,
-    _uri_prefix(Path(pulumi.__file__).parent),
-    _uri_prefix(Path(sysconfig.get_paths()["stdlib"])),
+    _directory(__file__),
+    _directory(pulumi.__file__),
+    str(Path(sysconfig.get_paths()["stdlib"])).rstrip("/") + "/",
 )
 _LANGUAGE_HOST = "/pulumi-language-python-exec"
 
 
-def _is_program(uri: str) -> bool:
-    return bool(uri) and not uri.startswith(_NOT_THE_PROGRAM) and not uri.endswith(_LANGUAGE_HOST)
+def is_program_file(filename: str) -> bool:
+    """A frame of the program: a real file, outside this package, the Pulumi SDK, the standard library and the
+    language host."""
+    return (
+        os.path.isabs(filename) and not filename.startswith(_NOT_THE_PROGRAM) and not filename.endswith(_LANGUAGE_HOST)
+    )
 
 
-def program_frames(trace: Any) -> Any:
-    """The program's frames of an SDK stack trace (a ``source_pb2.StackTrace``, the innermost frame first): those
-    below this package's own, down to the first that is not the program's. The trace itself if it has none."""
-    frames = list(trace.frames)
-    start = 0
-    while start < len(frames) and frames[start].pc.uri.startswith(_PACKAGE):
-        start += 1
-    end = start
-    while end < len(frames) and _is_program(frames[end].pc.uri):
-        end += 1
-    if end == start:
-        return trace
-    return type(trace)(frames=frames[start:end])
+def program_frames(frame: FrameType | None) -> list[tuple[str, int]]:
+    """The program's frames (file, line) of the stack that ``frame`` is the innermost frame of, innermost first: from
+    the first frame of the program, down to the next one that is not (the frames the SDK would record, without
+    this package's constructor above them and the runtime's below)."""
+    while frame is not None and not is_program_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    found: list[tuple[str, int]] = []
+    while frame is not None and is_program_file(frame.f_code.co_filename):
+        found.append((frame.f_code.co_filename, frame.f_lineno))
+        frame = frame.f_back
+    return found
 
 
-def _at_the_programs_line(sdk_trace: Callable[[], Any]) -> Callable[[], Any]:
+def _at_the_programs_line(sdk_trace: Callable[[], Any], trace_type: Any, frame_type: Any, position_type: Any) -> Any:
     def _get_stack_trace() -> Any:
-        """``pulumi.runtime.resource._get_stack_trace``, cut to the program's frames for this package's resources
-        (cfmtls_provider/program_process.py)."""
-        trace = sdk_trace()
-        return program_frames(trace) if _registering.get() else trace
+        """``pulumi.runtime.resource._get_stack_trace``: for this package's resources, the program's frames only
+        (cfmtls_provider/program_process.py; cheaper too: no source line is read, no frame of the runtime made)."""
+        frames = program_frames(sys._getframe(1)) if _registering.get() else []
+        if not frames:
+            return sdk_trace()
+        return trace_type(
+            frames=[frame_type(pc=position_type(uri=Path(file).as_uri(), line=line)) for file, line in frames]
+        )
 
     _get_stack_trace.__wrapped__ = sdk_trace  # type: ignore[attr-defined]
     _get_stack_trace.cfmtls_provider = True  # type: ignore[attr-defined]
@@ -217,13 +225,15 @@ def _install_stack_trace() -> None:
     current = getattr(resource, "_get_stack_trace", None)
     if getattr(current, "cfmtls_provider", False):  # installed by another import of this module
         return
-    if not callable(current) or inspect.signature(current).parameters:
+    source = getattr(resource, "source_pb2", None)
+    shapes = ("StackTrace", "StackFrame", "SourcePosition")
+    if not callable(current) or inspect.signature(current).parameters or not all(hasattr(source, s) for s in shapes):
         pulumi.log.debug(
             f"cfmtls_provider: the Pulumi SDK's stack traces are kept as they are (SDK {_sdk_version()}: "
             "pulumi.runtime.resource._get_stack_trace is not the function without parameters this package wraps)"
         )
         return
-    resource._get_stack_trace = _at_the_programs_line(current)
+    resource._get_stack_trace = _at_the_programs_line(current, *(getattr(source, s) for s in shapes))
 
 
 def install() -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pulumi
 import pytest
 from pulumi.runtime import resource, stack
-from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import SETTINGS
 
 from cfmtls_provider import program_process
@@ -27,7 +27,7 @@ def fresh_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(program_process, "_installed", False)
     # The SDK's own function, even if a resource constructed by an earlier test of this process installed the drain.
     monkeypatch.setattr(stack, "wait_for_rpcs", getattr(stack.wait_for_rpcs, "__wrapped__", stack.wait_for_rpcs))
-    sdk_trace = resource._get_stack_trace  # type: ignore[attr-defined]
+    sdk_trace = resource._get_stack_trace
     monkeypatch.setattr(resource, "_get_stack_trace", getattr(sdk_trace, "__wrapped__", sdk_trace))
     logged: list[str] = []
     monkeypatch.setattr(pulumi.log, "debug", lambda message, *_args, **_kwargs: logged.append(message))
@@ -164,49 +164,52 @@ def test_the_drain_is_never_installed_over_itself(fresh_process: list[str], monk
 # -- the stack trace recorded with each of this package's resources -----------------------------------------------
 
 PACKAGE = Path(program_process.__file__).parent
-PROGRAM = "file:///home/me/infra/__main__.py"
+PROGRAM = "/home/me/infra/__main__.py"
 
 
-def trace(*uris: str) -> Any:
-    """An SDK stack trace, innermost frame first ("" for a frame without a position, as the SDK makes for runpy's)."""
-    frames = [source_pb2.StackFrame(pc=source_pb2.SourcePosition(uri=uri, line=7) if uri else None) for uri in uris]
-    return source_pb2.StackTrace(frames=frames)
-
-
-def uris(stack_trace: Any) -> list[str]:
-    return [frame.pc.uri for frame in stack_trace.frames]
+def stack_of(*files: str) -> Any:
+    """A chain of frames, innermost first, each at line 7 of its file ("<frozen runpy>" and the like: no file)."""
+    frame = None
+    for file in reversed(files):
+        frame = SimpleNamespace(f_code=SimpleNamespace(co_filename=file), f_lineno=7, f_back=frame)
+    return frame
 
 
 def test_the_trace_keeps_the_programs_frames_only() -> None:
-    sdk = trace(
-        (PACKAGE / "resources" / "hostname_association.py").as_uri(),  # this package's constructor
+    frames = stack_of(
+        str(Path(pulumi.__file__).parent / "runtime" / "resource.py"),  # register_resource
+        str(Path(pulumi.__file__).parent / "dynamic" / "dynamic.py"),  # the SDK's constructors
+        str(PACKAGE / "resources" / "hostname_association.py"),  # this package's constructor
         PROGRAM,  # the user's line: the resource's sourcePosition
-        "file:///home/me/infra/components.py",  # the user's own helper, also the program
-        "",  # runpy
-        "file:///opt/pulumi/bin/pulumi-language-python-exec",
-        (Path(pulumi.__file__).parent / "runtime" / "stack.py").as_uri(),
-        (Path(asyncio.__file__).parent / "base_events.py").as_uri(),
+        "/home/me/infra/components.py",  # the user's own helper, also the program
+        "<frozen runpy>",
+        "/opt/pulumi/bin/pulumi-language-python-exec",
+        str(Path(pulumi.__file__).parent / "runtime" / "stack.py"),
+        str(Path(asyncio.__file__).parent / "base_events.py"),
     )
-    assert uris(program_process.program_frames(sdk)) == [PROGRAM, "file:///home/me/infra/components.py"]
+    assert program_process.program_frames(frames) == [(PROGRAM, 7), ("/home/me/infra/components.py", 7)]
+    assert program_process.program_frames(stack_of(str(PACKAGE / "resources" / "mtls_certificate.py"), "")) == []
 
 
-def test_a_trace_without_a_program_frame_is_kept_whole() -> None:
-    sdk = trace((PACKAGE / "resources" / "mtls_certificate.py").as_uri(), "")
-    assert program_process.program_frames(sdk) is sdk
-
-
-def test_only_this_packages_registrations_get_the_cut_trace(fresh_process: list[str]) -> None:
-    sdk_trace = resource._get_stack_trace  # type: ignore[attr-defined]
+def test_only_this_packages_registrations_get_the_programs_trace(fresh_process: list[str]) -> None:
+    sdk_trace = resource._get_stack_trace
     program_process.install()
-    installed = resource._get_stack_trace  # type: ignore[attr-defined]
+    installed: Any = resource._get_stack_trace
     assert installed.__wrapped__ is sdk_trace
     program_process.install()
-    assert resource._get_stack_trace is installed, "a second resource does not install again"  # type: ignore[attr-defined]
+    assert resource._get_stack_trace is installed, "a second resource does not install again"
     assert fresh_process == []
 
-    sdk = trace((PACKAGE / "resources" / "hostname_association.py").as_uri(), PROGRAM, "")
-    wrapped = program_process._at_the_programs_line(lambda: sdk)
-    assert wrapped() is sdk, "another package's resource keeps the SDK's trace"
+    def register() -> Any:  # register_resource, in the SDK: the trace is taken from its caller on
+        return installed()
+
     with program_process.registering():
-        assert uris(wrapped()) == [PROGRAM]
-    assert wrapped() is sdk
+        frames = register().frames
+    # Here this test is "the program" (its frames are none of the package's, the SDK's or the standard library's), and
+    # so are pytest's below it, down to the first of the standard library.
+    assert frames[0].pc.uri == Path(__file__).as_uri()
+    assert frames[0].pc.line == register.__code__.co_firstlineno + 1
+    assert all(
+        program_process.is_program_file(Path(frame.pc.uri.removeprefix("file://")).as_posix()) for frame in frames
+    )
+    assert register().frames == [], "another package's resource gets the SDK's trace (none: no three constructors)"
