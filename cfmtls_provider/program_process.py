@@ -1,6 +1,6 @@
 """The program process (the Python that runs the user's ``__main__.py`` under ``pulumi preview/up``): what this
 package changes in the Pulumi SDK there. :func:`install` is called by the resources' constructors (the first one
-installs, the others find it done); nothing changes at import. Two changes:
+installs, the others find it done); nothing changes at import. Three changes:
 
 **A linear wait for the program's pending outputs.** When the program body has run, the SDK's
 ``run_pulumi_func`` awaits ``pulumi.runtime.stack.wait_for_rpcs()``. Its loop over the registrations finds none
@@ -38,6 +38,12 @@ same for every resource of every program) are left out, and the frames are read 
 ``traceback.extract_stack`` (which reads each frame's source line). ``sourcePosition`` is then the program's line, each
 resource's state 1.1 KB smaller (docs/benchmarks.md, "State per resource"). Other resources keep the SDK's trace, and an
 SDK without that function (or with another signature) keeps its own, as for the wait.
+
+**The output types of this package's resources are read once.** When a resource's outputs come back, the SDK looks up
+its class's output types (``pulumi._types.resource_types``, called by ``pulumi.runtime.rpc.resolve_outputs``): it
+builds a class from the annotations and runs ``typing.get_type_hints`` on it, for every resource, every time. For this
+package's classes (annotations fixed at import) the answer is kept per class: 0.4 s of program CPU per 1005
+resources. Other classes go to the SDK's function as before.
 """
 
 from __future__ import annotations
@@ -236,6 +242,41 @@ def _install_stack_trace() -> None:
     resource._get_stack_trace = _at_the_programs_line(current, *(getattr(source, s) for s in shapes))
 
 
+def _types_read_once(sdk_types: Callable[[type], dict[str, type]]) -> Callable[[type], dict[str, type]]:
+    read: dict[type, dict[str, type]] = {}
+
+    def resource_types(resource_cls: type) -> dict[str, type]:
+        """``pulumi._types.resource_types``, kept per class for this package's resources
+        (cfmtls_provider/program_process.py)."""
+        if not resource_cls.__module__.startswith(_OWN_MODULES):
+            return sdk_types(resource_cls)
+        if resource_cls not in read:
+            read[resource_cls] = sdk_types(resource_cls)
+        return dict(read[resource_cls])
+
+    resource_types.__wrapped__ = sdk_types  # type: ignore[attr-defined]
+    resource_types.cfmtls_provider = True  # type: ignore[attr-defined]
+    return resource_types
+
+
+_OWN_MODULES = f"{__package__}."
+
+
+def _install_resource_types() -> None:
+    from pulumi import _types
+
+    current = getattr(_types, "resource_types", None)
+    if getattr(current, "cfmtls_provider", False):  # installed by another import of this module
+        return
+    if not callable(current) or list(inspect.signature(current).parameters) != ["resource_cls"]:
+        pulumi.log.debug(
+            f"cfmtls_provider: the Pulumi SDK's lookup of output types is kept as it is (SDK {_sdk_version()}: "
+            "pulumi._types.resource_types is not the function of one class this package wraps)"
+        )
+        return
+    _types.resource_types = _types_read_once(current)  # type: ignore[assignment]
+
+
 def install() -> None:
     """Install the program-process changes, once per process (idempotent, thread-safe)."""
     global _installed
@@ -244,6 +285,7 @@ def install() -> None:
             return
         _installed = True
     _install_stack_trace()
+    _install_resource_types()
     from pulumi.runtime import stack
 
     problem = _sdk_shape_problem(stack)

@@ -13,10 +13,11 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi import _types
 from pulumi.runtime import resource, stack
 from pulumi.runtime.settings import SETTINGS
 
-from cfmtls_provider import program_process
+from cfmtls_provider import HostnameAssociation, MTLSCertificate, program_process
 from cfmtls_provider.program_process import drain_outputs
 
 
@@ -28,6 +29,7 @@ def fresh_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     # The SDK's own function, even if a resource constructed by an earlier test of this process installed the drain.
     monkeypatch.setattr(stack, "wait_for_rpcs", getattr(stack.wait_for_rpcs, "__wrapped__", stack.wait_for_rpcs))
     sdk_trace = resource._get_stack_trace
+    monkeypatch.setattr(_types, "resource_types", getattr(_types.resource_types, "__wrapped__", _types.resource_types))
     monkeypatch.setattr(resource, "_get_stack_trace", getattr(sdk_trace, "__wrapped__", sdk_trace))
     logged: list[str] = []
     monkeypatch.setattr(pulumi.log, "debug", lambda message, *_args, **_kwargs: logged.append(message))
@@ -213,3 +215,28 @@ def test_only_this_packages_registrations_get_the_programs_trace(fresh_process: 
         program_process.is_program_file(Path(frame.pc.uri.removeprefix("file://")).as_posix()) for frame in frames
     )
     assert register().frames == [], "another package's resource gets the SDK's trace (none: no three constructors)"
+
+
+def test_the_output_types_of_this_packages_resources_are_read_once_per_class(
+    fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[type] = []
+    sdk_types = _types.resource_types
+
+    def counting(resource_cls: type) -> dict[str, type]:
+        read.append(resource_cls)
+        return sdk_types(resource_cls)
+
+    monkeypatch.setattr(_types, "resource_types", counting)
+    program_process.install()
+    types: Any = _types.resource_types
+    assert types.__wrapped__ is counting and fresh_process == []
+    first = types(HostnameAssociation)
+    assert first["hostnames"] is not None and "rule_id" in first
+    first.clear()  # a caller's change does not reach the next caller
+    assert types(HostnameAssociation) == sdk_types(HostnameAssociation) and types(MTLSCertificate)
+    types(MTLSCertificate)
+    assert read == [HostnameAssociation, MTLSCertificate], "once per class of this package"
+    types(pulumi.CustomResource)
+    types(pulumi.CustomResource)
+    assert read[2:] == [pulumi.CustomResource, pulumi.CustomResource], "another class: the SDK's lookup each time"
