@@ -32,12 +32,12 @@ constructor's callers (``pulumi.runtime.resource._get_stack_trace``, kept in the
 as ``sourcePosition``: where the resource was declared). It finds the caller by counting three ``__init__`` frames up
 from ``Resource.__init__``, which for a subclass of ``pulumi.dynamic.Resource`` (four levels) is the subclass's own
 constructor: every resource of this package was recorded as declared in ``cfmtls_provider/resources/...``, never in the
-program. Around this package's own registrations (:func:`registering`), the trace is cut to the program's frames: this
-package's frames above them and the runtime's below (the language host, ``runpy``, asyncio, ``pulumi.runtime``: the
-same for every resource of every program) are left out, and the frames are read without the SDK's
-``traceback.extract_stack`` (which reads each frame's source line). ``sourcePosition`` is then the program's line, each
-resource's state 1.1 KB smaller (docs/benchmarks.md, "State per resource"). Other resources keep the SDK's trace, and an
-SDK without that function (or with another signature) keeps its own, as for the wait.
+program (docs/upstream/stack-trace-source-position.md). Around this package's own registrations (:func:`registering`),
+the trace is cut to the program's frames: this package's frames above them and the runtime's below (the language host,
+``runpy``, asyncio, ``pulumi.runtime``: the same for every resource of every program) are left out, and the frames are
+read without the SDK's ``traceback.extract_stack`` (which reads each frame's source line). ``sourcePosition`` is then
+the program's line, each resource's state about 1.2 KB smaller (docs/benchmarks.md, "State per resource"). Other resources
+keep the SDK's trace, and an SDK without that function (or with another signature) keeps its own, as for the wait.
 
 **The output types of this package's resources are read once.** When a resource's outputs come back, the SDK looks up
 its class's output types (``pulumi._types.resource_types``, called by ``pulumi.runtime.rpc.resolve_outputs``): it
