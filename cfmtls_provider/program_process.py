@@ -36,8 +36,9 @@ program (docs/upstream/stack-trace-source-position.md). Around this package's ow
 the trace is cut to the program's frames: this package's frames above them and the runtime's below (the language host,
 ``runpy``, asyncio, ``pulumi.runtime``: the same for every resource of every program) are left out, and the frames are
 read without the SDK's ``traceback.extract_stack`` (which reads each frame's source line). ``sourcePosition`` is then
-the program's line, each resource's state about 1.2 KB smaller (docs/benchmarks.md, "State per resource"). Other resources
-keep the SDK's trace, and an SDK without that function (or with another signature) keeps its own, as for the wait.
+the program's line, each resource's state about 1.2 KB smaller (docs/benchmarks.md, "State per resource"). Other
+resources keep the SDK's trace, and an SDK without that function (or with another signature) keeps its own, as for the
+wait.
 
 **The output types of this package's resources are read once.** When a resource's outputs come back, the SDK looks up
 its class's output types (``pulumi._types.resource_types``, called by ``pulumi.runtime.rpc.resolve_outputs``): it
