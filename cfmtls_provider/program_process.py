@@ -175,16 +175,17 @@ def registering() -> Iterator[None]:
         _registering.reset(token)
 
 
-def _directory(path: str) -> str:
-    return str(Path(path).parent).rstrip("/") + "/"
+def _inside(directory: Path) -> str:
+    """The prefix of the paths of the files under ``directory``."""
+    return str(directory).rstrip("/") + "/"
 
 
 #: Where frames come from that are not the program's: this package, the Pulumi SDK (its runtime, the automation API),
 #: the standard library (asyncio, runpy), and the Python language host's script.
 _NOT_THE_PROGRAM = (
-    _directory(__file__),
-    _directory(pulumi.__file__),
-    str(Path(sysconfig.get_paths()["stdlib"])).rstrip("/") + "/",
+    _inside(Path(__file__).parent),
+    _inside(Path(pulumi.__file__).parent),
+    _inside(Path(sysconfig.get_paths()["stdlib"])),
 )
 _LANGUAGE_HOST = "/pulumi-language-python-exec"
 
@@ -222,25 +223,44 @@ def _at_the_programs_line(sdk_trace: Callable[[], Any], trace_type: Any, frame_t
         )
 
     _get_stack_trace.__wrapped__ = sdk_trace  # type: ignore[attr-defined]
-    _get_stack_trace.cfmtls_provider = True  # type: ignore[attr-defined]
     return _get_stack_trace
+
+
+def _wrap_sdk_function(
+    module: ModuleType, name: str, parameters: list[str], wrap: Callable[[Any], Any], kept: str
+) -> None:
+    """Replace ``module.name`` by ``wrap(it)`` if it is a function of exactly these parameters and not already wrapped
+    (by another import of this module); else leave it, and say so in one debug line (``pulumi up --debug``)."""
+    current = getattr(module, name, None)
+    if getattr(current, "cfmtls_provider", False):
+        return
+    if not callable(current) or list(inspect.signature(current).parameters) != parameters:
+        pulumi.log.debug(
+            f"cfmtls_provider: {kept} (SDK {_sdk_version()}: {module.__name__}.{name} is not the function of "
+            f"parameters ({', '.join(parameters)}) this package wraps)"
+        )
+        return
+    wrapper = wrap(current)
+    wrapper.cfmtls_provider = True
+    setattr(module, name, wrapper)
 
 
 def _install_stack_trace() -> None:
     from pulumi.runtime import resource
 
-    current = getattr(resource, "_get_stack_trace", None)
-    if getattr(current, "cfmtls_provider", False):  # installed by another import of this module
-        return
     source = getattr(resource, "source_pb2", None)
     shapes = ("StackTrace", "StackFrame", "SourcePosition")
-    if not callable(current) or inspect.signature(current).parameters or not all(hasattr(source, s) for s in shapes):
-        pulumi.log.debug(
-            f"cfmtls_provider: the Pulumi SDK's stack traces are kept as they are (SDK {_sdk_version()}: "
-            "pulumi.runtime.resource._get_stack_trace is not the function without parameters this package wraps)"
-        )
+    if not all(hasattr(source, shape) for shape in shapes):
+        pulumi.log.debug(f"cfmtls_provider: the Pulumi SDK's stack traces are kept as they are (SDK {_sdk_version()})")
         return
-    resource._get_stack_trace = _at_the_programs_line(current, *(getattr(source, s) for s in shapes))
+    types = [getattr(source, shape) for shape in shapes]
+    _wrap_sdk_function(
+        resource,
+        "_get_stack_trace",
+        [],
+        lambda sdk_trace: _at_the_programs_line(sdk_trace, *types),
+        "the Pulumi SDK's stack traces are kept as they are",
+    )
 
 
 def _types_read_once(sdk_types: Callable[[type], dict[str, type]]) -> Callable[[type], dict[str, type]]:
@@ -256,7 +276,6 @@ def _types_read_once(sdk_types: Callable[[type], dict[str, type]]) -> Callable[[
         return dict(read[resource_cls])
 
     resource_types.__wrapped__ = sdk_types  # type: ignore[attr-defined]
-    resource_types.cfmtls_provider = True  # type: ignore[attr-defined]
     return resource_types
 
 
@@ -266,16 +285,9 @@ _OWN_MODULES = f"{__package__}."
 def _install_resource_types() -> None:
     from pulumi import _types
 
-    current = getattr(_types, "resource_types", None)
-    if getattr(current, "cfmtls_provider", False):  # installed by another import of this module
-        return
-    if not callable(current) or list(inspect.signature(current).parameters) != ["resource_cls"]:
-        pulumi.log.debug(
-            f"cfmtls_provider: the Pulumi SDK's lookup of output types is kept as it is (SDK {_sdk_version()}: "
-            "pulumi._types.resource_types is not the function of one class this package wraps)"
-        )
-        return
-    _types.resource_types = _types_read_once(current)  # type: ignore[assignment]
+    _wrap_sdk_function(
+        _types, "resource_types", ["resource_cls"], _types_read_once, "the Pulumi SDK's lookup of output types is kept"
+    )
 
 
 def install() -> None:
