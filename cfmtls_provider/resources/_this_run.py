@@ -45,6 +45,7 @@ class ThisRun:
     zones: dict[str, ZoneFacts] = field(default_factory=dict)
     accounts_listed: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _listing: dict[str, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
 
     def reset(self) -> None:
         """Forget everything (tests; a provider process serves one command and never needs it)."""
@@ -55,6 +56,7 @@ class ThisRun:
             self.lists_written.clear()
             self.zones.clear()
             self.accounts_listed.clear()
+            self._listing.clear()
 
     # -- MTLSCertificate --------------------------------------------------------------------------------------
 
@@ -103,6 +105,11 @@ class ThisRun:
     def zones_listed(self, account_id: str) -> bool:
         with self._lock:
             return account_id in self.accounts_listed
+
+    def listing(self, account_id: str) -> threading.Lock:
+        """Held while one worker lists the account's zones: the others wait for its answer instead of listing too."""
+        with self._lock:
+            return self._listing.setdefault(account_id, threading.Lock())
 
     def record_zones(self, account_id: str, zones: dict[str, ZoneFacts]) -> None:
         """Zones read (``account_id``: all of that account's were listed)."""
