@@ -74,13 +74,16 @@ class Calls:
 
 @dataclass(frozen=True)
 class Variant:
-    """One way to run a size: the API's latency, its rate limit, another client's share of the budget, the
-    provider calls served at once (``CFMTLS_SERVER_WORKERS``; None: the provider's default), and whether the
-    engine skips its checkpoints (``PULUMI_SKIP_CHECKPOINTS=true``: the state is written once, at the end)."""
+    """One way to run a size: the API's latency, its rate limit (``enforce_budget`` False: counted, not
+    enforced; the emulator then sends no budget headers and the provider does not pace), another client's share of
+    the budget, the provider calls served at once (``CFMTLS_SERVER_WORKERS``; None: the provider's default), and
+    whether the engine skips its checkpoints (``PULUMI_SKIP_CHECKPOINTS=true``: the state is written once, at the
+    end)."""
 
     size: Size
     latency_ms: float
     rate_limit: RateLimit = CLOUDFLARE_RATE_LIMIT
+    enforce_budget: bool = True
     other_client_share: float = 0.0
     server_workers: int | None = None
     skip_checkpoints: bool = False
@@ -101,8 +104,9 @@ class Variant:
 
 
 @contextmanager
-def running_emulator(latency_ms: float, rate_limit: RateLimit) -> Iterator[EmulatorAdmin]:
-    """A local emulator (in a thread of this process, on a free port) and its admin client."""
+def running_emulator(latency_ms: float, rate_limit: RateLimit | None) -> Iterator[EmulatorAdmin]:
+    """A local emulator (in a thread of this process, on a free port) and its admin client; ``rate_limit`` None:
+    no budget enforced."""
     # The bench measures the provider, not Cloudflare's delay in applying association removals.
     config = EmulatorConfig(
         tokens={TOKEN: ALL_SCOPES}, latency_ms=latency_ms, association_lag_seconds=0, rate_limit=rate_limit
@@ -411,6 +415,7 @@ def run(
                 "quota": limit.quota,
                 "window_seconds": limit.window_seconds,
                 "time_scale": limit.time_scale,
+                "enforced": variants[0].enforce_budget,
             },
             "commands": "pulumi preview; pulumi up/refresh/destroy --yes --skip-preview (engine default parallelism)",
             "operations": list(operations),
@@ -426,7 +431,8 @@ def run(
             key = variant.key(len(latencies), worker_counts)
             print(f"== {key}: {variant.size.describe()}", flush=True)
             stack_runs: list[dict[str, Measurement]] = []
-            with running_emulator(variant.latency_ms, variant.rate_limit) as emulator:
+            enforced = variant.rate_limit if variant.enforce_budget else None
+            with running_emulator(variant.latency_ms, enforced) as emulator:
                 for index in range(repeat):
                     print(f" repeat {index + 1}/{repeat}", flush=True)
                     measured, problems = run_sequence(

@@ -83,9 +83,13 @@ def test_scaling_report_gives_cost_per_resource_with_and_without_checkpoints_and
         }
         assert all(t["parts"]["outputs.__provider"] > 0 for t in types.values())
     assert results["sizes"]["medium, checkpoints skipped"]["skip_checkpoints"] is True
+    # The budget is counted, not enforced: the report measures the engine and the package, not the pacer's waits.
+    assert results["settings"]["rate_limit"]["enforced"] is False
+    assert all(o["budget"]["throttled"] == 0 for s in results["sizes"].values() for o in s["operations"].values())
 
     text = document.read_text()
     assert "Hand-written text stays." in text
+    assert "its API budget counted, not enforced" in text
     assert "| operation | 3 resources | 25 resources | growth, stack | growth, floor |" in text
     assert "**checkpoints skipped (PULUMI_SKIP_CHECKPOINTS=true)**" in text
     assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
