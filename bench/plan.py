@@ -99,9 +99,9 @@ def _writes_per_association() -> dict[str, int]:
     Each write of the plan is one the ordering guarantees need (checked over every prefix by
     tests/rules/test_transitions.py): a hostname is associated before the rule requires it, the rule accepts a new
     issuer before the list moves verification to the new CA and pins it only once the old list is emptied, and it
-    stops requiring before a list is emptied; so the plan's length is the minimum. Delete adds one call the plan
-    leaves to its executor: the rule was the last of an entrypoint this package made (so in every zone of the
-    bench), which destroy deletes (``DELETE /zones/{z}/rulesets/{id}``) to leave the zone as it found it."""
+    stops requiring before a list is emptied; so the plan's length is the minimum. In the bench every rule is the
+    only one of an entrypoint this package made: the delete's first write deletes that entrypoint with the rule in
+    it (``DELETE /zones/{z}/rulesets/{id}``), which leaves the zone as it found it in the same one call."""
     hosts = frozenset({"h0.z0.example.com"})
     deployed = Intent("ca", hosts, "SKI")
     start = Enforcement({}, None)
@@ -111,7 +111,7 @@ def _writes_per_association() -> dict[str, int]:
         "create": len(plan(Enforcement({}, None), deployed)),
         "hostname-change": len(plan(start, Intent("ca", hosts | {"x.z0.example.com"}, "SKI"))),
         "rotation": len(plan(start, Intent("new-ca", hosts, "NEW-SKI"))),
-        "delete": len(plan(start, None)) + 1,
+        "delete": len(plan(start, None)),
     }
 
 
@@ -136,7 +136,7 @@ def minimum_calls(size: Size, operation: str) -> tuple[int, int]:
         # New CA (POST); per association of ca-0 (4): the rule accepts both issuers (PATCH), the new CA's list (PUT),
         # the old list emptied (PUT []), the rule pins the new issuer (PATCH); old CA (DELETE).
         "rotation": (0, 1 + per_association["rotation"] * rotated_zones + 1),
-        # Per association (3): rule DELETE, list PUT [], the emptied entrypoint DELETE; CA DELETE per CA.
+        # Per association (2): the entrypoint DELETE with the rule in it, then the list PUT []; CA DELETE per CA.
         "destroy": (0, per_association["delete"] * zones + cas),
     }
     return minimums[operation]

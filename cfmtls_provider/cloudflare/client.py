@@ -601,8 +601,9 @@ class CloudflareClient:
         """Delete a zone ruleset, all its versions (an entrypoint too); returns False when it was already gone.
 
         ``DELETE /zones/{zone_id}/rulesets/{ruleset_id}`` answers 204 No Content (API reference "Delete a zone
-        ruleset": https://developers.cloudflare.com/ruleset-engine/rulesets-api/delete/). Callers delete only an
-        entrypoint the package created (:attr:`Ruleset.created_by_us`) and emptied."""
+        ruleset": https://developers.cloudflare.com/ruleset-engine/rulesets-api/delete/), its rules with it. Callers
+        delete only an entrypoint the package created (:attr:`Ruleset.created_by_us`) that is empty, or holds only
+        the rule being deleted."""
         try:
             self._call("DELETE", f"/zones/{zone_id}/rulesets/{ruleset_id}", _result)
         except NotFoundError:

@@ -21,7 +21,7 @@ from ._this_run import this_run
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
 
-__all__ = ["LiveRule", "Target", "describe_write", "drop_empty_entrypoint", "execute"]
+__all__ = ["LiveRule", "Target", "describe_write", "drop_empty_entrypoint", "execute", "live_rule"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,16 @@ class LiveRule:
     rule_id: str = ""
     expression: str = ""
     description: str = ""
+    #: The rule is the only one of an entrypoint this package made: deleting the rule deletes the entrypoint.
+    alone_in_our_entrypoint: bool = False
+
+
+def live_rule(ruleset: Ruleset | None, rule: Rule | None) -> LiveRule:
+    """What Cloudflare holds of the association's ``rule`` in ``ruleset`` (the zone's entrypoint, or None)."""
+    if ruleset is None or rule is None:
+        return LiveRule(ruleset.id if ruleset else "")
+    alone = ruleset.created_by_us and [each.id for each in ruleset.rules] == [rule.id]
+    return LiveRule(ruleset.id, rule.id, rule.expression, rule.description, alone)
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,7 @@ def _write_rule(client: CloudflareClient, target: Target, write: WriteRule, live
     rule: Rule | None = ruleset.rule_by_ref(spec.ref)
     if rule is None:
         raise ProviderError(f"{doing}: Cloudflare's answer does not hold the rule (ref {spec.ref}).")
-    return LiveRule(ruleset.id, rule.id, rule.expression, rule.description)
+    return live_rule(ruleset, rule)
 
 
 def drop_empty_entrypoint(client: CloudflareClient, zone_id: str, ruleset: Ruleset | None) -> None:
@@ -120,6 +130,11 @@ def drop_empty_entrypoint(client: CloudflareClient, zone_id: str, ruleset: Rules
 
 def _delete_rule(client: CloudflareClient, target: Target, live: LiveRule, doing: str) -> LiveRule:
     with api_call(doing):
+        if live.alone_in_our_entrypoint:
+            # Deleting the entrypoint deletes the rule in it (docs/cloudflare-api.md): one call where deleting the
+            # rule, then the entrypoint it leaves empty, takes two; either way the zone is left as it was found.
+            client.delete_ruleset(target.zone_id, live.ruleset_id)
+            return LiveRule()
         remaining = client.delete_rule(target.zone_id, live.ruleset_id, live.rule_id)
         if remaining is None:  # already gone: deleted by hand, or this DELETE was applied and its answer lost
             remaining = client.get_custom_rules_entrypoint(target.zone_id)

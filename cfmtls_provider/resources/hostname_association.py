@@ -40,7 +40,7 @@ from ._association_rule import (
     recorded_rule_state,
     rule_spec,
 )
-from ._association_writes import LiveRule, Target, drop_empty_entrypoint, execute
+from ._association_writes import LiveRule, Target, drop_empty_entrypoint, execute, live_rule
 from ._base import (
     ADOPT_INSTEAD,
     CloudflareProvider,
@@ -323,7 +323,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         lists = {props["mtls_certificate_id"]: self._new_ca_list(client, props, journal, doing)}
         lists.update(self._lists(client, zone_id, [ca for ca in journal if ca not in lists], doing))
         start_rule = None if rule is None else live_rule_state(rule, self._candidates(lists, props), journal)
-        live = _live(ruleset, rule)
+        live = live_rule(ruleset, rule)
         outs = self._carry_out(client, props, Enforcement(lists, start_rule), live, doing)
         return CreateResult(association_id(zone_id, props["rule_ref"]), dict(outs))
 
@@ -363,14 +363,14 @@ class HostnameAssociationProvider(CloudflareProvider):
             start_rule = None if rule is None else live_rule_state(rule, self._candidates(lists, olds, news), journal)
         if new_ca not in lists:
             lists[new_ca] = self._new_ca_list(client, news, journal, doing)
-        live = _live(ruleset, rule)
+        live = live_rule(ruleset, rule)
         return UpdateResult(dict(self._carry_out(client, news, Enforcement(lists, start_rule), live, doing)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        """Stop requiring, then dissociate: delete the rule, then empty every list this association wrote (the
-        entrypoint too when this package made it and nothing else is in it). A list another association of this
-        stack took over in this run (a renamed resource) is left to it. When the CA is replaced delete-first, the
-        rule is kept (see below).
+        """Stop requiring, then dissociate: delete the rule (with the entrypoint, in one call, when this package
+        made it and nothing else is in it), then empty every list this association wrote. A list another association
+        of this stack took over in this run (a renamed resource) is left to it. When the CA is replaced delete-first,
+        the rule is kept (see below).
 
         Re-running after a failure is safe: a rule, list, CA or zone already gone counts as removed."""
         client = self.client()
@@ -391,7 +391,7 @@ class HostnameAssociationProvider(CloudflareProvider):
             each: names for each, names in lists.items() if this_run.list_writer(zone_id, each) in (None, declared_by)
         }
         start = Enforcement(lists, None if rule is None else live_rule_state(rule, (), journal))
-        live = _live(ruleset, rule)
+        live = live_rule(ruleset, rule)
         rerun = "the command ('pulumi destroy', or the 'pulumi up' that removes the association)"
         execute(client, Target(zone_id, ref, declared_by), plan(start, None), live, doing, rerun)
         if rule is None:  # gone already (an earlier destroy stopped after deleting it): its entrypoint may be left
@@ -412,7 +412,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         rule = self._rule(ruleset, ref, props.get("rule_id") or "")
         if not hostnames and rule is None:
             return read_result(None, {})
-        live = _live(ruleset if rule else None, rule)
+        live = live_rule(ruleset if rule else None, rule)
         recorded = {
             **props,
             "zone_id": zone_id,
@@ -420,12 +420,6 @@ class HostnameAssociationProvider(CloudflareProvider):
             "action": rule.action if rule else props.get("action"),
         }
         return read_result(id_, _outputs(recorded, hostnames, live), _LIVE_INPUTS)
-
-
-def _live(ruleset: Ruleset | None, rule: Rule | None) -> LiveRule:
-    if ruleset is None or rule is None:
-        return LiveRule(ruleset.id if ruleset else "")
-    return LiveRule(ruleset.id, rule.id, rule.expression, rule.description)
 
 
 def _body(rule: Rule) -> dict[str, Any]:
