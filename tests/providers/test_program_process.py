@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
+from types import FunctionType, SimpleNamespace
 from typing import Any
 
 import pulumi
@@ -23,16 +23,19 @@ from cfmtls_provider.program_process import drain_outputs
 
 @pytest.fixture
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """As in a new program process: nothing installed yet; the SDK's function put back afterwards. Yields the
-    debug lines logged."""
+    """As in a new program process: nothing installed yet; the SDK's functions put back afterwards. Yields the
+    log lines sent to the engine."""
     monkeypatch.setattr(program_process, "_installed", False)
     # The SDK's own function, even if a resource constructed by an earlier test of this process installed the drain.
     monkeypatch.setattr(stack, "wait_for_rpcs", getattr(stack.wait_for_rpcs, "__wrapped__", stack.wait_for_rpcs))
     sdk_trace = resource._get_stack_trace
     monkeypatch.setattr(_types, "resource_types", getattr(_types.resource_types, "__wrapped__", _types.resource_types))
     monkeypatch.setattr(resource, "_get_stack_trace", getattr(sdk_trace, "__wrapped__", sdk_trace))
-    logged: list[str] = []
-    monkeypatch.setattr(pulumi.log, "debug", lambda message, *_args, **_kwargs: logged.append(message))
+    sdk_debug = pulumi.log.debug
+    monkeypatch.setattr(pulumi.log, "debug", getattr(sdk_debug, "__wrapped__", sdk_debug))
+    monkeypatch.delenv(program_process.SDK_DEBUG_ENV, raising=False)
+    logged: list[str] = []  # what reaches the engine
+    monkeypatch.setattr(pulumi.log, "get_engine", lambda: SimpleNamespace(Log=lambda req: logged.append(req.message)))
     SETTINGS.outputs.clear()
     yield logged
     SETTINGS.outputs.clear()
@@ -240,3 +243,52 @@ def test_the_output_types_of_this_packages_resources_are_read_once_per_class(
     types(pulumi.CustomResource)
     types(pulumi.CustomResource)
     assert read[2:] == [pulumi.CustomResource, pulumi.CustomResource], "another class: the SDK's lookup each time"
+
+
+# -- the SDK's debug lines about this package's registrations --------------------------------------------------------
+
+
+def debug_line(text: str) -> None:
+    pulumi.log.debug(text)
+
+
+async def debug_line_later(text: str) -> None:
+    pulumi.log.debug(text)
+
+
+def in_the_sdk(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` as if defined in one of the SDK's modules (``pulumi.runtime.resource``), as the SDK's own code is."""
+    return FunctionType(function.__code__, {"__name__": "pulumi.runtime.resource", "pulumi": pulumi})
+
+
+def test_the_sdks_own_debug_lines_about_this_packages_registrations_are_not_sent(fresh_process: list[str]) -> None:
+    program_process.install()
+    sdk_line, registration = in_the_sdk(debug_line), in_the_sdk(debug_line_later)
+
+    async def program() -> None:
+        with program_process.registering():  # this package's constructor
+            sdk_line("registering resource: ty=cfmtls:HostnameAssociation")
+            pulumi.log.debug("cfmtls_provider: a line of this package's own")
+            pulumi.log.warn("a warning")
+            task = asyncio.ensure_future(registration("RegisterResource RPC prepared"))  # started by the constructor
+        await task
+        sdk_line("registering resource: ty=aws:s3:Bucket")  # another package's resource
+
+    run(program)
+    assert fresh_process == [
+        "cfmtls_provider: a line of this package's own",
+        "a warning",
+        "registering resource: ty=aws:s3:Bucket",
+    ]
+
+
+def test_the_sdks_debug_lines_are_all_sent_when_asked(
+    fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(program_process.SDK_DEBUG_ENV, "true")
+    sdk_debug = pulumi.log.debug
+    program_process.install()
+    assert pulumi.log.debug is sdk_debug
+    with program_process.registering():
+        in_the_sdk(debug_line)("registering resource")
+    assert fresh_process == ["registering resource"]
