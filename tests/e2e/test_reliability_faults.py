@@ -310,7 +310,8 @@ def test_failures_outlasting_the_retries_stop_cleanly_and_a_plain_rerun_converge
     check_retries(emulator, "persistent 502 on association PUT: re-run", started)
     assert_converged(rstack, emulator)
 
-    # 3. destroy: deleting the entrypoints the rules leave empty answers 503 every time; the run stops naming it.
+    # 3. destroy: deleting the entrypoints (each holds one association's rule only: the rule goes with it, in one
+    #    DELETE) answers 503 every time; the run stops naming it.
     started = phase(emulator, f"DELETE:{RULESET}:status=503:count=0")
     failed = run(rstack, "destroy", check=False)
     assert_clean_failure(
@@ -319,12 +320,14 @@ def test_failures_outlasting_the_retries_stop_cleanly_and_a_plain_rerun_converge
         "failed: HTTP 503: An unknown error has occurred (code 10002).",
     )
     check_retries(emulator, "persistent 503 on entrypoint DELETE: destroy fails", started)
-    # The engine stops at the first failed delete: one association's rule is gone, its entrypoint left empty.
-    assert len([rs for rs in emulator.state()["rulesets"] if not rs["rules"]]) == 1
+    # The engine stops at the first failed delete, its first write: every rule still requires its clients, every
+    # list and CA is kept, as the state says.
+    assert [len(rs["rules"]) for rs in emulator.state()["rulesets"]] == [1, 1, 1]
     assert len(emulator.state()["certificates"]) == 3
+    assert_emulator_matches_state(rstack, emulator)
 
-    # 4. destroy again: the CA deletes answer 503 every time; the entrypoints whose rules the last run deleted, the
-    #    lists and the associations are gone, the CAs are kept.
+    # 4. destroy again: the CA deletes answer 503 every time; the entrypoints with their rules, the lists and the
+    #    associations are gone, the CAs are kept.
     started = phase(emulator, f"DELETE:{CERT}:status=503:count=0")
     failed = run(rstack, "destroy", check=False)
     assert_clean_failure(
