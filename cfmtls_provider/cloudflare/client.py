@@ -415,6 +415,18 @@ class CloudflareClient:
         self, path: str, parse_item: Callable[[object, str], T], params: Mapping[str, str] | None = None
     ) -> list[T]:
         """Every item of a list, following ``result_info`` pages when there are any."""
+        everything: list[T] = []
+        for page in range(1, MAX_PAGES + 1):
+            items, total_pages = self._page(path, parse_item, params, page)
+            everything.extend(items)
+            if not items or total_pages is None or page >= total_pages:
+                break
+        return everything
+
+    def _page(
+        self, path: str, parse_item: Callable[[object, str], T], params: Mapping[str, str] | None, page: int
+    ) -> tuple[list[T], int | None]:
+        """One page of a list (``PER_PAGE`` items), and how many pages ``result_info`` says there are (None: unsaid)."""
 
         def parse(envelope: Mapping[str, Any]) -> tuple[list[T], int | None]:
             items = object_list(_result(envelope), "result")
@@ -423,14 +435,8 @@ class CloudflareClient:
             parsed = [parse_item(item, f"result[{index}]") for index, item in enumerate(items)]
             return parsed, total_pages if isinstance(total_pages, int) and not isinstance(total_pages, bool) else None
 
-        everything: list[T] = []
-        for page in range(1, MAX_PAGES + 1):
-            paging = {**(params or {}), "page": str(page), "per_page": str(PER_PAGE)}
-            items, total_pages = self._call("GET", path, parse, params=paging)
-            everything.extend(items)
-            if not items or total_pages is None or page >= total_pages:
-                break
-        return everything
+        paging = {**(params or {}), "page": str(page), "per_page": str(PER_PAGE)}
+        return self._call("GET", path, parse, params=paging)
 
     def find_certificate_by_content(self, account_id: str, certificates: str) -> MTLSCertificateRecord | None:
         """The uploaded certificate whose DER content equals ``certificates``', or None."""
@@ -478,6 +484,12 @@ class CloudflareClient:
         ``GET /zones?account.id=...``: https://developers.cloudflare.com/api/resources/zones/methods/list/"""
         params = {"account.id": account_id} if account_id else None
         return self._all_pages("/zones", Zone.from_api, params)
+
+    def zones_page(self, account_id: str, page: int) -> tuple[list[Zone], int]:
+        """One page of the account's zones (``PER_PAGE``, Cloudflare's maximum for this list) and how many pages
+        there are (1 when the answer does not say). ``GET /zones?account.id=...&page=...``, as :meth:`list_zones`."""
+        zones, total_pages = self._page("/zones", Zone.from_api, {"account.id": account_id}, page)
+        return zones, total_pages or 1
 
     def get_zone(self, zone_id: str) -> Zone | None:
         """The zone (its id, its name, which is its domain, and its account), or None when Cloudflare knows no such

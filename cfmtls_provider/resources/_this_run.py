@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["ThisRun", "UploadKind", "ZoneFacts", "this_run"]
+__all__ = ["AccountZones", "ThisRun", "UploadKind", "ZoneFacts", "this_run"]
 
 #: How a CA came into this run: uploaded now (nobody else knows its id yet), or taken back (an upload of this
 #: resource made by an earlier run that did not record it, or recorded it under a record being replaced).
@@ -30,6 +30,22 @@ class ZoneFacts:
 
 
 @dataclass
+class AccountZones:
+    """How far this run has listed one account's zones (see :mod:`._zones`); changed only by the worker holding
+    the account's :meth:`ThisRun.listing` lock."""
+
+    #: Zones of the account read one by one (``GET /zones/{id}``).
+    read_one_by_one: int = 0
+    #: Pages of the account's listing read, and how many it has (None: no page read yet).
+    pages_read: int = 0
+    pages: int | None = None
+
+    @property
+    def listed(self) -> bool:
+        return self.pages is not None and self.pages_read >= self.pages
+
+
+@dataclass
 class ThisRun:
     """Process-wide memory of the current Pulumi command, shared by the provider server's worker threads."""
 
@@ -41,9 +57,9 @@ class ThisRun:
     deleted_first: set[str] = field(default_factory=set)
     #: (zone id, CA id) lists written by this run, and by which HostnameAssociation (its resource name).
     lists_written: dict[tuple[str, str], str] = field(default_factory=dict)
-    #: What the zones read in this run are (zone id -> facts), and the accounts whose zones were listed.
+    #: What the zones read in this run are (zone id -> facts), and how far each account's zones were listed.
     zones: dict[str, ZoneFacts] = field(default_factory=dict)
-    accounts_listed: set[str] = field(default_factory=set)
+    accounts: dict[str, AccountZones] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _listing: dict[str, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
 
@@ -55,7 +71,7 @@ class ThisRun:
             self.deleted_first.clear()
             self.lists_written.clear()
             self.zones.clear()
-            self.accounts_listed.clear()
+            self.accounts.clear()
             self._listing.clear()
 
     # -- MTLSCertificate --------------------------------------------------------------------------------------
@@ -102,21 +118,19 @@ class ThisRun:
         with self._lock:
             return self.zones.get(zone_id)
 
-    def zones_listed(self, account_id: str) -> bool:
+    def account_zones(self, account_id: str) -> AccountZones:
+        """The account's listing progress; read and change it holding :meth:`listing`."""
         with self._lock:
-            return account_id in self.accounts_listed
+            return self.accounts.setdefault(account_id, AccountZones())
 
     def listing(self, account_id: str) -> threading.Lock:
         """Held while one worker lists the account's zones: the others wait for its answer instead of listing too."""
         with self._lock:
             return self._listing.setdefault(account_id, threading.Lock())
 
-    def record_zones(self, account_id: str, zones: dict[str, ZoneFacts]) -> None:
-        """Zones read (``account_id``: all of that account's were listed)."""
+    def record_zones(self, zones: dict[str, ZoneFacts]) -> None:
         with self._lock:
             self.zones.update(zones)
-            if account_id:
-                self.accounts_listed.add(account_id)
 
 
 #: The one instance of the process.

@@ -7,10 +7,13 @@ resources write with (SSL and Certificates, Zone WAF) may not. Then the zone's M
 instead (the associations permission): it tells whether the zone exists, not its domain, so hostnames outside the
 zone are left to Cloudflare to refuse at ``pulumi up``.
 
-Each account the run meets is listed once (``GET /zones?account.id=``, paged), instead of one read per zone: the
-account of the settings before the first zone read, and the account of a zone read one by one (a stack whose CAs
-live in several accounts) as soon as that read names it. The workers checking in parallel wait for the one
-listing an account rather than list it too.
+A zone is read one by one, which names its account. Listing the account (``GET /zones?account.id=``, 50 zones a
+page) answers for all its zones at once, but costs as many calls as the account has pages, whatever the stack's
+size: a stack with one zone in an account of 5000 would pay 100 calls for one. So an account is listed only as
+reading its zones one by one has cost as much: its first page at its second zone read (the answer says how many
+pages there are), the other pages once the zones read one by one outnumber them. A stack never pays much more
+than twice the cheaper of the two ways. The workers checking in parallel wait for the one listing an account
+rather than list it too.
 """
 
 from __future__ import annotations
@@ -26,27 +29,45 @@ if TYPE_CHECKING:
 
 __all__ = ["ZoneFacts", "zone_facts"]
 
+#: The account's zones read one by one before its first page is read.
+FIRST_PAGE_AFTER = 2
 
-def _list_account(client: CloudflareClient, account_id: str) -> None:
-    """Record every zone of the account, once per run (a token that may not list them: none recorded)."""
+
+def _pages_due(account_id: str) -> range:
+    """The pages of the account's listing to read now, after one more of its zones was read one by one (hold the
+    account's ``listing`` lock)."""
+    progress = this_run.account_zones(account_id)
+    progress.read_one_by_one += 1
+    if progress.listed:
+        return range(0)
+    if progress.pages is None:
+        return range(1, 2) if progress.read_one_by_one >= FIRST_PAGE_AFTER else range(0)
+    if progress.read_one_by_one - FIRST_PAGE_AFTER < progress.pages - progress.pages_read:
+        return range(0)
+    return range(progress.pages_read + 1, progress.pages + 1)
+
+
+def _list_as_needed(client: CloudflareClient, account_id: str) -> None:
+    """A zone of the account was read one by one: read the pages of its listing that are now due (a token that
+    may not list them: none, and no more tries)."""
     with this_run.listing(account_id):
-        if this_run.zones_listed(account_id):
-            return
-        try:
-            listed = client.list_zones(account_id)
-        except PermissionDeniedError:
-            listed = []
-        this_run.record_zones(account_id, {zone.id: ZoneFacts(True, zone.name) for zone in listed})
+        progress = this_run.account_zones(account_id)
+        for page in _pages_due(account_id):
+            try:
+                zones, pages = client.zones_page(account_id, page)
+            except PermissionDeniedError:
+                progress.pages = progress.pages_read
+                return
+            this_run.record_zones({zone.id: ZoneFacts(True, zone.name) for zone in zones})
+            progress.pages_read, progress.pages = page, pages
+            if not zones:
+                progress.pages = page
+                return
 
 
-def _read(client: CloudflareClient, zone_id: str, account_id: str) -> ZoneFacts:
+def _read(client: CloudflareClient, zone_id: str) -> ZoneFacts:
     doing = f"Checking zone {zone_id} before anything is written"
     with api_call(doing):
-        if account_id:
-            _list_account(client, account_id)
-            known = this_run.zone(zone_id)
-            if known is not None:
-                return known
         try:
             zone = client.get_zone(zone_id)
         except PermissionDeniedError:
@@ -54,8 +75,8 @@ def _read(client: CloudflareClient, zone_id: str, account_id: str) -> ZoneFacts:
         else:
             if zone is None:
                 return ZoneFacts(False)
-            if zone.account_id and zone.account_id != account_id:
-                _list_account(client, zone.account_id)  # the next zones of that account are answered from memory
+            if zone.account_id:
+                _list_as_needed(client, zone.account_id)
             return ZoneFacts(True, zone.name)
         try:
             client.get_managed_ca_hostnames(zone_id)
@@ -64,11 +85,11 @@ def _read(client: CloudflareClient, zone_id: str, account_id: str) -> ZoneFacts:
         return ZoneFacts(True)
 
 
-def zone_facts(client: CloudflareClient, zone_id: str, account_id: str) -> ZoneFacts:
+def zone_facts(client: CloudflareClient, zone_id: str) -> ZoneFacts:
     """The zone's facts, from this run's memory or read now (see the module). Raises ProviderError with the
     user's sentence when the reads fail (a refused token, nothing listening, ...)."""
     known = this_run.zone(zone_id)
     if known is None:
-        known = _read(client, zone_id, account_id)
-        this_run.record_zones("", {zone_id: known})
+        known = _read(client, zone_id)
+        this_run.record_zones({zone_id: known})
     return known

@@ -214,7 +214,7 @@ class HostnameAssociationProvider(CloudflareProvider):
         return CheckResult(inputs, failures)
 
     def _read_zone(self, zone_id: str) -> ZoneFacts:
-        return zone_facts(self.client(), zone_id, self.settings.account_id or "")
+        return zone_facts(self.client(), zone_id)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace only on a new zone (or when the CA is deleted before its replacement: then the association goes

@@ -52,9 +52,9 @@ def test_a_new_association_associates_its_hostnames_before_its_rule_requires_the
     emulator.clear_requests()
     association_id, outs = create_association(assocs, ca, HOSTS)
 
-    # The check reads the account's zones (once per run, before anything is written); then the create. A CA uploaded
+    # The check reads the zone (once per run, before anything is written); then the create. A CA uploaded
     # by this run: nobody else knows its id yet, so there is no list to read first.
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "PUT list", "POST entrypoint"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "PUT list", "POST entrypoint"]
     associated, required = (moment.seen for moment in watch.moments)
     assert watch.who_gets_in(associated) == watch.everywhere("corp", "other", "none")  # not required yet
     assert watch.who_gets_in(required) == watch.everywhere("corp")
@@ -76,7 +76,7 @@ def test_with_a_ca_of_an_earlier_run_the_list_is_read_before_it_is_written(
     next_run()
     emulator.clear_requests()
     create_association(assocs, ca, HOSTS)
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "GET list", "PUT list", "POST entrypoint"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "GET list", "PUT list", "POST entrypoint"]
     assert hostname_list(emulator, ca["certificate_id"]) == sorted(HOSTS)
 
 
@@ -94,7 +94,7 @@ def test_a_list_made_outside_the_stack_is_refused_unchanged_unless_adopted(
         "HostnameAssociation would replace that whole list"
     )
     assert "set adopt_existing=True" in str(refused.value) and str(refused.value).endswith("Nothing was changed.")
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "GET list"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "GET list"]
     assert hostname_list(emulator, ca["certificate_id"]) == ["by-hand.example.com"] and rules_of(emulator) == []
 
     _, outs = create_association(assocs, ca, HOSTS, adopt_existing=True)
@@ -111,7 +111,7 @@ def test_a_list_holding_exactly_the_declared_hostnames_is_taken_as_it_is(
     emulator.clear_requests()
     create_association(assocs, ca, HOSTS)
     assert api_calls(emulator) == [
-        "GET zones",
+        "GET zone",
         "GET entrypoint",
         "GET list",
         "POST entrypoint",
@@ -150,7 +150,7 @@ def test_a_rule_left_by_an_interrupted_run_is_resumed_without_a_duplicate(
     watch = watching(monkeypatch, emulator, ["old.example.com", *HOSTS], {"corp": corp})
     emulator.clear_requests()
     _, outs = create_association(assocs, ca, HOSTS)
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "GET list", "PATCH rule", "PUT list", "PATCH rule"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "GET list", "PATCH rule", "PUT list", "PATCH rule"]
     [rule] = rules_of(emulator)
     assert rule["id"] == lost["rule_id"] == outs["rule_id"]
     assert hostname_list(emulator, ca["certificate_id"]) == sorted(HOSTS)
@@ -164,7 +164,7 @@ def test_a_rule_whose_creation_answer_was_lost_is_found_again_not_made_twice(
     emulator.add_fault("POST:*/rulesets:commit_then_status=502")
     emulator.clear_requests()
     _, outs = create_association(assocs, ca, HOSTS)
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "PUT list", "POST entrypoint", "GET entrypoint"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "PUT list", "POST entrypoint", "GET entrypoint"]
     assert [rule["id"] for rule in rules_of(emulator)] == [outs["rule_id"]]
     assert hostname_list(emulator, ca["certificate_id"]) == sorted(HOSTS)
 
@@ -186,7 +186,7 @@ def test_a_rule_holding_its_ref_that_this_package_did_not_write_is_refused_uncha
         "write. Two resources must never share one rule: rename this HostnameAssociation (its rule's ref comes from "
         "its project, stack and name), or delete that rule. Nothing was changed."
     )
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint"] and emulator.state() == before
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint"] and emulator.state() == before
 
 
 def test_the_rule_joins_an_entrypoint_made_outside_the_stack_after_its_rules(
@@ -196,7 +196,7 @@ def test_the_rule_joins_an_entrypoint_made_outside_the_stack_after_its_rules(
     ca = upload(certs, make_ca("corp"))
     emulator.clear_requests()
     _, outs = create_association(assocs, ca, HOSTS)
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "PUT list", "POST rule"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "PUT list", "POST rule"]
     assert [(rule["ref"], rule["expression"]) for rule in rules_of(emulator)] == [
         ("theirs", "true"),
         (outs["rule_ref"], outs["expression"]),

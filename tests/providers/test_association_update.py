@@ -95,8 +95,8 @@ def test_a_hostname_added_is_associated_before_the_rule_requires_it(
     watch = watching(monkeypatch, emulator, [API, WWW], {"corp": corp})
     emulator.clear_requests()
     stack.up(ca, [API, WWW])
-    # The check reads the account's zones (new hostnames: are they in the zone?); then the update.
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "PUT list", "PATCH rule"]
+    # The check reads the zone (new hostnames: are they in it?); then the update.
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "PUT list", "PATCH rule"]
     assert moments(watch) == [
         {API: {"corp"}, WWW: {"corp", "none"}},  # associated: asked for a certificate, not yet required
         {API: {"corp"}, WWW: {"corp"}},
@@ -116,7 +116,7 @@ def test_a_hostname_removed_stops_being_required_before_it_is_dissociated(
     watch = watching(monkeypatch, emulator, [API, WWW], {"corp": corp})
     emulator.clear_requests()
     stack.up(ca, [API])
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "PATCH rule", "PUT list"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "PATCH rule", "PUT list"]
     assert moments(watch) == [
         {API: {"corp"}, WWW: {"corp", "none"}},  # not required any more, still associated
         {API: {"corp"}, WWW: {"corp", "none"}},
@@ -135,7 +135,7 @@ def test_hostnames_added_and_removed_at_once_keep_both_guarantees(
     watch = watching(monkeypatch, emulator, [API, ADMIN, WWW], {"corp": corp})
     emulator.clear_requests()
     stack.up(ca, [API, WWW])
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "PATCH rule", "PUT list", "PATCH rule"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "PATCH rule", "PUT list", "PATCH rule"]
     assert watch.violations() == [], watch.table()
     assert watch.who_gets_in() == {API: {"corp"}, ADMIN: {"corp", "none"}, WWW: {"corp"}}
 
@@ -268,7 +268,7 @@ def test_a_rule_deleted_outside_the_stack_is_added_again_by_the_next_update(
     next_run()
     emulator.clear_requests()
     outs = stack.up(ca, [API, WWW])
-    assert api_calls(emulator) == ["GET zones", "GET entrypoint", "GET list", "PUT list", "POST rule"]
+    assert api_calls(emulator) == ["GET zone", "GET entrypoint", "GET list", "PUT list", "POST rule"]
     assert the_rule(emulator)["id"] == outs["rule_id"] and the_rule(emulator)["ref"] == outs["rule_ref"]
 
 

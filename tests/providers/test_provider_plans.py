@@ -182,11 +182,12 @@ class TestAssociationDiff:
             assert result.changes and result.replaces == []
 
 
-def test_a_preview_writes_nothing_and_reads_the_accounts_zones_once(
+def test_a_preview_writes_nothing_and_reads_each_zone_once(
     certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
 ) -> None:
-    """What `pulumi preview` runs. The associations' check reads the account's zones, once per run, to refuse a
-    wrong zone or a hostname outside it before anything is written; nothing else reaches Cloudflare, diff never
+    """What `pulumi preview` runs. The associations' check reads each zone once per run (a second zone of the
+    account: the first page of its zones too), to refuse a wrong zone or a hostname outside it before anything is
+    written; nothing else reaches Cloudflare, diff never
     does, and a check of a zone and hostnames already checked when they were declared reads nothing."""
     cert_olds = {**certs.check({}, {"certificates": PEM, "name": "ca"}).inputs, "revision": "r1"}
     for news in ({"certificates": PEM, "name": "ca"}, {"certificates": make_ca("next").pem, "name": "ca"}):
@@ -199,7 +200,7 @@ def test_a_preview_writes_nothing_and_reads_the_accounts_zones_once(
         {"zone_id": ZONE_ORG},
     )
     planned = [assocs.check(olds, association(**change)).inputs for change in changes]
-    assert api_calls(emulator) == ["GET zones"]
+    assert api_calls(emulator) == ["GET zone", "GET zone", "GET zones"]
     emulator.clear_requests()
     for news in planned:
         assocs.diff("id", olds, news)
