@@ -155,6 +155,7 @@ class EmulatorServer(BackgroundServer):
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._socket = None
+        self.emulator.store.close()
 
     # --- addresses and helpers -----------------------------------------------------------------------------
 

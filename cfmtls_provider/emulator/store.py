@@ -1,16 +1,13 @@
-"""The live state behind one lock: copy-on-write mutation and JSON persistence.
+"""The live state behind one lock: copy-on-write mutation, persisted by :mod:`.state_file` when given a path.
 
 A mutation works on a copy of the state and only replaces the live state when it succeeds, so an operation
-that refuses half-way leaves nothing behind. With a state file, every successful mutation is written
-atomically (temporary file in the same directory, fsync, rename): a restart loses nothing.
+that refuses half-way leaves nothing behind. With a state file, every successful mutation is on disk before it
+is answered: a restart loses nothing.
 The state itself (what it holds, its JSON form) is :mod:`.models.state`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .models.state import State, StateFileError
+from .state_file import StateFile
 
 __all__ = ["StateFileError", "Store"]
 
@@ -30,7 +28,8 @@ class Store:
         self.path = path
         self._seed = seed
         self._lock = threading.RLock()
-        self._state = self._load() if path is not None else State()
+        self._file = StateFile(path) if path is not None else None
+        self._state = self._file.load() if self._file is not None else State()
         try:
             with self.mutate() as state:  # also proves at start that the state file can be written
                 if seed is not None:
@@ -39,34 +38,6 @@ class Store:
             raise StateFileError(
                 f"cannot write the emulator state file {self.path}: {exc.strerror or exc}; pass a writable --state-file"
             ) from exc
-
-    def _load(self) -> State:
-        assert self.path is not None
-        if not self.path.exists():
-            return State()
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return State.from_json(data)
-        except (ValueError, TypeError, KeyError, AttributeError, OSError, RecursionError) as exc:
-            reason = " ".join(str(exc).split())[:200]
-            raise StateFileError(
-                f"cannot read the emulator state file {self.path}: {reason}; move it away or pass another --state-file"
-            ) from exc
-
-    def _save(self, state: State) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(state.to_json(), handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
     @contextmanager
     def read(self) -> Iterator[State]:
@@ -81,8 +52,18 @@ class Store:
         with self._lock:
             draft = self._state.draft(zone_id)
             yield draft
-            self._save(draft)
+            self._save(self._state, draft, zone_id)
             self._state = draft
+
+    def _save(self, before: State, after: State, zone_id: str | None) -> None:
+        if self._file is not None:
+            self._file.record(before, after, zone_id)
+
+    def close(self) -> None:
+        """A clean stop: the state file alone holds everything."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close(self._state)
 
     def snapshot(self) -> dict[str, Any]:
         """The state as JSON-ready data (never holds private keys: they are not stored)."""

@@ -212,7 +212,7 @@ def test_deeply_nested_or_oversized_bodies_are_refused_with_envelopes(emulator: 
 def test_an_unexpected_failure_is_a_500_envelope_not_plain_text(
     emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(state: object) -> None:
+    def disk_full(*_: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(emulator.emulator.store, "_save", disk_full)

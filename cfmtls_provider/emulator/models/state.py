@@ -10,12 +10,13 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["MANAGED_CA", "Certificate", "Rule", "Ruleset", "State", "StateFileError"]
+__all__ = ["FORMAT_VERSION", "MANAGED_CA", "Certificate", "Rule", "Ruleset", "State", "StateFileError"]
 
 #: The association-list key used for the Cloudflare Managed CA (a PUT/GET without mtls_certificate_id).
 MANAGED_CA = ""
 
-_FORMAT_VERSION = 1
+#: The version of the state file's JSON.
+FORMAT_VERSION = 1
 
 
 class StateFileError(RuntimeError):
@@ -98,7 +99,7 @@ class State:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format_version": _FORMAT_VERSION,
+            "format_version": FORMAT_VERSION,
             "certificates": [asdict(cert) for cert in self.certificates.values()],
             "associations": copy.deepcopy(self.associations),
             "emptied_at": copy.deepcopy(self.emptied_at),
@@ -107,7 +108,7 @@ class State:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
-        if data.get("format_version") != _FORMAT_VERSION:
+        if data.get("format_version") != FORMAT_VERSION:
             raise StateFileError(f"unsupported state format_version {data.get('format_version')!r}")
         state = cls()
         for raw in data.get("certificates", []):
