@@ -111,7 +111,8 @@ class StateFile:
 
     def _append(self, line: str) -> None:
         if self._journal is None:
-            self._journal = self.journal_path.open("w", encoding="utf-8")
+            descriptor = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # as the snapshot
+            self._journal = os.fdopen(descriptor, "w", encoding="utf-8")
             header = json.dumps({_GENERATION: self._generation}) + "\n"
             self._journal.write(header)
             self._journal_bytes = len(header)
