@@ -40,6 +40,8 @@ class StateFile:
         self._snapshot_bytes = 0
         self._journal: IO[str] | None = None
         self._journal_bytes = 0
+        #: An append failed (a full disk): its line may be cut short, so the next write is a whole snapshot.
+        self._snapshot_due = False
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -81,7 +83,7 @@ class StateFile:
 
     def record(self, before: State, after: State, zone_id: str | None) -> None:
         """Make ``after`` durable. ``zone_id``: the write changed only that zone (and maybe the certificates)."""
-        if zone_id is None or self._journal_bytes > max(_MIN_JOURNAL_BYTES, self._snapshot_bytes):
+        if zone_id is None or self._snapshot_due or self._journal_bytes > max(_MIN_JOURNAL_BYTES, self._snapshot_bytes):
             self.write_snapshot(after)
             return
         entry: dict[str, Any] = {
@@ -103,6 +105,7 @@ class StateFile:
         _write_atomically(self.path, text)
         self._snapshot_bytes = len(text)
         self.journal_path.unlink(missing_ok=True)
+        self._snapshot_due = False
 
     def close(self, state: State) -> None:
         """A clean stop: the journal folded into the snapshot, so that the state file alone holds everything."""
@@ -110,15 +113,19 @@ class StateFile:
             self.write_snapshot(state)
 
     def _append(self, line: str) -> None:
-        if self._journal is None:
-            descriptor = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # as the snapshot
-            self._journal = os.fdopen(descriptor, "w", encoding="utf-8")
-            header = json.dumps({_GENERATION: self._generation}) + "\n"
-            self._journal.write(header)
-            self._journal_bytes = len(header)
-        self._journal.write(line + "\n")
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
+        try:
+            if self._journal is None:
+                descriptor = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # as the snapshot
+                self._journal = os.fdopen(descriptor, "w", encoding="utf-8")
+                header = json.dumps({_GENERATION: self._generation}) + "\n"
+                self._journal.write(header)
+                self._journal_bytes = len(header)
+            self._journal.write(line + "\n")
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
+        except BaseException:
+            self._snapshot_due = True
+            raise
         self._journal_bytes += len(line) + 1
 
     def _close_journal(self) -> None:

@@ -5,6 +5,7 @@ file alone holding everything."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from cfmtls_provider.emulator import assumptions
 from cfmtls_provider.emulator.models.state import Rule, Ruleset, State
@@ -164,3 +166,29 @@ def test_every_answered_write_survives_a_kill_9_of_the_emulator(tmp_path: Path) 
         process.terminate()
         process.wait(10)
     assert [each.name for each in tmp_path.iterdir()] == ["emulator.json"]  # a clean stop folds the journal in
+
+
+def test_after_a_failed_append_the_next_write_is_a_whole_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk can cut a journal line short in the middle of the journal: the write failed (not answered as
+    done, nothing changed), and the next one writes the whole state, so the journal never holds a broken line."""
+    path = tmp_path / "state.json"
+    store = Store(path)
+    _write_zone(store, ZONES[0], ["a.example.com"], rules=1)
+    assert store._file is not None
+    journal = store._file.journal_path
+
+    def disk_full(*_: object) -> None:
+        with journal.open("a", encoding="utf-8") as handle:
+            handle.write('{"zone": "cut')
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched, pytest.raises(OSError):
+        patched.setattr(os, "fsync", disk_full)
+        _write_zone(store, ZONES[1], ["b.example.com"], rules=1)
+    assert ZONES[1] not in _as_json(store)["associations"]
+    _write_zone(store, ZONES[2], ["c.example.com"], rules=1)
+
+    assert not journal.exists()
+    assert _as_json(Store(path)) == _as_json(store)
