@@ -486,8 +486,9 @@ class CloudflareClient:
         return self._all_pages("/zones", Zone.from_api, params)
 
     def zones_page(self, account_id: str, page: int) -> tuple[list[Zone], int]:
-        """One page of the account's zones (``PER_PAGE``, Cloudflare's maximum for this list) and how many pages
-        there are (1 when the answer does not say). ``GET /zones?account.id=...&page=...``, as :meth:`list_zones`."""
+        """One page of the account's zones (``PER_PAGE`` asked) and how many pages there are: 1 when the answer's
+        ``result_info`` does not say (the SDK's page model does not require it; docs/cloudflare-api.md), so that a
+        caller reads no further page. ``GET /zones?account.id=...&page=...``, as :meth:`list_zones`."""
         zones, total_pages = self._page("/zones", Zone.from_api, {"account.id": account_id}, page)
         return zones, total_pages or 1
 
