@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..cloudflare.errors import NotFoundError, PermissionDeniedError
 from ._errors import api_call
-from ._this_run import ZoneFacts, this_run
+from ._this_run import AccountZones, ZoneFacts, this_run
 
 if TYPE_CHECKING:
     from ..cloudflare.client import CloudflareClient
@@ -33,11 +33,8 @@ __all__ = ["ZoneFacts", "zone_facts"]
 FIRST_PAGE_AFTER = 2
 
 
-def _pages_due(account_id: str) -> range:
-    """The pages of the account's listing to read now, after one more of its zones was read one by one (hold the
-    account's ``listing`` lock)."""
-    progress = this_run.account_zones(account_id)
-    progress.read_one_by_one += 1
+def _pages_due(progress: AccountZones) -> range:
+    """The pages of an account's listing to read now, given how far the run has got (see the module)."""
     if progress.listed:
         return range(0)
     if progress.pages is None:
@@ -52,7 +49,8 @@ def _list_as_needed(client: CloudflareClient, account_id: str) -> None:
     may not list them: none, and no more tries)."""
     with this_run.listing(account_id):
         progress = this_run.account_zones(account_id)
-        for page in _pages_due(account_id):
+        progress.read_one_by_one += 1
+        for page in _pages_due(progress):
             try:
                 zones, pages = client.zones_page(account_id, page)
             except PermissionDeniedError:
