@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from . import assumptions as cf
@@ -36,6 +36,10 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 _ID = re.compile(cf.ACCOUNT_OR_ZONE_ID_PATTERN)
 _log = logging.getLogger("cfmtls_provider.emulator")
 
+#: The request log's status for a call whose client closed the connection before the request arrived whole (a run
+#: killed mid-write): nothing is applied and no answer can be sent; nginx's code for a request its client abandoned.
+CLIENT_CLOSED_REQUEST = 499
+
 
 def api_endpoint(config: EmulatorConfig, zones: ZoneDirectory, scope: str, handler: Handler) -> Endpoint:
     """An endpoint: ids checked, then credentials, then the handler; refusals become error envelopes."""
@@ -53,6 +57,13 @@ def api_endpoint(config: EmulatorConfig, zones: ZoneDirectory, scope: str, handl
             answer = await handler(request)
         except APIError as error:
             return error_response(error)
+        except ClientDisconnect:
+            _log.info(
+                "%s %s: the client closed the connection before its request arrived whole; nothing applied",
+                request.method,
+                request.url.path,
+            )
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
         except Exception as exc:
             _log.exception("unexpected failure of %s %s", request.method, request.url.path)
             detail = f"{cf.SERVER_ERROR.message}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"

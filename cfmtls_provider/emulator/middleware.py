@@ -1,8 +1,9 @@
 """The layer around every Cloudflare API call: latency, fault injection and the request log.
 
 Only calls under ``/client/v4`` pass through it; admin calls (``/__emulator__``) are neither delayed,
-faulted nor logged. The log holds method, path (without ``/client/v4``), query string, status sent
-(0 when the connection was dropped) and time (epoch seconds, a float): never headers or bodies.
+faulted nor logged. The log holds method, path (without ``/client/v4``), query string, status sent (0 when the
+connection was dropped, 499 when the client closed it before its request arrived whole) and time (epoch seconds, a
+float): never headers or bodies.
 """
 
 from __future__ import annotations

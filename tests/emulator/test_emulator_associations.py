@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -215,3 +217,30 @@ class TestAssociationLag:
         put(api, ["a.example.com"], cert_id).raise_for_status()
         statuses = [u["status"] for u in api.get(f"{CERTS}/{cert_id}/associations").json()["result"]]
         assert statuses == ["active"]
+
+
+def test_a_client_killed_mid_request_leaves_nothing_applied_and_no_traceback(
+    emulator: EmulatorServer, api: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run killed while it sends a write (kill -9 of the provider) closes the connection before the body is
+    whole: nothing is applied, the request log says 499 (the client closed the request), and the emulator's log
+    says so in one line, not with a traceback of an "unexpected failure"."""
+    cert_id = new_ca(api)
+    put(api, ["a.example.com"], cert_id).raise_for_status()
+    body = f'{{"mtls_certificate_id": "{cert_id}", "hostnames": ["b.example.com"]}}'.encode()
+    head = (
+        f"PUT /client/v4{hosts_path()} HTTP/1.1\r\nHost: emulator\r\nContent-Type: application/json\r\n"
+        f"Authorization: {emulator.auth_headers['Authorization']}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    caplog.set_level(logging.INFO)
+    with socket.create_connection(("127.0.0.1", emulator.port)) as sock:
+        sock.sendall(head + body[: len(body) // 2])
+        time.sleep(0.2)  # the emulator is reading the body when the client dies
+    deadline = time.monotonic() + 5
+    while not [e for e in emulator.requests() if e["method"] == "PUT" and e["status"] != 200]:
+        assert time.monotonic() < deadline, emulator.requests()
+        time.sleep(0.02)
+    assert [e["status"] for e in emulator.requests() if e["method"] == "PUT"] == [200, 499]
+    assert get(api, cert_id) == ["a.example.com"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info], caplog.text
+    assert "closed the connection before its request arrived whole" in caplog.text
