@@ -11,7 +11,7 @@ upper case with a trailing dot (SNI cannot carry either), which the rule must tr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ import pytest
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
+from cfmtls_provider.transitions import Observation, invariant_violations
 from tests.support.zones import ZONE, ZONE_ORG
 
 from .edge_watch import (
@@ -26,6 +27,7 @@ from .edge_watch import (
     API,
     API_ABSOLUTE,
     ORG,
+    PROBES,
     WILD,
     WILD_DEEP,
     EdgeWatch,
@@ -34,6 +36,7 @@ from .edge_watch import (
     admitted,
     identity,
 )
+from .hard_kill import SKIP_CHECKPOINTS, run_killed_after_writes
 from .harness import REPO, Stack, custom_rules
 
 pytestmark = pytest.mark.e2e
@@ -161,4 +164,76 @@ def test_a_rotation_that_fails_midway_is_rolled_back_by_a_plain_up_without_losin
     [kept] = t.emulator.state()["certificates"]
     assert kept["id"] == original["id"], "the rollback keeps the live upload of A (taken back, never deleted)"
     assert len(custom_rules(t.emulator)) == 1
+    print(t.watch.table())
+
+
+def _first_up_with_checkpoints_skipped(t: Transitions) -> None:
+    t.stack.env.update(SKIP_CHECKPOINTS)  # as README "Large stacks" recommends: a kill loses the run's records
+    t.step("first up", lambda: t.set_zones({ZONE: ["api.example.com", "*.wild.example.com"]}))
+
+
+def _rotation_killed_then_up(
+    t: Transitions, writes: int, then: str, change: Callable[[], None], command: tuple[str, ...] = ("up", "--yes")
+) -> list[Observation]:
+    """A rotation to B SIGKILLed once its ``writes``-th API write is answered, then ``change`` to the program and
+    ``command`` (a plain `pulumi up`); what the edge showed before, after every write of both runs, and after."""
+    t.stack.config("caPemPath", str(t.watch.clients["B"].ca))
+    t.watch.rows.append((f"== a rotation to B killed after write {writes}, then {then}", {}))
+    start = t.watch.observe("before")
+    with t.watch.every_write(t.monkeypatch) as moments:
+        print(run_killed_after_writes(t.stack, t.emulator, "up", writes).describe())
+        t.watch.rows.append((f"-- killed; {then}", {}))
+        change()
+        result = t.stack.run(*command)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output and "adopt_existing=True" not in output, output
+    return [start, *moments, t.watch.observe("after")]
+
+
+# The rotation's writes: B uploaded; the rule accepts A's or B's clients; B's list; A's list emptied; the rule pins B;
+# A deleted. Killed after 2, 3 or 4, the zone is left mid-rotation and the stack's state at A (nothing recorded).
+@pytest.mark.parametrize("writes", [2, 3, 4])
+def test_a_rotation_killed_mid_run_then_a_plain_up_keeps_a_or_b_in_at_every_write(
+    transitions: Transitions, writes: int
+) -> None:
+    t = transitions
+    _first_up_with_checkpoints_skipped(t)
+    timeline = _rotation_killed_then_up(t, writes, "a plain pulumi up", lambda: None)
+    problems = invariant_violations(timeline, rotation=("A", "B"), hosts=[probe.host for probe in PROBES])
+    assert not problems, "\n".join(problems) + "\n" + t.watch.table()
+    assert admitted(t.watch.rows[-1][1], API.host) == {"B"}
+    assert len(t.emulator.state()["certificates"]) == 1 and len(custom_rules(t.emulator)) == 1
+    assert t.stack.run("preview", "--expect-no-changes", check=False).returncode == 0
+    print(t.watch.table())
+
+
+def test_a_rotation_killed_after_moving_the_list_then_rolled_back_with_up_refresh_keeps_a_or_b_in(
+    transitions: Transitions,
+) -> None:
+    """The user answers a killed rotation by setting the old PEM back. The stack's state is still the one before the
+    killed run, so the engine sees no change: README "Large stacks" says to run `pulumi up --refresh` then, which
+    reads what the killed run wrote and moves the zone back to A from there, one of the two CAs' clients in at
+    every moment, A's upload kept. B's upload, never recorded, stays in the account with no hostname (what
+    `cfmtls inventory` reports as ca-unused)."""
+    t = transitions
+    _first_up_with_checkpoints_skipped(t)
+    [original] = t.emulator.state()["certificates"]
+    back_to_a = lambda: t.stack.config("caPemPath", str(t.watch.clients["A"].ca))  # noqa: E731
+    then = "the old PEM set back and pulumi up --refresh"
+    timeline = _rotation_killed_then_up(t, 3, then, back_to_a, ("up", "--yes", "--refresh"))
+    for moment in timeline:
+        assert not moment.admitted[(API.host, None)], "a request without a certificate got in\n" + t.watch.table()
+        assert moment.admitted[(API.host, "A")] or moment.admitted[(API.host, "B")], t.watch.table()
+    assert admitted(t.watch.rows[-1][1], API.host) == {"A"}
+    assert len(custom_rules(t.emulator)) == 1
+    state = t.emulator.state()
+    kept, [left] = (
+        [c for c in state["certificates"] if c["id"] == original["id"]],
+        [c for c in state["certificates"] if c["id"] != original["id"]],
+    )
+    assert kept, "A's live upload is kept"
+    assert not [
+        names for lists in state["associations"].values() for ca, names in lists.items() if ca == left["id"] and names
+    ]
+    assert t.stack.run("preview", "--expect-no-changes", check=False).returncode == 0
     print(t.watch.table())
