@@ -207,6 +207,24 @@ def test_a_rotation_killed_mid_run_then_a_plain_up_keeps_a_or_b_in_at_every_writ
     print(t.watch.table())
 
 
+def test_a_rotation_killed_after_moving_the_list_finished_by_a_plain_up_then_rolled_back_like_any_rotation(
+    transitions: Transitions,
+) -> None:
+    """README "Large stacks": after a hard kill, run the same program again before changing it. The rotation the
+    kill cut short is finished by a plain up, then the old PEM set back is a rotation like any other: the old or the
+    new CA's clients in at every write of the three runs, one upload and one rule at the end, nothing left over."""
+    t = transitions
+    _first_up_with_checkpoints_skipped(t)
+    timeline = _rotation_killed_then_up(t, 3, "a plain pulumi up", lambda: None)
+    assert not invariant_violations(timeline, rotation=("A", "B"), hosts=[probe.host for probe in PROBES])
+    assert admitted(t.watch.rows[-1][1], API.host) == {"B"}
+    t.step("roll back to A", lambda: t.stack.config("caPemPath", str(t.watch.clients["A"].ca)), rotation=("B", "A"))
+    assert admitted(t.watch.rows[-1][1], API.host) == {"A"}
+    assert len(t.emulator.state()["certificates"]) == 1 and len(custom_rules(t.emulator)) == 1
+    assert t.stack.run("preview", "--expect-no-changes", check=False).returncode == 0
+    print(t.watch.table())
+
+
 def test_a_rotation_killed_after_moving_the_list_then_rolled_back_with_up_refresh_keeps_a_or_b_in(
     transitions: Transitions,
 ) -> None:
