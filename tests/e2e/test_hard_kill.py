@@ -78,3 +78,19 @@ def test_destroy_killed_after_n_writes_then_destroy_converges(
     print(killed.describe())
     converge(kstack, "destroy")
     assert_destroyed(emulator)
+
+
+@pytest.mark.parametrize("writes", [2, 4])
+def test_destroy_killed_after_n_writes_then_up_refresh_puts_the_stack_back(
+    writes: int, emulator: EmulatorAdmin, kstack: Stack
+) -> None:
+    """A destroy killed part-way, and the user wants the stack after all: the state still holds every resource, so
+    a plain `pulumi up` would see no change and leave the zones the killed run stripped unprotected. `pulumi up
+    --refresh` (README "Large stacks") reads what is gone and makes it again."""
+    converge(kstack, "up")
+    killed = run_killed_after_writes(kstack, emulator, "destroy", writes)
+    print(killed.describe())
+    result = kstack.run("up", "--yes", "--refresh", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "Traceback" not in output, output[-3000:]
+    assert_converged(kstack, emulator)
