@@ -11,6 +11,7 @@ from typing import Literal
 from ..cloudflare.models import Rule
 from ..custom_rules import parsed_expression, request_fields, rule_outcome
 from ..hostnames import covers
+from ..resources._certificate_inputs import carries_ownership_tag
 from ..rules_language import Expression
 from .coverage import deeper_sample, host_forms, host_literals, pinned_skis, sample_host
 from .survey import MANAGED_CA_ID, CAInfo, Survey, ZoneSurvey
@@ -284,12 +285,19 @@ def _one_ca_findings(survey: Survey, ca: CAInfo, now: datetime, associated: set[
         findings.append(Finding("warning", "ca-unreadable", f"{label}: {ca.problem}", ca_id=ca.id))
     if ca.id not in associated:
         scope = "any zone of the account" if survey.all_zones else "the zones read"
+        left_by_a_kill = (
+            " Its name carries the ownership tag of a stack's MTLSCertificate: if no stack's state holds this id "
+            "('pulumi stack export'), it is an upload a run killed with checkpoints skipped left behind (README "
+            "'Large stacks'), and nothing depends on it."
+            if carries_ownership_tag(ca.record.name)
+            else ""
+        )
         findings.append(
             Finding(
                 "warning",
                 "ca-unused",
                 f"{label} is associated with no hostname in {scope}: it verifies no client. Associate it, or delete "
-                "it to free a slot.",
+                f"it to free a slot.{left_by_a_kill}",
                 ca_id=ca.id,
             )
         )

@@ -6,6 +6,7 @@ re-upload could make (``on_rename``).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ._base import is_unknown
 __all__ = [
     "LOCAL_FACTS",
     "ON_RENAME",
+    "carries_ownership_tag",
     "input_key_digest",
     "issuing_ski",
     "key_digest",
@@ -72,6 +74,15 @@ def ownership_tag(resource_name: str) -> str:
     free-text field), so that an upload left by an interrupted run can be told from anyone else's."""
     owner = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
     return "cfmtls-" + hashlib.sha256(owner.encode()).hexdigest()[:12]
+
+
+#: The ownership tag as it ends an uploaded name (see :func:`uploaded_name`).
+_TAG_IN_NAME = re.compile(r"\[cfmtls-[0-9a-f]{12}\]$")
+
+
+def carries_ownership_tag(name: str) -> bool:
+    """Whether an upload's name ends with the ownership tag of some stack's MTLSCertificate."""
+    return _TAG_IN_NAME.search(name) is not None
 
 
 def uploaded_name(props: Mapping[str, Any]) -> str:

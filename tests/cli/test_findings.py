@@ -188,3 +188,13 @@ def test_several_uploaded_cas_on_one_hostname_is_worth_knowing() -> None:
         NOW,
     )
     assert codes(findings) == [("info", "several-cas")]
+
+
+def test_an_unused_upload_with_a_stacks_ownership_tag_is_named_as_a_killed_runs_leftover() -> None:
+    """README "Large stacks": a killed rotation rolled back with `pulumi up --refresh` leaves the new CA's upload,
+    tagged and unused; inventory says what it likely is. An untagged unused CA gets the plain warning."""
+    tagged, plain = record("corp-ca [cfmtls-0123456789ab]"), record("someone else's CA")
+    findings = [f for f in find(survey([tagged, plain], {}, []), NOW) if f.code == "ca-unused"]
+    messages = {f.ca_id: f.message for f in findings}
+    assert "a run killed with checkpoints skipped left behind" in messages[tagged.id]
+    assert "ownership tag" not in messages[plain.id]

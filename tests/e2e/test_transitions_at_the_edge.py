@@ -11,6 +11,8 @@ upper case with a trailing dot (SNI cannot carry either), which the rule must tr
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -238,5 +240,10 @@ def test_a_rotation_killed_after_moving_the_list_then_rolled_back_with_up_refres
     assert not [
         names for lists in state["associations"].values() for ca, names in lists.items() if ca == left and names
     ]
+    inventory = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "cfmtls"), "inventory", "--json"], env=t.stack.env, capture_output=True, text=True
+    )
+    [unused] = [f for f in json.loads(inventory.stdout)["findings"] if f["code"] == "ca-unused"]
+    assert unused["ca_id"] == left and "a run killed with checkpoints skipped left behind" in unused["message"]
     assert t.stack.run("preview", "--expect-no-changes", check=False).returncode == 0
     print(t.watch.table())
