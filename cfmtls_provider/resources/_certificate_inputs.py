@@ -68,16 +68,19 @@ def rename_refusal(changed: list[str], olds: Mapping[str, Any], news: Mapping[st
     )
 
 
+_TAG_PREFIX, _TAG_HEX_DIGITS = "cfmtls-", 12
+
+
 def ownership_tag(resource_name: str) -> str:
     """A tag only this resource of this stack makes: ``cfmtls-`` and 12 hex characters of a hash of the
     organization, project, stack and resource name. It goes into the uploaded ``name`` (the upload's only
     free-text field), so that an upload left by an interrupted run can be told from anyone else's."""
     owner = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
-    return "cfmtls-" + hashlib.sha256(owner.encode()).hexdigest()[:12]
+    return _TAG_PREFIX + hashlib.sha256(owner.encode()).hexdigest()[:_TAG_HEX_DIGITS]
 
 
 #: The ownership tag as it ends an uploaded name (see :func:`uploaded_name`).
-_TAG_IN_NAME = re.compile(r"\[cfmtls-[0-9a-f]{12}\]$")
+_TAG_IN_NAME = re.compile(rf"\[{_TAG_PREFIX}[0-9a-f]{{{_TAG_HEX_DIGITS}}}\]$")
 
 
 def carries_ownership_tag(name: str) -> bool:
