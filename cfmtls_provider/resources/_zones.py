@@ -7,13 +7,13 @@ resources write with (SSL and Certificates, Zone WAF) may not. Then the zone's M
 instead (the associations permission): it tells whether the zone exists, not its domain, so hostnames outside the
 zone are left to Cloudflare to refuse at ``pulumi up``.
 
-A zone is read one by one, which names its account. Listing the account (``GET /zones?account.id=``, 50 zones
-asked a page) answers for all its zones at once, but costs as many calls as the account has pages, whatever the stack's
+A zone is read one by one, which names its account. Listing the account (``GET /zones?account.id=``, 50 zones asked
+a page) answers for all its zones at once, but costs as many calls as the account has pages, whatever the stack's
 size: a stack with one zone in an account of 5000 would pay 100 calls for one. So an account is listed only as
 reading its zones one by one has cost as much: its first page at its second zone read (the answer says how many
-pages there are), the other pages once the zones read one by one outnumber them. A stack never pays much more
-than twice the cheaper of the two ways. The workers checking in parallel wait for the one listing an account
-rather than list it too.
+pages there are), the other pages once the zones read one by one outnumber them. A stack never pays much more than
+twice the cheaper of the two ways. The workers checking in parallel wait for the one listing an account rather than
+list it too.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "api_client",
     "associated",
     "certificates",
+    "cfmtls",
     "custom_rules",
     "install_as_a_user",
     "rule_stops",
@@ -114,6 +116,14 @@ def assert_preview_refuses(stack: Stack, emulator: EmulatorAdmin, expected: str)
     assert expected in output, output
     assert "Traceback" not in output
     assert emulator.writes() == []
+
+
+def cfmtls(stack: PulumiStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``cfmtls`` console script of the repository's virtualenv, run as an operator runs it: the settings from
+    the stack's environment."""
+    return subprocess.run(
+        [str(REPO / ".venv" / "bin" / "cfmtls"), *args], env=stack.env, capture_output=True, text=True, timeout=120
+    )
 
 
 def write_ca(tmp_path: Path, name: str) -> Path:

@@ -13,7 +13,7 @@ import pytest
 from cfmtls_provider.emulator.admin_client import EmulatorAdmin
 from cfmtls_provider.emulator.config import ALL_SCOPES, EmulatorConfig
 
-from .harness import ACCOUNT_ID, REPO, TOKEN, ZONE_ID, Stack, api_client
+from .harness import ACCOUNT_ID, TOKEN, ZONE_ID, Stack, api_client, cfmtls
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +27,6 @@ def emulator_config() -> EmulatorConfig:
 
 
 HOSTS = ["api.example.com", "admin.example.com"]
-
-
-def cfmtls(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(REPO / ".venv" / "bin" / "cfmtls"), *args], env=stack.env, capture_output=True, text=True, timeout=120
-    )
 
 
 def throwaway(tmp: Path, name: str) -> tuple[Path, Path]:
