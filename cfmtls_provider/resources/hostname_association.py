@@ -110,6 +110,9 @@ _LIVE_INPUTS = (
     "pin_issuer",
     "certificate_revision",
     "rule_ref",
+    # The live rule's expression, in place of the one the check planned: a rule edited at Cloudflare shows in the
+    # next preview as ``~ expression`` (the live one against the planned one).
+    "expression",
 )
 #: Inputs whose change is carried out in place by one plan.
 _IN_PLACE = ("mtls_certificate_id", "issuer_ski", "pin_issuer", "action", "certificate_revision", "adopt_existing")
@@ -399,9 +402,9 @@ class HostnameAssociationProvider(CloudflareProvider):
                 drop_empty_entrypoint(client, zone_id, ruleset)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """The live list and rule, recorded as the inputs too (see :func:`._state.read_result`): a drift shows in
-        the next preview and ``pulumi up`` puts it back. Gone when neither the list nor the rule is left. Writes
-        nothing: safe to interrupt and run again."""
+        """The live list and rule; when they differ from the recorded outputs, recorded as the inputs too (see
+        :func:`._state.read_result`): a drift shows in the next preview and ``pulumi up`` puts it back. Gone when
+        neither the list nor the rule is left. Writes nothing: safe to interrupt and run again."""
         zone_id = props.get("zone_id") or split_zone_scoped_id(id_)[0]
         ca = props.get("mtls_certificate_id") or ""
         client = self.client()
@@ -419,7 +422,7 @@ class HostnameAssociationProvider(CloudflareProvider):
             "rule_ref": ref,
             "action": rule.action if rule else props.get("action"),
         }
-        return read_result(id_, _outputs(recorded, hostnames, live), _LIVE_INPUTS)
+        return read_result(id_, _outputs(recorded, hostnames, live), _LIVE_INPUTS, recorded=props)
 
 
 def _body(rule: Rule) -> dict[str, Any]:

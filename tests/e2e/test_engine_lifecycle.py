@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -175,6 +176,26 @@ def test_refresh_reports_drift_and_next_up_restores(tmp_path: Path, emulator: Em
     assert write_kinds(emulator) == ["PUT associations", "PATCH rule"]  # associated before required again
     [restored] = custom_rules(emulator)
     assert restored["action"] == "block" and all(rule_stops(restored, host, None) for host in HOSTS)
+
+
+def test_refresh_of_a_stack_nothing_changed_leaves_every_recorded_input_as_it_was(
+    tmp_path: Path, emulator: EmulatorAdmin, stack: Stack
+) -> None:
+    """A refresh that finds Cloudflare as the stack left it keeps each resource's inputs as the last ``pulumi up``
+    recorded them (hostnames in the program's order, the planned rule, adopt_existing off). Had it recorded others,
+    every resource of the next ``pulumi up`` (or of ``pulumi up --refresh``) would differ from its record, and the
+    engine writes its whole state after each such resource: quadratic in the stack's size (docs/benchmarks.md)."""
+    stack.configure_example(write_ca(tmp_path, "ca"), HOSTS)  # not in sorted order, as a program may list them
+    stack.up()
+
+    def recorded() -> dict[str, tuple[Any, Any]]:
+        return {r["urn"]: (r.get("inputs"), r.get("outputs")) for r in stack.resources() if "cfmtls" in r["type"]}
+
+    before = recorded()
+    refresh = stack.refresh()
+    assert "updated" not in refresh.stdout and recorded() == before, refresh.stdout
+    again = stack.run("up", "--refresh", "--yes")
+    assert "3 unchanged" in again.stdout and recorded() == before, again.stdout
 
 
 def test_refresh_after_ca_deleted_out_of_band_forgets_it(tmp_path: Path, emulator: EmulatorAdmin, stack: Stack) -> None:

@@ -43,6 +43,7 @@ from tests.support.providers import (
     create_association,
     create_ca,
     next_run,
+    put_list_by_hand,
 )
 from tests.support.readme import section
 
@@ -187,26 +188,39 @@ class TestReadRule:
         read = certs.read(certificate_id, outs)
         assert read.id == certificate_id and read.inputs is None
 
-    def test_an_association_records_its_live_list_and_rule_and_leaves_an_unset_flag_out(
+    def test_an_association_that_did_not_drift_keeps_its_recorded_inputs(self, emulator: EmulatorServer) -> None:
+        """inputs=None: any other inputs would differ from the next check's, and the engine would then write its
+        whole state after each resource of a no-op ``pulumi up`` that follows a refresh (quadratic)."""
+        certs = configured(MTLSCertificateProvider(), emulator)
+        assocs = configured(HostnameAssociationProvider(), emulator)
+        _, ca = create_ca(certs)
+        association_id, outs = create_association(assocs, ca, ["a.example.com"], name="assoc")
+        read = assocs.read(association_id, {**outs, "__provider": "pickled"})
+        assert read.id == association_id and read.outs == outs and read.inputs is None
+
+    def test_an_association_that_drifted_records_its_live_list_and_rule_as_its_inputs(
         self, emulator: EmulatorServer
     ) -> None:
         certs = configured(MTLSCertificateProvider(), emulator)
         assocs = configured(HostnameAssociationProvider(), emulator)
         certificate_id, ca = create_ca(certs)
         association_id, outs = create_association(assocs, ca, ["a.example.com"], name="assoc")
+        put_list_by_hand(emulator, certificate_id, ["a.example.com", "b.example.com"])
         read = assocs.read(association_id, outs)
-        # The live list and action, and the recorded inputs the next diff needs (the issuer, the CA's revision, the
-        # rule's ref, which a rename must keep); adopt_existing, off, is left out.
+        # The live list, action and expression, and the recorded inputs the next diff needs (the issuer, the CA's
+        # revision, the rule's ref, which a rename must keep); adopt_existing as the check records it.
         assert read.inputs == {
             "zone_id": ZONE,
             "mtls_certificate_id": certificate_id,
-            "hostnames": ["a.example.com"],
+            "hostnames": ["a.example.com", "b.example.com"],
             "declared_by": "assoc",
+            "adopt_existing": False,
             "action": "block",
             "issuer_ski": ca["subject_key_identifier"],
             "pin_issuer": True,
             "certificate_revision": ca["revision"],
             "rule_ref": outs["rule_ref"],
+            "expression": outs["expression"],
         }
 
     def test_a_resource_gone_at_cloudflare_leaves_the_stack(self, emulator: EmulatorServer) -> None:
