@@ -184,6 +184,7 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
     "hostname-change": ("up", "--yes", "--skip-preview"),
     "rotation": ("up", "--yes", "--skip-preview"),
     "refresh": ("refresh", "--yes", "--skip-preview"),
+    "up-refresh": ("up", "--refresh", "--yes", "--skip-preview"),
     "destroy": ("destroy", "--yes", "--skip-preview"),
 }
 

@@ -48,6 +48,10 @@ def test_quick_benchmark_reports_every_operation_with_its_calls(tmp_path: Path) 
         assert len(operation["times"]) == 1 and len(operation["floor_times"]) == 1, name
     for name in ("preview-noop", "up-noop"):
         assert operations[name]["reads"] + operations[name]["writes"] == 0, name
+    # up --refresh of an unchanged stack: the refresh's reads, no write.
+    assert (
+        operations["up-refresh"]["writes"] == 0 and operations["up-refresh"]["reads"] == operations["refresh"]["reads"]
+    )
     # The preview of a new stack writes nothing; it reads only what the associations' check reads to refuse a wrong
     # zone before anything is written: the account's zones (one page) and each zone not in it, once per run.
     preview = operations["preview"]
