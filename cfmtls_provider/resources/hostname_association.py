@@ -416,13 +416,13 @@ class HostnameAssociationProvider(CloudflareProvider):
         if not hostnames and rule is None:
             return read_result(None, {})
         live = live_rule(ruleset if rule else None, rule)
-        recorded = {
+        merged = {
             **props,
             "zone_id": zone_id,
             "rule_ref": ref,
             "action": rule.action if rule else props.get("action"),
         }
-        return read_result(id_, _outputs(recorded, hostnames, live), _LIVE_INPUTS, recorded=props)
+        return read_result(id_, _outputs(merged, hostnames, live), _LIVE_INPUTS, recorded=props)
 
 
 def _body(rule: Rule) -> dict[str, Any]:
