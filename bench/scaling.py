@@ -260,8 +260,9 @@ def _state_sizes(results: dict[str, Any]) -> list[str]:
     if not sized:
         return []
     lines = [
-        "State after the create, bytes per resource: as the file backend writes it (indented JSON, the same as "
-        "`pulumi stack export`), as compact JSON, and the largest parts (compact; `bench/state_size.py`).",
+        "State after the create, bytes per resource: as `pulumi stack export` prints it (indented JSON), as compact "
+        "JSON (what the file backend writes at every checkpoint), and the largest parts (compact; "
+        "`bench/state_size.py`).",
         "",
         "| package | resources | stack | compact | stackTrace | `__provider` (inputs + outputs) | floor | floor compact |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -83,7 +83,7 @@ class StateSize:
         return {
             "export_bytes": self.export_bytes,
             "resources": self.resources,
-            # As the file backend writes it (indented JSON, like the export), and as compact JSON.
+            # As the export prints it (indented JSON), and compact, as the file backend writes its checkpoints.
             "bytes_per_resource": round(self.export_bytes / count),
             "compact_bytes_per_resource": round(sum(size.total for size in self.types.values()) / count),
             "parts_per_resource": {
