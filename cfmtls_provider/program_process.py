@@ -1,6 +1,6 @@
 """The program process (the Python that runs the user's ``__main__.py`` under ``pulumi preview/up``): what this
 package changes in the Pulumi SDK there. :func:`install` is called by the resources' constructors (the first one
-installs, the others find it done); nothing changes at import. Four changes:
+installs, the others find it done); nothing changes at import. Five changes:
 
 **A linear wait for the program's pending outputs.** When the program body has run, the SDK's
 ``run_pulumi_func`` awaits ``pulumi.runtime.stack.wait_for_rpcs()``. Its loop over the registrations finds none
@@ -26,6 +26,16 @@ replacement does the same when the function it replaces does.
 It is installed only over the function it was written against: ``wait_for_rpcs`` with that signature and exactly
 the names of the loop above (:data:`_SDK_SHAPES`). Any other SDK keeps its own, and one debug line says so
 (``pulumi up --debug``).
+
+**A deployment the engine stopped ends the program without a traceback.** When a preview or update fails (a
+provider's clear refusal, a failed step, Ctrl-C), the engine cancels the registrations still in flight: each ends
+with gRPC ``CANCELLED`` ("context canceled"), which the SDK turns into a plain ``Exception`` and re-raises from its
+wait, and the language host shows it as "Program failed with an unhandled exception" with a traceback, after the
+engine's own reason, whenever its log still reaches the engine (one preview in 25 of a refused rename here, measured
+in tests/e2e/test_hardening.py's stack). The wait above ends such a program with the language host's own exit code
+for "the error was already shown" (32, ``PYTHON_PROCESS_EXITED_AFTER_SHOWING_USER_ACTIONABLE_MESSAGE_CODE`` in
+``pulumi-language-python-exec``; the Go host then bails without a message of its own): the engine has said why it
+stopped. Any other failure is raised as before.
 
 **This package's resources are recorded at the user's line.** The SDK records, with each resource, the stack of its
 constructor's callers (``pulumi.runtime.resource._get_stack_trace``, kept in the state as ``stackTrace``, its top frame
@@ -70,9 +80,19 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
+import grpc
 import pulumi
 
-__all__ = ["SDK_DEBUG_ENV", "drain_outputs", "install", "is_program_file", "program_frames", "registering"]
+__all__ = [
+    "ALREADY_SHOWN_EXIT_CODE",
+    "SDK_DEBUG_ENV",
+    "drain_outputs",
+    "install",
+    "is_program_file",
+    "program_frames",
+    "registering",
+    "stopped_by_engine",
+]
 
 #: ``true``: the SDK's own debug lines about this package's registrations are sent, as for any resource.
 SDK_DEBUG_ENV = "CFMTLS_SDK_DEBUG_LOGS"
@@ -108,6 +128,9 @@ _LOOP_NAMES = frozenset(
     }
 )
 _TOLERATED = "ResourceRegistrationFailed"
+
+#: The language host's exit code for "the error was already shown": the Go host bails without a message of its own.
+ALREADY_SHOWN_EXIT_CODE = 32
 _SDK_SHAPES = (_LOOP_NAMES, _LOOP_NAMES | {_TOLERATED})
 
 _lock = threading.Lock()
@@ -139,18 +162,36 @@ async def drain_outputs(settings: Any, tolerated: tuple[type[BaseException], ...
             await done
 
 
+def stopped_by_engine(error: BaseException) -> bool:
+    """``error`` comes from a call the engine cancelled (gRPC ``CANCELLED``, the cause or context the SDK's
+    ``Exception("context canceled")`` keeps): the engine has stopped the deployment and says why itself."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, grpc.RpcError) and getattr(current, "code", lambda: None)() == grpc.StatusCode.CANCELLED:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _linear(sdk_wait: WaitForRpcs, stack: ModuleType, tolerated: tuple[type[BaseException], ...]) -> WaitForRpcs:
     async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
-        """``pulumi.runtime.stack.wait_for_rpcs`` with a linear drain of the pending outputs
-        (cfmtls_provider/program_process.py)."""
+        """``pulumi.runtime.stack.wait_for_rpcs`` with a linear drain of the pending outputs, and a quiet end when
+        the engine stopped the deployment (cfmtls_provider/program_process.py)."""
         rpc_manager = stack._get_rpc_manager()
-        while True:
-            await sdk_wait(await_all_outstanding_tasks=False)  # the SDK's own wait for the registrations
-            if not await_all_outstanding_tasks:
-                return
-            await drain_outputs(stack.SETTINGS, tolerated)
-            if not rpc_manager.rpcs:  # the outputs scheduled no new registration
-                return
+        try:
+            while True:
+                await sdk_wait(await_all_outstanding_tasks=False)  # the SDK's own wait for the registrations
+                if not await_all_outstanding_tasks:
+                    return
+                await drain_outputs(stack.SETTINGS, tolerated)
+                if not rpc_manager.rpcs:  # the outputs scheduled no new registration
+                    return
+        except Exception as error:
+            if not stopped_by_engine(error):
+                raise
+            raise SystemExit(ALREADY_SHOWN_EXIT_CODE) from error
 
     wait_for_rpcs.__wrapped__ = sdk_wait  # type: ignore[attr-defined]
     return wait_for_rpcs

@@ -11,11 +11,12 @@ from pathlib import Path
 from types import FunctionType, SimpleNamespace
 from typing import Any
 
+import grpc
 import pulumi
 import pytest
 from pulumi import _types
 from pulumi.runtime import resource, stack
-from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.settings import SETTINGS, handle_grpc_error
 
 from cfmtls_provider import HostnameAssociation, MTLSCertificate, program_process
 from cfmtls_provider.program_process import drain_outputs
@@ -139,6 +140,73 @@ def test_install_replaces_the_sdks_wait_once_and_the_program_still_ends_as_the_s
 
     run(program)
     assert ran == [1, 2, 3, 4]
+
+
+class EngineCall(grpc.RpcError):  # type: ignore[misc]  # grpc has no type stubs here
+    """A gRPC call that ended with ``status``, as grpc-python raises it (an ``RpcError`` that is also a call)."""
+
+    def __init__(self, status: grpc.StatusCode, details: str) -> None:
+        super().__init__(details)
+        self.status = status
+        self.said = details
+
+    def code(self) -> grpc.StatusCode:
+        return self.status
+
+    def details(self) -> str:
+        return self.said
+
+
+def registration_ended_with(status: grpc.StatusCode, details: str) -> Exception:
+    """What the SDK raises when the engine answers a registration with ``status`` (``handle_grpc_error``, raised
+    while handling the call's error)."""
+    try:
+        raise EngineCall(status, details)
+    except grpc.RpcError as call:
+        try:
+            handle_grpc_error(call)
+        except Exception as raised:  # the SDK's own exception, to be set on an output
+            return raised
+    raise AssertionError("handle_grpc_error always raises")
+
+
+def test_a_registration_the_engine_cancelled_ends_the_program_as_already_shown(fresh_process: list[str]) -> None:
+    """The engine stopped the deployment (a provider's refusal, Ctrl-C) and says why itself: the language host's
+    exit code for "already shown", never "Program failed with an unhandled exception" and a traceback."""
+    program_process.install()
+    cancelled = registration_ended_with(grpc.StatusCode.CANCELLED, "context canceled")
+    assert type(cancelled) is Exception and str(cancelled) == "context canceled"  # all the SDK keeps in its words
+
+    async def program() -> None:
+        failed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        failed.set_exception(cancelled)
+        awaiting(failed).apply(lambda value: value)
+        await stack.wait_for_rpcs()
+
+    with pytest.raises(SystemExit) as ended:
+        run(program)
+    assert ended.value.code == program_process.ALREADY_SHOWN_EXIT_CODE == 32
+    assert not [line for line in fresh_process if "context canceled" in line or "Traceback" in line]
+
+
+@pytest.mark.parametrize("status", [grpc.StatusCode.UNKNOWN, grpc.StatusCode.INVALID_ARGUMENT])
+def test_any_other_failure_of_a_registration_is_raised_as_before(
+    fresh_process: list[str], status: grpc.StatusCode
+) -> None:
+    program_process.install()
+    refused = registration_ended_with(status, "the engine's own error")
+    assert not program_process.stopped_by_engine(refused)
+    assert not program_process.stopped_by_engine(RuntimeError("context canceled"))  # the words alone are not enough
+
+    async def program() -> None:
+        failed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        failed.set_exception(refused)
+        awaiting(failed).apply(lambda value: value)
+        await stack.wait_for_rpcs()
+
+    with pytest.raises(Exception) as raised:
+        run(program)
+    assert raised.value is refused
 
 
 def test_another_sdk_function_is_left_alone_with_one_debug_line(
