@@ -27,15 +27,16 @@ It is installed only over the function it was written against: ``wait_for_rpcs``
 the names of the loop above (:data:`_SDK_SHAPES`). Any other SDK keeps its own, and one debug line says so
 (``pulumi up --debug``).
 
-**A deployment the engine stopped ends the program without a traceback.** When a preview or update fails (a
-provider's clear refusal, a failed step, Ctrl-C), the engine cancels the registrations still in flight: each ends
-with gRPC ``CANCELLED`` ("context canceled"), which the SDK turns into a plain ``Exception`` and re-raises from its
-wait, and the language host shows it as "Program failed with an unhandled exception" with a traceback, after the
-engine's own reason, whenever its log still reaches the engine (one preview in 25 of a refused rename here, measured
-in tests/e2e/test_hardening.py's stack). The wait above ends such a program with the language host's own exit code
-for "the error was already shown" (32, ``PYTHON_PROCESS_EXITED_AFTER_SHOWING_USER_ACTIONABLE_MESSAGE_CODE`` in
-``pulumi-language-python-exec``; the Go host then bails without a message of its own): the engine has said why it
-stopped. Any other failure is raised as before.
+**A deployment the engine stopped ends the program without a traceback.** When a preview or update fails (a provider's
+clear refusal, a failed step, Ctrl-C), the engine cancels its context (pulumi/pulumi#15740) and with it the
+registrations still in flight: each ends with gRPC ``CANCELLED`` ("context canceled"), which the SDK turns into a plain
+``Exception`` and re-raises from its wait, and the language host shows it as "Program failed with an unhandled
+exception" with a traceback, after the engine's own reason, whenever its log still reaches the engine (one preview in 25
+of a refused rename here, measured in tests/e2e/test_hardening.py's stack). The wait above ends such a program with the
+language host's own exit code for "the error was already shown" (32,
+``PYTHON_PROCESS_EXITED_AFTER_SHOWING_USER_ACTIONABLE_MESSAGE_CODE`` in ``pulumi-language-python-exec``; the Go host
+then bails without a message of its own): the engine has said why it stopped. Any other failure is raised as before
+(docs/upstream/cancelled-registration-traceback.md).
 
 **This package's resources are recorded at the user's line.** The SDK records, with each resource, the stack of its
 constructor's callers (``pulumi.runtime.resource._get_stack_trace``, kept in the state as ``stackTrace``, its top frame
