@@ -170,6 +170,18 @@ def registration_ended_with(status: grpc.StatusCode, details: str) -> Exception:
     raise AssertionError("handle_grpc_error always raises")
 
 
+def end_with(failure: Exception) -> None:
+    """Run a program whose one output holds ``failure``, ended by the installed wait, as the language host runs it."""
+
+    async def program() -> None:
+        failed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        failed.set_exception(failure)
+        awaiting(failed).apply(lambda value: value)
+        await stack.wait_for_rpcs()
+
+    run(program)
+
+
 def test_a_registration_the_engine_cancelled_ends_the_program_as_already_shown(fresh_process: list[str]) -> None:
     """The engine stopped the deployment (a provider's refusal, Ctrl-C) and says why itself: the language host's
     exit code for "already shown", never "Program failed with an unhandled exception" and a traceback."""
@@ -177,14 +189,8 @@ def test_a_registration_the_engine_cancelled_ends_the_program_as_already_shown(f
     cancelled = registration_ended_with(grpc.StatusCode.CANCELLED, "context canceled")
     assert type(cancelled) is Exception and str(cancelled) == "context canceled"  # all the SDK keeps in its words
 
-    async def program() -> None:
-        failed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        failed.set_exception(cancelled)
-        awaiting(failed).apply(lambda value: value)
-        await stack.wait_for_rpcs()
-
     with pytest.raises(SystemExit) as ended:
-        run(program)
+        end_with(cancelled)
     assert ended.value.code == program_process.ALREADY_SHOWN_EXIT_CODE == 32
     assert not [line for line in fresh_process if "context canceled" in line or "Traceback" in line]
 
@@ -198,14 +204,8 @@ def test_any_other_failure_of_a_registration_is_raised_as_before(
     assert not program_process.stopped_by_engine(refused)
     assert not program_process.stopped_by_engine(RuntimeError("context canceled"))  # the words alone are not enough
 
-    async def program() -> None:
-        failed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        failed.set_exception(refused)
-        awaiting(failed).apply(lambda value: value)
-        await stack.wait_for_rpcs()
-
     with pytest.raises(Exception) as raised:
-        run(program)
+        end_with(refused)
     assert raised.value is refused
 
 
