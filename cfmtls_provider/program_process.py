@@ -27,13 +27,15 @@ It is installed only over the function it was written against: ``wait_for_rpcs``
 the names of the loop above (:data:`_SDK_SHAPES`). Any other SDK keeps its own, and one debug line says so
 (``pulumi up --debug``).
 
-**A deployment the engine stopped ends the program without a traceback.** When a preview or update fails (a provider's
-clear refusal, a failed step, Ctrl-C), the engine cancels its context (pulumi/pulumi#15740) and with it the
-registrations still in flight: each ends with gRPC ``CANCELLED`` ("context canceled"), which the SDK turns into a plain
-``Exception`` and re-raises from its wait, and the language host shows it as "Program failed with an unhandled
-exception" with a traceback, after the engine's own reason, whenever its log still reaches the engine (one preview in 25
-of a refused rename here, measured in tests/e2e/test_hardening.py's stack). The wait above ends such a program with the
-language host's own exit code for "the error was already shown" (32,
+**A deployment the engine stopped ends the program without an error of its own.** When a preview or update fails (a
+provider's clear refusal, a failed step, Ctrl-C), the engine cancels its context (pulumi/pulumi#15740) and shuts its
+resource monitor down. The program's registrations still waiting then end with gRPC ``CANCELLED`` ("context canceled")
+or ``UNAVAILABLE`` ("resource monitor shut down while waiting on step's done channel"), which the SDK turns into a plain
+``Exception`` or a ``RunError`` and re-raises from its wait; the language host shows the first as "Program failed with
+an unhandled exception" and a traceback, the second as one more error, "Resource monitor has terminated, shutting down",
+under the engine's own reason (measured on a refused rename's preview: the second in 10 previews of 10 of the README's
+own stack, the first in 1 of 25 of tests/e2e/test_hardening.py's stack, as the log still reaches the engine or not). The
+wait above ends such a program with the language host's own exit code for "the error was already shown" (32,
 ``PYTHON_PROCESS_EXITED_AFTER_SHOWING_USER_ACTIONABLE_MESSAGE_CODE`` in ``pulumi-language-python-exec``; the Go host
 then bails without a message of its own): the engine has said why it stopped. Any other failure is raised as before
 (docs/upstream/cancelled-registration-traceback.md).
@@ -163,14 +165,20 @@ async def drain_outputs(settings: Any, tolerated: tuple[type[BaseException], ...
             await done
 
 
+#: The answers of an engine that has stopped the deployment: its context cancelled ("context canceled"), its
+#: resource monitor shut down ("resource monitor shut down while waiting on step's done channel").
+_ENGINE_STOPPED = frozenset({grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE})
+
+
 def stopped_by_engine(error: BaseException) -> bool:
-    """``error`` comes from a call the engine cancelled (gRPC ``CANCELLED``, the cause or context the SDK's
-    ``Exception("context canceled")`` keeps): the engine has stopped the deployment and says why itself."""
+    """``error`` comes from a call the engine answered as stopped (gRPC ``CANCELLED`` or ``UNAVAILABLE``, kept as
+    the cause or context of the SDK's ``Exception("context canceled")`` or ``RunError("Resource monitor has
+    terminated, shutting down")``): the engine has stopped the deployment and says why itself."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, grpc.RpcError) and getattr(current, "code", lambda: None)() == grpc.StatusCode.CANCELLED:
+        if isinstance(current, grpc.RpcError) and getattr(current, "code", lambda: None)() in _ENGINE_STOPPED:
             return True
         current = current.__cause__ or current.__context__
     return False

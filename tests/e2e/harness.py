@@ -109,12 +109,14 @@ def add_rule_by_hand(emulator: EmulatorAdmin, zone_id: str, rule: dict[str, Any]
 
 
 def assert_preview_refuses(stack: Stack, emulator: EmulatorAdmin, expected: str) -> None:
-    """`pulumi preview` fails showing ``expected``, with no traceback and without any API write."""
+    """`pulumi preview` fails showing ``expected``, with no traceback, no error of the program's own after it, and
+    without any API write."""
     preview = stack.preview(check=False)
     output = preview.stdout + preview.stderr
     assert preview.returncode != 0
     assert expected in output, output
     assert "Traceback" not in output
+    assert "Resource monitor has terminated" not in output, output
     assert emulator.writes() == []
 
 

@@ -104,6 +104,8 @@ def test_two_rules_a_root_first_bundle_and_a_rename(tmp_path: Path, emulator: Em
         assert "name changed from 'corp-ca' to 'corp-ca-2024' while the certificates stay the same." in said
         assert "on_rename='record_only'" in said and "on_rename='delete_first'" in said
         assert "Traceback" not in said
+        # The refusal is the one error: the program adds none of its own as the engine stops (program_process.py).
+        assert "Resource monitor has terminated" not in said, said
         assert emulator.writes() == []
 
         stack.config("onRename", "record_only")

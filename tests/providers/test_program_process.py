@@ -182,20 +182,36 @@ def end_with(failure: Exception) -> None:
     run(program)
 
 
-def test_a_registration_the_engine_cancelled_ends_the_program_as_already_shown(fresh_process: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("status", "details", "raised_by_the_sdk"),
+    [
+        (grpc.StatusCode.CANCELLED, "context canceled", "Exception('context canceled')"),
+        (
+            grpc.StatusCode.UNAVAILABLE,
+            "resource monitor shut down while waiting on step's done channel",
+            "RunError('Resource monitor has terminated, shutting down')",
+        ),
+    ],
+)
+def test_a_registration_the_engine_stopped_ends_the_program_as_already_shown(
+    fresh_process: list[str], status: grpc.StatusCode, details: str, raised_by_the_sdk: str
+) -> None:
     """The engine stopped the deployment (a provider's refusal, Ctrl-C) and says why itself: the language host's
-    exit code for "already shown", never "Program failed with an unhandled exception" and a traceback."""
+    exit code for "already shown", never "Program failed with an unhandled exception" and a traceback, nor one more
+    error under the engine's."""
     program_process.install()
-    cancelled = registration_ended_with(grpc.StatusCode.CANCELLED, "context canceled")
-    assert type(cancelled) is Exception and str(cancelled) == "context canceled"  # all the SDK keeps in its words
+    stopped = registration_ended_with(status, details)
+    assert repr(stopped) == raised_by_the_sdk  # all the SDK keeps in its words
 
     with pytest.raises(SystemExit) as ended:
-        end_with(cancelled)
+        end_with(stopped)
     assert ended.value.code == program_process.ALREADY_SHOWN_EXIT_CODE == 32
-    assert not [line for line in fresh_process if "context canceled" in line or "Traceback" in line]
+    assert not [line for line in fresh_process if str(stopped) in line or "Traceback" in line]
 
 
-@pytest.mark.parametrize("status", [grpc.StatusCode.UNKNOWN, grpc.StatusCode.INVALID_ARGUMENT])
+@pytest.mark.parametrize(
+    "status", [grpc.StatusCode.UNKNOWN, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.INTERNAL]
+)
 def test_any_other_failure_of_a_registration_is_raised_as_before(
     fresh_process: list[str], status: grpc.StatusCode
 ) -> None:
