@@ -174,13 +174,18 @@ def stopped_by_engine(error: BaseException) -> bool:
     """``error`` comes from a call the engine answered as stopped (gRPC ``CANCELLED`` or ``UNAVAILABLE``, kept as
     the cause or context of the SDK's ``Exception("context canceled")`` or ``RunError("Resource monitor has
     terminated, shutting down")``): the engine has stopped the deployment and says why itself."""
+    # Both links are followed: the SDK's wait re-raises a failed call's exception "from" itself (its own
+    # ``rpc_manager.unhandled_exception``), so the gRPC error is only in the context.
     seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
+    chain: list[BaseException] = [error]
+    while chain:
+        current = chain.pop()
+        if id(current) in seen:
+            continue
         seen.add(id(current))
         if isinstance(current, grpc.RpcError) and getattr(current, "code", lambda: None)() in _ENGINE_STOPPED:
             return True
-        current = current.__cause__ or current.__context__
+        chain.extend(link for link in (current.__cause__, current.__context__) if link is not None)
     return False
 
 

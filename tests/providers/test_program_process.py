@@ -209,6 +209,33 @@ def test_a_registration_the_engine_stopped_ends_the_program_as_already_shown(
     assert not [line for line in fresh_process if str(stopped) in line or "Traceback" in line]
 
 
+@pytest.mark.parametrize("status", [grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE])
+def test_a_call_the_engine_stopped_while_the_sdk_waits_for_it_ends_the_program_as_already_shown(
+    fresh_process: list[str], status: grpc.StatusCode
+) -> None:
+    """The stack's outputs registered as the engine stops (Ctrl-C after the last resource): the SDK's own wait
+    re-raises the call's exception from itself, its gRPC error kept as the context only."""
+    program_process.install()
+    stopped = registration_ended_with(status, "the engine stopped")
+
+    async def register_outputs() -> None:
+        raise stopped
+
+    async def program() -> None:
+        rpc_manager = stack._get_rpc_manager()  # type: ignore[attr-defined]  # the SDK's own, not exported
+        # The call ends (the failure recorded as the run's first) while still listed among the outstanding ones.
+        await rpc_manager.do_rpc("register resource outputs", register_outputs)()
+        try:
+            await stack.wait_for_rpcs()
+        finally:
+            rpc_manager.clear()
+
+    with pytest.raises(SystemExit) as ended:
+        run(program)
+    assert ended.value.code == program_process.ALREADY_SHOWN_EXIT_CODE
+    assert stopped.__cause__ is stopped, "the SDK's own chain, which hides the gRPC error from __cause__"
+
+
 @pytest.mark.parametrize(
     "status", [grpc.StatusCode.UNKNOWN, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.INTERNAL]
 )
