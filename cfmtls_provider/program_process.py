@@ -131,9 +131,6 @@ _LOOP_NAMES = frozenset(
     }
 )
 _TOLERATED = "ResourceRegistrationFailed"
-
-#: The language host's exit code for "the error was already shown": the Go host bails without a message of its own.
-ALREADY_SHOWN_EXIT_CODE = 32
 _SDK_SHAPES = (_LOOP_NAMES, _LOOP_NAMES | {_TOLERATED})
 
 _lock = threading.Lock()
@@ -168,6 +165,9 @@ async def drain_outputs(settings: Any, tolerated: tuple[type[BaseException], ...
 #: The answers of an engine that has stopped the deployment: its context cancelled ("context canceled"), its
 #: resource monitor shut down ("resource monitor shut down while waiting on step's done channel").
 _ENGINE_STOPPED = frozenset({grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE})
+
+#: The language host's exit code for "the error was already shown": the Go host bails without a message of its own.
+ALREADY_SHOWN_EXIT_CODE = 32
 
 
 def stopped_by_engine(error: BaseException) -> bool:
