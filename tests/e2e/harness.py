@@ -108,9 +108,9 @@ def add_rule_by_hand(emulator: EmulatorAdmin, zone_id: str, rule: dict[str, Any]
     return made
 
 
-def assert_preview_refuses(stack: Stack, emulator: EmulatorAdmin, expected: str) -> None:
+def assert_preview_refuses(stack: Stack, emulator: EmulatorAdmin, expected: str) -> str:
     """`pulumi preview` fails showing ``expected``, with no traceback, no error of the program's own after it, and
-    without any API write."""
+    without any API write. Returns what it showed."""
     preview = stack.preview(check=False)
     output = preview.stdout + preview.stderr
     assert preview.returncode != 0
@@ -118,6 +118,7 @@ def assert_preview_refuses(stack: Stack, emulator: EmulatorAdmin, expected: str)
     assert "Traceback" not in output
     assert "Resource monitor has terminated" not in output, output
     assert emulator.writes() == []
+    return output
 
 
 def cfmtls(stack: PulumiStack, *args: str) -> subprocess.CompletedProcess[str]:
