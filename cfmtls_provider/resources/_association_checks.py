@@ -82,18 +82,26 @@ def length_problems(inputs: Mapping[str, Any]) -> list[CheckFailure]:
 
 
 def zone_problems(
-    olds: Mapping[str, Any], inputs: Mapping[str, Any], read_zone: Callable[[str], ZoneFacts]
+    olds: Mapping[str, Any], inputs: dict[str, Any], read_zone: Callable[[str, str], ZoneFacts]
 ) -> list[CheckFailure]:
     """A zone Cloudflare does not know, a hostname outside its zone, credentials it refuses: found when the zone or
-    the hostnames are new, with ``read_zone`` (reads only, see :mod:`._zones`), before anything is written."""
+    the hostnames are new, with ``read_zone(zone_id, recorded_name)`` (reads only, see :mod:`._zones`), before
+    anything is written. Records the zone's name as ``zone_name`` once known (kept from ``olds`` for the same
+    zone), so that a later hostname change needs no read."""
     zone_id, hostnames = inputs.get("zone_id"), inputs.get("hostnames")
+    recorded = olds.get("zone_name") if olds.get("zone_id") == zone_id else None
+    recorded = recorded if isinstance(recorded, str) else ""
+    if recorded:
+        inputs["zone_name"] = recorded
     if not _new_and_known(olds, zone_id, hostnames):
         return []
     assert isinstance(zone_id, str) and isinstance(hostnames, list)
     try:
-        zone = read_zone(zone_id)
+        zone = read_zone(zone_id, recorded)
     except ProviderError as error:
         return [CheckFailure("zone_id", str(error))]
+    if zone.domain:
+        inputs["zone_name"] = zone.domain
     if not zone.exists:
         return [
             CheckFailure(

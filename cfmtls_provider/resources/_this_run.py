@@ -60,8 +60,11 @@ class ThisRun:
     #: What the zones read in this run are (zone id -> facts), and how far each account's zones were listed.
     zones: dict[str, ZoneFacts] = field(default_factory=dict)
     accounts: dict[str, AccountZones] = field(default_factory=dict)
+    #: A zone was read and found in this run: the credentials work (see :mod:`._zones`).
+    credentials_confirmed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _listing: dict[str, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
+    _confirming: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def reset(self) -> None:
         """Forget everything (tests; a provider process serves one command and never needs it)."""
@@ -73,6 +76,7 @@ class ThisRun:
             self.zones.clear()
             self.accounts.clear()
             self._listing.clear()
+            self.credentials_confirmed = False
 
     # -- MTLSCertificate --------------------------------------------------------------------------------------
 
@@ -131,6 +135,10 @@ class ThisRun:
     def record_zones(self, zones: dict[str, ZoneFacts]) -> None:
         with self._lock:
             self.zones.update(zones)
+
+    def confirming(self) -> threading.Lock:
+        """Held while one worker reads a zone to confirm the credentials: the others wait for its answer."""
+        return self._confirming
 
 
 #: The one instance of the process.

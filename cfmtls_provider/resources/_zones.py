@@ -14,6 +14,13 @@ reading its zones one by one has cost as much: its first page at its second zone
 pages there are), the other pages once the zones read one by one outnumber them. A stack never pays much more than
 twice the cheaper of the two ways. The workers checking in parallel wait for the one listing an account rather than
 list it too.
+
+A zone read once is not read again for the same association: the check records the zone's name in the inputs
+(``zone_name``), and a zone's name never changes (Cloudflare's "Edit Zone", ``PATCH /zones/{zone_id}``, takes
+``paused``, ``type`` and ``vanity_name_servers`` only: <https://developers.cloudflare.com/api/resources/zones/methods/edit/>;
+a domain added again is a new zone, with a new id). So a hostname change checks its hostnames against the recorded
+name, and a preview of hostname changes across 1000 zones makes one read instead of 1000: one zone is still read per
+run, the first, to confirm that the credentials work before anything is written.
 """
 
 from __future__ import annotations
@@ -83,11 +90,23 @@ def _read(client: CloudflareClient, zone_id: str) -> ZoneFacts:
         return ZoneFacts(True)
 
 
-def zone_facts(client: CloudflareClient, zone_id: str) -> ZoneFacts:
-    """The zone's facts, from this run's memory or read now (see the module). Raises ProviderError with the
-    user's sentence when the reads fail (a refused token, nothing listening, ...)."""
+def zone_facts(client: CloudflareClient, zone_id: str, recorded_name: str = "") -> ZoneFacts:
+    """The zone's facts, from this run's memory, the name ``recorded_name`` the state holds for it once this run
+    has confirmed the credentials, or read now (see the module). Raises ProviderError with the user's sentence when
+    the reads fail (a refused token, nothing listening, ...)."""
     known = this_run.zone(zone_id)
+    if known is None and recorded_name:
+        with this_run.confirming():
+            known = ZoneFacts(True, recorded_name) if this_run.credentials_confirmed else _confirm(client, zone_id)
     if known is None:
-        known = _read(client, zone_id)
-        this_run.record_zones({zone_id: known})
+        known = _confirm(client, zone_id)
+    this_run.record_zones({zone_id: known})
     return known
+
+
+def _confirm(client: CloudflareClient, zone_id: str) -> ZoneFacts:
+    """Read the zone; once one is found, the credentials are known to work for the rest of the run."""
+    facts = _read(client, zone_id)
+    if facts.exists:
+        this_run.credentials_confirmed = True
+    return facts

@@ -200,9 +200,9 @@ class HostnameAssociationProvider(CloudflareProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate the inputs and compute the rule's expression for the preview. When the zone or the hostnames are
-        new, read the zone (once per run) so that a zone Cloudflare does not know, a hostname outside its zone or
-        a refused token fail here, at preview, before anything is written. Reads only: safe to run any number of
-        times."""
+        new, check them against the zone (read once per run, or its name as recorded, see :mod:`._zones`) so that a
+        zone Cloudflare does not know, a hostname outside its zone or a refused token fail here, at preview, before
+        anything is written. Reads only: safe to run any number of times."""
         inputs = dict(news)
         if isinstance(olds.get("rule_ref"), str) and olds["rule_ref"]:
             inputs["rule_ref"] = olds["rule_ref"]  # the rule keeps its ref through renames and stack renames
@@ -216,8 +216,8 @@ class HostnameAssociationProvider(CloudflareProvider):
         inputs["expression"] = "" if failures else _planned_expression(inputs)
         return CheckResult(inputs, failures)
 
-    def _read_zone(self, zone_id: str) -> ZoneFacts:
-        return zone_facts(self.client(), zone_id)
+    def _read_zone(self, zone_id: str, recorded_name: str) -> ZoneFacts:
+        return zone_facts(self.client(), zone_id, recorded_name)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace only on a new zone (or when the CA is deleted before its replacement: then the association goes

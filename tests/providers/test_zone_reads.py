@@ -1,6 +1,8 @@
 """The zone check at preview reads a zone one by one, and lists an account only as reading its zones one by one has
 cost as much: a stack with a zone in a big account pays one call, a stack of many zones about twice the listing at
-most, and the parallel checks of one account list each page once."""
+most, and the parallel checks of one account list each page once. A zone once read is recorded by name in the
+association's inputs: a later hostname change checks against that name, and the run reads one zone only, to confirm
+the credentials."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from cfmtls_provider.emulator.config import EmulatorConfig
 from cfmtls_provider.emulator.server import EmulatorServer
 from cfmtls_provider.resources.hostname_association import HostnameAssociationProvider
 from cfmtls_provider.resources.mtls_certificate import MTLSCertificateProvider
-from tests.support.providers import api_calls, association_inputs, create_ca
+from tests.support.providers import api_calls, association_inputs, configured, create_ca, next_run
 from tests.support.zones import OTHER_ACCOUNT, TEST_ZONES
 
 #: A big account: 120 zones (three pages of 50) of another account than the settings', each example.net.
@@ -99,3 +101,105 @@ def test_a_token_that_may_not_list_zones_reads_them_one_by_one_and_asks_once(
 
     assert refused == [[]] * 10
     assert api_calls(emulator).count("GET zone") == 10 and len(_pages_listed(emulator)) == 1
+
+
+def _recorded(assocs: HostnameAssociationProvider, ca: dict[str, Any], zones: list[str]) -> dict[str, dict[str, Any]]:
+    """The inputs a first run records for an association in each zone (its check's, with api.example.net); then a
+    later run begins."""
+    recorded = {}
+    for zone in zones:
+        result = assocs.check({}, association_inputs(ca, ["api.example.net"], name=f"hosts-{zone[-4:]}", zone=zone))
+        assert result.failures == []
+        recorded[zone] = dict(result.inputs)
+    next_run()
+    return recorded
+
+
+def _change(
+    assocs: HostnameAssociationProvider, ca: dict[str, Any], olds: dict[str, Any], hostname: str
+) -> tuple[list[str], dict[str, Any]]:
+    """A later run's check of the association recorded as ``olds`` with one more hostname: the properties refused
+    and the inputs it records."""
+    news = association_inputs(ca, ["api.example.net", hostname], name=olds["declared_by"], zone=olds["zone_id"])
+    result = assocs.check(olds, news)
+    return [failure.property for failure in result.failures], dict(result.inputs)
+
+
+def test_the_check_records_the_zones_name_and_a_hostname_change_reads_one_zone_per_run(
+    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+) -> None:
+    _, ca = create_ca(certs)
+    recorded = _recorded(assocs, ca, OTHER_ZONES[:10])
+    assert {inputs["zone_name"] for inputs in recorded.values()} == {"example.net"}
+    emulator.clear_requests()
+
+    changed = [_change(assocs, ca, olds, "www.example.net") for olds in recorded.values()]
+    outside = _change(assocs, ca, recorded[OTHER_ZONES[3]], "www.example.com")
+
+    assert [refused for refused, _ in changed] == [[]] * 10
+    assert {inputs["zone_name"] for _, inputs in changed} == {"example.net"}
+    # A hostname outside the zone is still refused at preview: against the recorded name, with no read.
+    assert outside[0] == ["hostnames"]
+    # One zone read, the first, confirms the credentials; the other nine and the refusal read nothing.
+    assert api_calls(emulator) == ["GET zone"]
+
+
+def test_parallel_hostname_changes_wait_for_the_one_read_that_confirms_the_credentials(
+    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+) -> None:
+    _, ca = create_ca(certs)
+    recorded = _recorded(assocs, ca, OTHER_ZONES[:40])
+    emulator.clear_requests()
+
+    with ThreadPoolExecutor(max_workers=16) as workers:
+        changed = list(workers.map(lambda olds: _change(assocs, ca, olds, "www.example.net"), recorded.values()))
+
+    assert [refused for refused, _ in changed] == [[]] * 40
+    assert api_calls(emulator) == ["GET zone"]
+
+
+def test_a_refused_token_is_still_found_at_the_preview_of_a_hostname_change(
+    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+) -> None:
+    _, ca = create_ca(certs)
+    recorded = _recorded(assocs, ca, OTHER_ZONES[:3])
+    revoked = configured(HostnameAssociationProvider(), emulator, **{"cfmtls:apiToken": "a-revoked-token"})
+
+    changed = [
+        revoked.check(olds, {**olds, "hostnames": ["api.example.net", "www.example.net"]}) for olds in recorded.values()
+    ]
+
+    # Each association fails at preview with the refusal's sentence: no read confirmed the credentials, so none is
+    # checked against its recorded name alone.
+    assert [[failure.property for failure in result.failures] for result in changed] == [["zone_id"]] * 3
+    assert all("Authentication error (code 10000)" in result.failures[0].reason for result in changed)
+
+
+def test_a_zone_gone_since_it_was_recorded_is_found_when_it_is_the_runs_first_read(
+    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+) -> None:
+    _, ca = create_ca(certs)
+    recorded = _recorded(assocs, ca, OTHER_ZONES[:1])
+    emulator.add_fault(f"GET:*/zones/{OTHER_ZONES[0]}:status=404:code=7003")
+
+    refused, _ = _change(assocs, ca, recorded[OTHER_ZONES[0]], "www.example.net")
+
+    assert refused == ["zone_id"]
+
+
+def test_an_unchanged_association_of_a_stack_recorded_before_the_zone_name_reads_nothing_and_records_nothing(
+    certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
+) -> None:
+    """Inputs that differ from the recorded ones make the engine write its checkpoint for a "same" step: a no-op
+    ``pulumi up`` of a stack recorded by 0.2.0 must keep its inputs as they are."""
+    _, ca = create_ca(certs)
+    olds = _recorded(assocs, ca, OTHER_ZONES[:1])[OTHER_ZONES[0]]
+    del olds["zone_name"]
+    emulator.clear_requests()
+
+    result = assocs.check(
+        olds, association_inputs(ca, ["api.example.net"], name=olds["declared_by"], zone=olds["zone_id"])
+    )
+
+    assert result.failures == [] and dict(result.inputs) == olds
+    assert api_calls(emulator) == []
