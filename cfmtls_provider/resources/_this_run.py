@@ -60,8 +60,9 @@ class ThisRun:
     #: What the zones read in this run are (zone id -> facts), and how far each account's zones were listed.
     zones: dict[str, ZoneFacts] = field(default_factory=dict)
     accounts: dict[str, AccountZones] = field(default_factory=dict)
-    #: A zone was read and found in this run: the credentials work (see :mod:`._zones`).
-    credentials_confirmed: bool = False
+    #: Whether a zone read of this run confirmed the credentials (see :mod:`._zones`): True once a zone was read and
+    #: found, False once such a read failed (then every zone is read, as its own check), None before.
+    credentials_confirmed: bool | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _listing: dict[str, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
     _confirming: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -76,7 +77,7 @@ class ThisRun:
             self.zones.clear()
             self.accounts.clear()
             self._listing.clear()
-            self.credentials_confirmed = False
+            self.credentials_confirmed = None
 
     # -- MTLSCertificate --------------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..cloudflare.errors import NotFoundError, PermissionDeniedError
-from ._errors import api_call
+from ._errors import ProviderError, api_call
 from ._this_run import AccountZones, ZoneFacts, this_run
 
 if TYPE_CHECKING:
@@ -95,9 +95,12 @@ def zone_facts(client: CloudflareClient, zone_id: str, recorded_name: str = "") 
     has confirmed the credentials, or read now (see the module). Raises ProviderError with the user's sentence when
     the reads fail (a refused token, nothing listening, ...)."""
     known = this_run.zone(zone_id)
-    if known is None and recorded_name:
-        with this_run.confirming():
-            known = ZoneFacts(True, recorded_name) if this_run.credentials_confirmed else _confirm(client, zone_id)
+    if known is None and recorded_name and this_run.credentials_confirmed is not False:
+        with this_run.confirming():  # the workers wait for the one confirming read rather than read too
+            if this_run.credentials_confirmed:
+                known = ZoneFacts(True, recorded_name)
+            elif this_run.credentials_confirmed is None:
+                known = _confirm(client, zone_id)
     if known is None:
         known = _confirm(client, zone_id)
     this_run.record_zones({zone_id: known})
@@ -105,8 +108,13 @@ def zone_facts(client: CloudflareClient, zone_id: str, recorded_name: str = "") 
 
 
 def _confirm(client: CloudflareClient, zone_id: str) -> ZoneFacts:
-    """Read the zone; once one is found, the credentials are known to work for the rest of the run."""
-    facts = _read(client, zone_id)
+    """Read the zone; once one is found, the credentials are known to work for the rest of the run. A read that
+    fails says so too: then each zone is read as its own check, in parallel, each failing with its own sentence."""
+    try:
+        facts = _read(client, zone_id)
+    except ProviderError:
+        this_run.credentials_confirmed = this_run.credentials_confirmed or False
+        raise
     if facts.exists:
         this_run.credentials_confirmed = True
     return facts

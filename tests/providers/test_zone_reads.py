@@ -162,17 +162,24 @@ def test_a_refused_token_is_still_found_at_the_preview_of_a_hostname_change(
     certs: MTLSCertificateProvider, assocs: HostnameAssociationProvider, emulator: EmulatorServer
 ) -> None:
     _, ca = create_ca(certs)
-    recorded = _recorded(assocs, ca, OTHER_ZONES[:3])
+    recorded = _recorded(assocs, ca, OTHER_ZONES[:20])
     revoked = configured(HostnameAssociationProvider(), emulator, **{"cfmtls:apiToken": "a-revoked-token"})
+    emulator.clear_requests()
 
-    changed = [
-        revoked.check(olds, {**olds, "hostnames": ["api.example.net", "www.example.net"]}) for olds in recorded.values()
-    ]
+    def change(olds: dict[str, Any]) -> list[tuple[str, str]]:
+        result = revoked.check(olds, {**olds, "hostnames": ["api.example.net", "www.example.net"]})
+        return [(failure.property, failure.reason) for failure in result.failures]
 
-    # Each association fails at preview with the refusal's sentence: no read confirmed the credentials, so none is
-    # checked against its recorded name alone.
-    assert [[failure.property for failure in result.failures] for result in changed] == [["zone_id"]] * 3
-    assert all("Authentication error (code 10000)" in result.failures[0].reason for result in changed)
+    with ThreadPoolExecutor(max_workers=16) as workers:
+        refused = list(workers.map(change, recorded.values()))
+
+    # No read confirmed the credentials, so none is checked against its recorded name alone: each association fails
+    # at preview with the refusal's sentence, naming its own zone, after one read of its own (as before the name was
+    # recorded: once the first read failed, the others read in parallel instead of waiting in turn).
+    for zone, failures in zip(recorded, refused, strict=True):
+        assert [prop for prop, _ in failures] == ["zone_id"]
+        assert zone in failures[0][1] and "Authentication error (code 10000)" in failures[0][1]
+    assert api_calls(emulator) == ["GET zone"] * 20
 
 
 def test_a_zone_gone_since_it_was_recorded_is_found_when_it_is_the_runs_first_read(
