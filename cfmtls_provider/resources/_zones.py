@@ -95,7 +95,9 @@ def zone_facts(client: CloudflareClient, zone_id: str, recorded_name: str = "") 
     has confirmed the credentials, or read now (see the module). Raises ProviderError with the user's sentence when
     the reads fail (a refused token, nothing listening, ...)."""
     known = this_run.zone(zone_id)
-    if known is None and recorded_name and this_run.credentials_confirmed is not False:
+    if known is not None:
+        return known
+    if recorded_name and this_run.credentials_confirmed is not False:
         with this_run.confirming():  # the workers wait for the one confirming read rather than read too
             if this_run.credentials_confirmed:
                 known = ZoneFacts(True, recorded_name)
